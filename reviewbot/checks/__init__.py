@@ -1,0 +1,1 @@
+"""Check primitives, one module per family; each registers itself with rules.registry."""

@@ -1,0 +1,11 @@
+"""The one error type that means 'bad input': main() prints it as one line and exits 2."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """Input reviewbot cannot use. The message names the input and the problem."""
+
+
+class UsageError(InputError):
+    """A command line that does not make sense."""

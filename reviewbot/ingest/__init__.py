@@ -1,0 +1,1 @@
+"""Every input becomes a Series: mail, git and diff front ends."""

@@ -1,0 +1,121 @@
+"""The Series model every input becomes: mails, patches, trailers, parsed subjects.
+
+All types are frozen; ingest builds them once and nothing downstream mutates them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from reviewbot.diff import FileDiff
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A mail subject split into its bracketed prefix and the title.
+
+    ``[RFC PATCH v2 03/12] hw/mem: add foo`` -> rfc, version 2, counter 3, total 12,
+    title ``hw/mem: add foo``.
+    """
+
+    raw: str
+    title: str
+    tags: tuple[str, ...] = ()  # every bracketed word, e.g. ("RFC", "PATCH", "v2", "03/12")
+    is_reply: bool = False  # Re:/RE:/Aw: in front
+    is_patch: bool = False  # a PATCH tag (or a bare n/N counter) was present
+    version: int = 1
+    counter: int | None = None
+    total: int | None = None
+    rfc: bool = False
+    resend: bool = False
+
+
+@dataclass(frozen=True)
+class Trailer:
+    """``Key: value`` at the end of a commit message, or given in a reply."""
+
+    key: str  # canonical spelling, e.g. "Signed-off-by", "Reviewed-by"
+    value: str
+    person: Person | None = None  # parsed when the value is "Name <addr>"
+    from_reply: str | None = None  # message-id of the reply that gave it, None if in the patch
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One decoded message: headers of interest and the text/plain body."""
+
+    message_id: str  # without angle brackets; synthesised when the mail has none
+    subject: Subject
+    sender: Person  # From: as sent (may be a list rewrite "Name via List")
+    author: Person  # real author: undone list rewriting, in-body From: for patches
+    date: datetime | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    to: tuple[Person, ...]
+    cc: tuple[Person, ...]
+    body: str  # decoded text/plain, LF line ends
+    origin: str = ""  # where it came from: "file.mbox#3", "git:abc123", ...
+    headers: tuple[tuple[str, str], ...] = ()  # decoded (name, value) pairs in order
+    body_offset: int = 0  # line number in the raw mail (1-based) where body starts
+
+
+@dataclass(frozen=True)
+class Patch:
+    mail: Mail
+    commit_message: str  # subject title excluded; body up to trailers (included)
+    notes: str  # text between '---' and the diff: changelog, diffstat
+    trailers: tuple[Trailer, ...]
+    diff_text: str
+    files: tuple[FileDiff, ...]
+    diff_line: int = 0  # 1-based line of the diff's first line in the mail body
+    commit: str | None = None  # git commit id when read from a repository
+    replies: tuple[Mail, ...] = ()
+
+    @property
+    def subject(self) -> Subject:
+        return self.mail.subject
+
+    @property
+    def index(self) -> int:
+        return self.mail.subject.counter or 1
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """A part of the input that could not be used; reported, the rest still checked."""
+
+    origin: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Series:
+    patches: tuple[Patch, ...]
+    cover: Mail | None = None
+    replies: tuple[Mail, ...] = ()  # replies to the cover letter (or unattached)
+    version: int = 1
+    rfc: bool = False
+    resend: bool = False
+    source: str = ""  # the SOURCE argument as given
+    repo: str | None = None  # repository top-level for git input
+    base: str | None = None  # git revision the series applies to, when known
+    staged: bool = False
+    versions_available: tuple[int, ...] = ()
+    problems: tuple[InputProblem, ...] = ()
+    all_mails: tuple[Mail, ...] = field(default=(), repr=False)
+
+    @property
+    def title(self) -> str:
+        if self.cover is not None:
+            return self.cover.subject.title
+        return self.patches[0].subject.title if self.patches else ""

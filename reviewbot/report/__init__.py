@@ -1,0 +1,1 @@
+"""Formatters: one module per output format."""

@@ -1,0 +1,1 @@
+"""Rules as data: the Rule type, the YAML loader and the registry of check primitives."""
