@@ -107,7 +107,7 @@ def _strip(path: str | None) -> str | None:
 
 def parse_diff(text: str, origin: str = "diff") -> tuple[FileDiff, ...]:
     """Parse a unified diff (git or plain). Raises InputError on a malformed diff."""
-    from unidiff import PatchSet
+    from unidiff.patch import PatchSet
     from unidiff.errors import UnidiffParseError
 
     if not text.strip():
@@ -128,7 +128,7 @@ def parse_diff(text: str, origin: str = "diff") -> tuple[FileDiff, ...]:
                     text=ln.value.rstrip("\r\n"),
                     source_line=ln.source_line_no,
                     target_line=ln.target_line_no,
-                    diff_line=ln.diff_line_no,
+                    diff_line=ln.diff_line_no or 0,
                 )
                 for ln in h
                 if ln.line_type in (ADDED, REMOVED, CONTEXT)

@@ -17,7 +17,8 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-C", dest="repo", metavar="DIR", help="run as if started in DIR")
     parser.add_argument("--staged", action="store_true",
-                        help="the change in the index against HEAD (what `git commit` would record)")
+                        help="the change in the index against HEAD "
+                        "(what `git commit` would record)")
     parser.add_argument("--series-version", type=int, metavar="N",
                         help="with several versions of a series in one mbox, take vN "
                         "(default: the newest)")
