@@ -1,0 +1,94 @@
+"""``reviewbot check SOURCE``: run the rule packs over a series and report the findings."""
+
+from __future__ import annotations
+
+import argparse
+
+from reviewbot.commands.common import add_source_arguments
+
+HELP = "review a series: report what maintainers would ask to change, with evidence"
+
+FORMATS = ("text", "json", "sarif", "email", "checkpatch", "b4-review")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_source_arguments(parser)
+    parser.add_argument("--tree", metavar="DIR",
+                        help="QEMU checkout to read whole files and the call graph from "
+                        "(for git input the repository itself is used)")
+    parser.add_argument("--rules", metavar="DIR", action="append", default=[],
+                        help="also load the rule packs in DIR (repeatable)")
+    parser.add_argument("--enable", metavar="ID", action="append", default=[],
+                        help="run only this rule (repeatable)")
+    parser.add_argument("--disable", metavar="ID", action="append", default=[],
+                        help="do not run this rule (repeatable)")
+    parser.add_argument("--fail-on", metavar="LEVEL", default="warning",
+                        choices=("error", "warning", "info"),
+                        help="exit 1 when a finding is at or above LEVEL: error, warning "
+                        "(default) or info")
+    parser.add_argument("--all", action="store_true", dest="all_files",
+                        help="report on the whole of every touched file, not only on what "
+                        "the series changes")
+    parser.add_argument("--format", default="text", choices=FORMATS, metavar="FORMAT",
+                        help=f"output format: {', '.join(FORMATS)} (default: text)")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write the report to FILE instead of standard output")
+    parser.add_argument("--per-series", action="store_true",
+                        help="formats that write one report per patch (email) write one for "
+                        "the whole series")
+    parser.add_argument("--qemu-version", metavar="X.Y.Z",
+                        help="the QEMU version the series targets (default: the tree's VERSION)")
+
+
+def formatter(name: str) -> object:
+    """The module ``reviewbot.report.<name>``; a one-line usage error when it is missing."""
+    import importlib
+
+    from reviewbot.errors import UsageError
+
+    module_name = f"reviewbot.report.{name.replace('-', '_')}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            raise UsageError(f"output format {name!r} is not available in this build") from None
+        raise
+    if not callable(getattr(module, "write", None)):
+        raise UsageError(f"output format {name!r} is not available in this build")
+    return module
+
+
+def run(args: argparse.Namespace) -> int:
+    import re
+    import sys
+    from pathlib import Path
+
+    from reviewbot.commands.common import load_series
+    from reviewbot.context import Options
+    from reviewbot.engine import run_check
+    from reviewbot.errors import UsageError
+    from reviewbot.finding import Severity
+    from reviewbot.rules.loader import load_rules
+
+    if args.qemu_version and not re.fullmatch(r"\d+\.\d+(\.\d+)?", args.qemu_version):
+        raise UsageError(f"--qemu-version: expected X.Y or X.Y.Z, got {args.qemu_version!r}")
+    module = formatter(args.format)
+    rules = load_rules(args.rules)
+    options = Options(
+        all_files=args.all_files, tree=args.tree, qemu_version=args.qemu_version,
+        enabled=frozenset(args.enable), disabled=frozenset(args.disable),
+        fail_on=Severity.parse(args.fail_on), per_series=args.per_series,
+    )
+    series = load_series(args)
+    result = run_check(series, options, rules)
+    write = module.write  # type: ignore[attr-defined]
+    if args.output:
+        try:
+            with Path(args.output).open("w", encoding="utf-8") as out:
+                write(result, out)
+        except OSError as exc:
+            raise UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
+    else:
+        write(result, sys.stdout)
+        sys.stdout.flush()
+    return 1 if result.fails() else 0
