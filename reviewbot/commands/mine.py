@@ -1,0 +1,61 @@
+"""``reviewbot mine THREAD``: reviewers' inline comments, anchored to what they quote."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "extract reviewers' inline comments from a review thread, anchored to file and line"
+
+FORMATS = ("text", "jsonl")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("thread", metavar="THREAD",
+                        help="the review thread: mbox, .mbox.gz, maildir or .eml "
+                        "(- for standard input)")
+    parser.add_argument("--format", default="text", choices=FORMATS, metavar="FORMAT",
+                        help="text (default) or jsonl: one JSON object a comment")
+    parser.add_argument("--with-trailers", action="store_true",
+                        help="also list replies that only give trailers (Reviewed-by: ...)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from reviewbot.ingest import load
+    from reviewbot.mine import KIND_COMMENT, mine_series
+
+    series = load(args.thread)
+    comments = [c for c in mine_series(series)
+                if args.with_trailers or c.kind == KIND_COMMENT]
+    out = sys.stdout
+    if args.format == "jsonl":
+        for c in comments:
+            out.write(json.dumps(c.as_dict(), ensure_ascii=False) + "\n")
+        return 0
+    for c in comments:
+        place = where(c.patch_index, c.path, c.side, c.line_start, c.line_end)
+        out.write(f"{c.reviewer} on {place} (reply {c.reply_id}, line {c.reply_line})\n")
+        for line in c.quoted.splitlines()[-3:]:
+            out.write(f"  > {line}\n")
+        for line in (c.comment or "; ".join(c.trailers)).splitlines():
+            out.write(f"  {line}\n".rstrip() + "\n")
+        out.write("\n")
+    kinds = sum(1 for c in comments if c.kind == KIND_COMMENT)
+    out.write(f"{kinds} comment(s) in {len({c.reply_id for c in comments})} reply(ies)\n")
+    return 0
+
+
+def where(index: int | None, path: str | None, side: str, start: int | None,
+          end: int | None) -> str:
+    """``patch 3 hw/mem/foo.c:12-14 (new)``, ``patch 2 commit message 1-5``, ``cover letter``."""
+    head = "cover letter" if index == 0 else f"patch {index}" if index is not None else "thread"
+    span = "" if start is None else f"{start}" if start == end else f"{start}-{end}"
+    if path is not None:
+        return f"{head} {path}:{span} ({side})" if span else f"{head} {path}"
+    if side == "message":
+        return f"{head} commit message, lines {span}"
+    if side == "cover" and span:
+        return f"{head}, lines {span}"
+    return head
