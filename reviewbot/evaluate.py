@@ -53,6 +53,11 @@ class Silent:
                 and (self.path is None or f.path == self.path)
                 and (self.line is None or f.line == self.line))
 
+    def __str__(self) -> str:
+        rule = "any rule" if self.rule == "*" else self.rule
+        return f"{rule} patch {self.patch} {self.path or '(any path)'}" + (
+            f":{self.line}" if self.line is not None else "")
+
 
 @dataclass(frozen=True)
 class Case:
@@ -77,6 +82,9 @@ class CaseResult:
     false_negatives: tuple[Expected, ...]
     silent_broken: tuple[tuple[Silent, Finding], ...] = ()
 
+    def silent_broken_by(self, f: Finding) -> list[Silent]:
+        return [s for s, g in self.silent_broken if g is f]
+
 
 @dataclass
 class RuleScore:
@@ -92,6 +100,11 @@ class RuleScore:
     @property
     def recall(self) -> float | None:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+
+def describe(f: Finding) -> str:
+    """``rule patch N path:line`` — how the eval listings name a finding."""
+    return f"{f.rule} patch {_patch_index(f)} {_place(f.path, f.line)}"
 
 
 def _patch_index(f: Finding) -> int | None:
