@@ -1,0 +1,366 @@
+#!/usr/bin/env python3
+"""Wall time of `reviewbot check` against QEMU's scripts/checkpatch.pl on the same patches.
+
+    .venv/bin/python bench/vs_checkpatch.py [--quick] [--runs N] [--json FILE]
+
+Finds a QEMU tree through REVIEWBOT_QEMU_TREE (or --qemu-tree), else fetches one with
+../shared/scripts/get-qemu-tree into a cache directory outside the repository. From that tree
+it builds, in a scratch git repository under a temporary directory:
+
+- singles: one new-file patch per device file (files defining a TypeInfo), 50 of them;
+- series-30: 30 real files committed one by one, as one 30-patch mbox;
+- large: target/i386/cpu.c (about 9,000 lines) as one new-file patch.
+
+Both tools run as a user runs them, one process per run (interpreter start included):
+`scripts/checkpatch.pl PATCH...` from the top of the QEMU tree, and the installed
+`reviewbot check SOURCE`. Runs alternate between the tools; each input is run --runs times
+after one untimed warm-up. Printed: median wall time per input kind for both, the ratio
+reviewbot/checkpatch, and the peak resident memory of `check` on the 30-patch series and of
+a full tree index (reviewbot.index, when present).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+GET_TREE = REPO / ".." / "shared" / "scripts" / "get-qemu-tree"
+LARGE_FILE = "target/i386/cpu.c"
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Bench Author", "GIT_AUTHOR_EMAIL": "author@example.org",
+    "GIT_AUTHOR_DATE": "2025-01-02T03:04:05+00:00",
+    "GIT_COMMITTER_NAME": "Bench Author", "GIT_COMMITTER_EMAIL": "author@example.org",
+    "GIT_COMMITTER_DATE": "2025-01-02T03:04:05+00:00",
+    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "LC_ALL": "C",
+}
+
+
+@dataclass
+class Run:
+    seconds: float
+    max_rss_kib: int
+    status: int
+
+
+@dataclass
+class Input:
+    kind: str  # "singles", "series-30", "large"
+    name: str
+    checkpatch_args: list[str]  # patch files, in order
+    reviewbot_source: str  # what `reviewbot check` is given
+    lines: int = 0
+    runs: dict[str, list[Run]] = field(default_factory=dict)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="10 singles, a 10-patch series, 2 timed runs each")
+    parser.add_argument("--runs", type=int, help="timed runs per input (default 5, quick 2)")
+    parser.add_argument("--qemu-tree", help="a QEMU source tree (default: $REVIEWBOT_QEMU_TREE)")
+    parser.add_argument("--cache", default=str(_cache_dir()),
+                        help="where a fetched QEMU tree is kept (default: %(default)s)")
+    parser.add_argument("--with-tree", action="store_true",
+                        help="also time `reviewbot check --tree QEMU_TREE` on every input")
+    parser.add_argument("--no-index", action="store_true", help="skip the full-tree index")
+    parser.add_argument("--json", metavar="FILE", help="also write the raw figures as JSON")
+    args = parser.parse_args(argv)
+
+    runs = args.runs or (2 if args.quick else 5)
+    n_singles, n_series = (10, 10) if args.quick else (50, 30)
+    tree = _find_tree(args.qemu_tree, Path(args.cache))
+    checkpatch = tree / "scripts" / "checkpatch.pl"
+    reviewbot = _reviewbot_command()
+    perl = shutil.which("perl")
+    if perl is None:
+        sys.exit("bench: perl is needed to run checkpatch.pl")
+    print(f"QEMU tree: {tree} ({(tree / 'VERSION').read_text().strip()})")
+    print(f"reviewbot: {' '.join(reviewbot)}; checkpatch: {checkpatch}")
+    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}, runs: {runs}")
+
+    with tempfile.TemporaryDirectory(prefix="reviewbot-bench-") as tmp:
+        work = Path(tmp)
+        inputs = _build_inputs(tree, work, n_singles, n_series)
+        variants = {"checkpatch": None, "reviewbot": [*reviewbot, "check"]}
+        if args.with_tree:
+            variants["reviewbot --tree"] = [*reviewbot, "check", "--tree", str(tree)]
+        failures = _time_all(inputs, variants, perl=perl, checkpatch=checkpatch, tree=tree,
+                              work=work, runs=runs)
+        _print_table(inputs, list(variants))
+        index = None if args.no_index else _index_memory(tree, work)
+        series_rss = [r.max_rss_kib for i in inputs if i.kind.startswith("series-")
+                      for r in i.runs.get("reviewbot", [])]
+        if series_rss:
+            print(f"\npeak memory, reviewbot check on series-{n_series}: "
+                  f"{max(series_rss) / 1024:.0f} MiB")
+        if index:
+            print(index["text"])
+        if args.json:
+            _write_json(Path(args.json), inputs, index)
+    for failure in failures:
+        print(f"warning: {failure}", file=sys.stderr)
+    if failures:
+        print("warning: runs above did not complete; their times are not comparable",
+              file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "reviewbot-bench"
+
+
+def _find_tree(given: str | None, cache: Path) -> Path:
+    for candidate in (given, os.environ.get("REVIEWBOT_QEMU_TREE")):
+        if candidate and (Path(candidate) / "scripts" / "checkpatch.pl").is_file():
+            return Path(candidate).resolve()
+        if candidate:
+            sys.exit(f"bench: {candidate}: not a QEMU tree (no scripts/checkpatch.pl)")
+    if cache.resolve().is_relative_to(REPO):
+        sys.exit(f"bench: {cache}: the cache must be outside the repository")
+    if not GET_TREE.is_file():
+        sys.exit("bench: no QEMU tree: set REVIEWBOT_QEMU_TREE, or give ../shared beside "
+                 "the checkout so scripts/get-qemu-tree can fetch one")
+    print(f"fetching a QEMU tree into {cache} ...", flush=True)
+    done = subprocess.run(["sh", str(GET_TREE), str(cache)], capture_output=True, text=True,
+                          check=False)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        sys.exit(f"bench: get-qemu-tree failed: {done.stderr.strip()}")
+    return Path(lines[-1]).resolve()
+
+
+def _reviewbot_command() -> list[str]:
+    """The console script installed beside this interpreter, as a user would run it."""
+    script = Path(sys.executable).parent / "reviewbot"
+    if script.is_file():
+        return [str(script)]
+    found = shutil.which("reviewbot")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "reviewbot"]
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def _device_files(tree: Path, count: int, skip: frozenset[str] = frozenset()) -> list[str]:
+    """``count`` device files of ordinary size spread evenly over hw/ (deterministic)."""
+    found: list[str] = []
+    for path in sorted((tree / "hw").rglob("*.c")):
+        rel = str(path.relative_to(tree))
+        if rel in skip:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if "TypeInfo" in text and 100 <= text.count("\n") <= 1500:
+            found.append(rel)
+    if len(found) < count:
+        sys.exit(f"bench: only {len(found)} device files in {tree}/hw")
+    step = len(found) / count
+    return [found[int(i * step)] for i in range(count)]
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_ENV}
+    done = subprocess.run(["git", *args], cwd=repo, env=env, check=True,
+                          capture_output=True, text=True)
+    return done.stdout
+
+
+def _commit_files(repo: Path, tree: Path, files: Sequence[str]) -> None:
+    for rel in files:
+        dest = repo / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(tree / rel, dest)
+        _git(repo, "add", "--", rel)
+        area = rel.rsplit("/", 1)[0]
+        _git(repo, "commit", "-q", "--no-verify", "-m",
+             f"{area}: add {Path(rel).name}\n\nImport {rel} as a new file.\n\n"
+             "Signed-off-by: Bench Author <author@example.org>")
+
+
+def _build_inputs(tree: Path, work: Path, n_singles: int, n_series: int) -> list[Input]:
+    repo = work / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "base")
+    _git(repo, "commit", "-q", "--allow-empty", "-m", "base")
+    inputs: list[Input] = []
+
+    singles = _device_files(tree, n_singles)
+    _git(repo, "checkout", "-q", "-b", "singles", "base")
+    _commit_files(repo, tree, singles)
+    out = work / "singles"
+    names = _git(repo, "format-patch", "--no-numbered", "-o", str(out),
+                 "base..singles").split()
+    for rel, patch in zip(singles, names, strict=True):
+        inputs.append(Input("singles", rel, [patch], patch, _lines(tree / rel)))
+
+    series = _device_files(tree, n_series, skip=frozenset(singles))
+    _git(repo, "checkout", "-q", "-b", "series", "base")
+    _commit_files(repo, tree, series)
+    out = work / "series"
+    patches = _git(repo, "format-patch", "-o", str(out), "base..series").split()
+    mbox = work / "series.mbox"
+    mbox.write_text(_git(repo, "format-patch", "--stdout", "base..series"), encoding="utf-8")
+    inputs.append(Input(f"series-{len(series)}", f"{len(series)} patches", patches, str(mbox),
+                        sum(_lines(tree / rel) for rel in series)))
+
+    _git(repo, "checkout", "-q", "-b", "large", "base")
+    _commit_files(repo, tree, [LARGE_FILE])
+    out = work / "large"
+    patch = _git(repo, "format-patch", "--no-numbered", "-o", str(out),
+                 "base..large").split()
+    inputs.append(Input("large", LARGE_FILE, patch, patch[0], _lines(tree / LARGE_FILE)))
+    return inputs
+
+
+def _lines(path: Path) -> int:
+    return path.read_bytes().count(b"\n")
+
+
+# ---------------------------------------------------------------- timing
+
+
+def measure(argv: Sequence[str], cwd: Path) -> tuple[Run, str]:
+    """Run ``argv`` to the end; wall time and peak resident memory of that process alone."""
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        message = err.read().decode("utf-8", "replace").strip()
+    return Run(seconds, int(usage.ru_maxrss), proc.returncode), message
+
+
+def _time_all(inputs: list[Input], variants: dict[str, list[str] | None], *, perl: str,
+              checkpatch: Path, tree: Path, work: Path, runs: int) -> list[str]:
+    failures: dict[str, str] = {}
+    total = len(inputs) * len(variants) * (runs + 1)
+    done = 0
+    for round_no in range(runs + 1):  # round 0 is the untimed warm-up
+        for item in inputs:
+            for name, command in variants.items():
+                if command is None:
+                    argv, cwd = [perl, str(checkpatch), *item.checkpatch_args], tree
+                else:
+                    argv, cwd = [*command, item.reviewbot_source], work
+                run, message = measure(argv, cwd)
+                done += 1
+                if sys.stderr.isatty():
+                    print(f"\r[{done}/{total}] {item.kind} {name}   ", end="", file=sys.stderr)
+                # checkpatch: 0 clean, 1 problems; reviewbot: 0 clean, 1 findings.
+                if run.status not in (0, 1):
+                    first = message.splitlines()[-1] if message else "no message"
+                    failures[f"{name} on {item.kind} {item.name}"] = (
+                        f"exit {run.status}: {first}")
+                if round_no:
+                    item.runs.setdefault(name, []).append(run)
+    if sys.stderr.isatty():
+        print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
+    return [f"{where}: {what}" for where, what in failures.items()]
+
+
+def _median_seconds(item: Input, variant: str) -> float:
+    return statistics.median(r.seconds for r in item.runs[variant])
+
+
+def _print_table(inputs: list[Input], variants: list[str]) -> None:
+    kinds = list(dict.fromkeys(i.kind for i in inputs))
+    print()
+    header = f"{'input':<12} {'n':>3} {'lines':>6}"
+    for v in variants:
+        header += f" {v + ' s':>18}"
+    for v in variants[1:]:
+        header += f" {'ratio ' + v.split()[-1] if ' ' in v else 'ratio':>14}"
+    print(header)
+    for kind in kinds:
+        items = [i for i in inputs if i.kind == kind]
+        medians = {v: statistics.median(_median_seconds(i, v) for i in items) for v in variants}
+        lines = int(statistics.median(i.lines for i in items))
+        row = f"{kind:<12} {len(items):>3} {lines:>6}"
+        for v in variants:
+            row += f" {medians[v]:>18.3f}"
+        for v in variants[1:]:
+            row += f" {medians[v] / medians['checkpatch']:>14.2f}"
+        print(row)
+    print("(time: median over runs per input, then median over the inputs of that kind; "
+          "ratio = reviewbot / checkpatch)")
+    singles = [i for i in inputs if i.kind == "singles"]
+    if singles and "reviewbot" in variants:
+        ratios = sorted(_median_seconds(i, "reviewbot") / _median_seconds(i, "checkpatch")
+                        for i in singles)
+        worst = max(singles, key=lambda i: _median_seconds(i, "reviewbot")
+                    / _median_seconds(i, "checkpatch"))
+        print(f"singles: reviewbot faster on {sum(r <= 1 for r in ratios)}/{len(ratios)}; "
+              f"worst ratio {ratios[-1]:.2f} ({worst.name}, {worst.lines} lines)")
+
+
+# ---------------------------------------------------------------- index memory
+
+_INDEX_SNIPPET = """
+import sys, time
+from pathlib import Path
+from reviewbot.index import index_tree
+from reviewbot.context import TREE_PREFIXES
+from reviewbot import tree as treemod
+root = Path(sys.argv[1])
+if hasattr(treemod, "DirTree"):
+    tree = treemod.DirTree(root)
+else:
+    tree = treemod.Tree(root)
+facts = index_tree(tree, TREE_PREFIXES, int(sys.argv[3]), Path(sys.argv[2]))
+print(len(facts))
+"""
+
+
+def _index_memory(tree: Path, work: Path) -> dict[str, object] | None:
+    """Wall time and peak memory of indexing the whole tree, cold then from its cache."""
+    probe = subprocess.run([sys.executable, "-c", "import reviewbot.index"],
+                           capture_output=True, check=False)
+    if probe.returncode != 0:
+        print("\nfull tree index: reviewbot.index is not there yet; skipped")
+        return None
+    cache = work / "index-cache"
+    figures: dict[str, object] = {}
+    lines = ["\nfull tree index (reviewbot.index.index_tree, jobs=1):"]
+    for label in ("cold", "warm"):
+        run, message = measure([sys.executable, "-c", _INDEX_SNIPPET, str(tree), str(cache),
+                                "1"], REPO)
+        if run.status != 0:
+            lines.append(f"  {label}: failed: {message.splitlines()[-1] if message else ''}")
+            break
+        figures[label] = {"seconds": run.seconds, "max_rss_mib": run.max_rss_kib / 1024}
+        lines.append(f"  {label}: {run.seconds:.1f} s, peak memory {run.max_rss_kib / 1024:.0f}"
+                     " MiB")
+    figures["text"] = "\n".join(lines)
+    return figures
+
+
+def _write_json(path: Path, inputs: list[Input], index: dict[str, object] | None) -> None:
+    data = {
+        "inputs": [
+            {"kind": i.kind, "name": i.name, "lines": i.lines,
+             "runs": {v: [r.__dict__ for r in rs] for v, rs in i.runs.items()}}
+            for i in inputs
+        ],
+        "index": {k: v for k, v in (index or {}).items() if k != "text"},
+    }
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
