@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -22,7 +22,6 @@ from reviewbot.limits import SERIES_SECONDS, time_limit
 if TYPE_CHECKING:
     from reviewbot.context import Options
     from reviewbot.engine import CheckResult
-    from reviewbot.finding import Severity
     from reviewbot.rules.model import Rule
 
 # File names taken from a directory; anything else there (READMEs, .expect.yaml) is ignored.
@@ -200,19 +199,32 @@ def _in_pool(sources: list[str], options: Options, rules: tuple[Rule, ...] | Non
     return [item for item in results if item is not None]
 
 
-def exit_status(items: Sequence[BulkItem], fail_on: Severity) -> int:
-    """3 if any series hit a bug, else 2 if any was refused, else 1 if any finding is at or
-    above ``fail_on`` (a Severity), else 0."""
+def exit_status(items: Sequence[BulkItem]) -> int:
+    """3 if any series hit a bug, else 2 if any was refused, else 1 if any series has a
+    finding at or above its --fail-on, else 0."""
     if any(item.internal for item in items):
         return 3
     if any(item.error for item in items):
         return 2
+    return 1 if any(item.result is not None and item.result.fails() for item in items) else 0
+
+
+def is_bulk_source(source: str, cwd: str | None = None) -> bool:
+    """A directory of series (not a maildir, which is one series)."""
+    path = Path(cwd or ".") / source
+    return path.is_dir() and not is_maildir(path)
+
+
+def write_reports(items: Sequence[BulkItem], write: Callable[[CheckResult, TextIO], None],
+                  out: TextIO, err: TextIO) -> None:
+    """Each series' report under a ``==> SOURCE <==`` line; refused ones on ``err``."""
     for item in items:
-        if item.result is not None and any(
-            f.severity >= fail_on for f in item.result.findings
-        ):
-            return 1
-    return 0
+        if item.result is None:
+            err.write(f"reviewbot: error: {item.error}\n")
+            continue
+        out.write(f"==> {item.source} <==\n")
+        write(item.result, out)
+    out.flush()
 
 
 class _Progress:
