@@ -1,0 +1,187 @@
+"""QEMU's MAINTAINERS file: sections and which of them a file or a patch belongs to.
+
+The format is described at the top of the file itself. A section is a title line followed
+by ``X: value`` lines; the ones that decide membership are
+
+- ``F:`` a path pattern: ``*`` and ``?`` are wildcards, a trailing ``/`` takes everything
+  below a directory, otherwise the pattern matches only at the same directory depth
+  (``hw/net/*`` is the files in hw/net, not below it);
+- ``X:`` the same kind of pattern, excluding files; exclusions are tested first;
+- ``N:`` a regular expression tried against the file's path;
+- ``K:`` a regular expression tried against the content of the patch (QEMU uses it on
+  the Subject line: ``K: ^Subject:.*(?i)trivial``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+_ENTRY = re.compile(r"^([A-Z]):\s*(.*?)\s*$")
+_INLINE_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    line: int  # 1-based line of the title in MAINTAINERS
+    status: str = ""
+    maintainers: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    lists: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    regexes: tuple[str, ...] = ()  # N:
+    keywords: tuple[str, ...] = ()  # K:
+    _files_re: tuple[tuple[re.Pattern[str], bool, int], ...] = field(
+        default=(), repr=False, compare=False)
+    _excludes_re: tuple[tuple[re.Pattern[str], bool, int], ...] = field(
+        default=(), repr=False, compare=False)
+    _regexes_re: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
+    _keywords_re: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def catch_all(self) -> bool:
+        """A section such as "All patches CC here" that claims every file."""
+        return any(p in ("*", "*/") for p in self.files)
+
+    def matches_file(self, path: str, is_dir: Callable[[str], bool] | None = None) -> bool:
+        if any(_pattern_matches(p, path) for p in self._excludes_re):
+            return False
+        if any(_pattern_matches(p, path) for p in self._files_re):
+            return True
+        if is_dir is not None and any(_dir_matches(raw, path, is_dir) for raw in self.files):
+            return True
+        return any(r.search(path) for r in self._regexes_re)
+
+    def matches_content(self, text: str) -> bool:
+        return any(k.search(text) for k in self._keywords_re)
+
+
+def _glob(pattern: str) -> tuple[re.Pattern[str], bool, int]:
+    """An F:/X: pattern as (regex anchored at the start, is-directory, slash count)."""
+    parts = []
+    for m in re.finditer(r"\[[^\]/]+\]|.", pattern):
+        piece = m.group(0)
+        if piece == "*":
+            parts.append(".*")
+        elif piece == "?":
+            parts.append(".")
+        elif len(piece) > 1:  # [hc]: a character class, as get_maintainer.pl leaves it
+            parts.append(piece)
+        else:
+            parts.append(re.escape(piece))
+    try:
+        regex = re.compile("^" + "".join(parts))
+    except re.error:
+        regex = re.compile("^" + re.escape(pattern))
+    return regex, pattern.endswith("/"), pattern.count("/")
+
+
+def _pattern_matches(compiled: tuple[re.Pattern[str], bool, int], path: str) -> bool:
+    regex, is_dir, slashes = compiled
+    if regex.match(path) is None:
+        return False
+    return is_dir or path.count("/") == slashes
+
+
+def _dir_matches(raw: str, path: str, is_dir: Callable[[str], bool]) -> bool:
+    """``F: hw/net`` names a directory without the slash; only the tree can tell."""
+    if raw.endswith("/") or "*" in raw or "?" in raw:
+        return False
+    return path.startswith(raw + "/") and is_dir(raw)
+
+
+def _regex(text: str) -> re.Pattern[str] | None:
+    """A Perl-style pattern; inline flags in the middle (``.*(?i)x``) become scoped groups."""
+    pieces = _INLINE_FLAGS.split(text)
+    if len(pieces) > 1 and not text.startswith("(?"):
+        rebuilt = pieces[0]
+        for i in range(1, len(pieces), 2):
+            rebuilt += f"(?{pieces[i]}:{pieces[i + 1]})"
+        text = rebuilt
+    try:
+        return re.compile(text, re.MULTILINE)
+    except re.error:
+        return None
+
+
+@dataclass(frozen=True)
+class Maintainers:
+    sections: tuple[Section, ...]
+    origin: str = "MAINTAINERS"
+
+    def sections_for_file(self, path: str, *, is_dir: Callable[[str], bool] | None = None,
+                          include_catch_all: bool = False) -> tuple[Section, ...]:
+        return tuple(s for s in self.sections
+                     if (include_catch_all or not s.catch_all) and s.matches_file(path, is_dir))
+
+    def sections_for_patch(self, paths: Iterable[str], content: str = "", *,
+                           is_dir: Callable[[str], bool] | None = None,
+                           include_catch_all: bool = False) -> tuple[Section, ...]:
+        """Sections any of ``paths`` belongs to, or whose K: matches ``content``; in file order."""
+        paths = list(paths)
+        out = []
+        for s in self.sections:
+            if s.catch_all and not include_catch_all:
+                continue
+            if any(s.matches_file(p, is_dir) for p in paths) or (
+                    content and s.matches_content(content)):
+                out.append(s)
+        return tuple(out)
+
+    def section(self, title: str) -> Section | None:
+        return next((s for s in self.sections if s.title == title), None)
+
+
+def parse_maintainers(text: str, origin: str = "MAINTAINERS") -> Maintainers:
+    """Every section of a MAINTAINERS file; the descriptive preamble is skipped."""
+    sections: list[Section] = []
+    title: str | None = None
+    title_line = 0
+    values: dict[str, list[str]] = {}
+    pending_title: tuple[str, int] | None = None
+
+    def close() -> None:
+        nonlocal title, values
+        if title is not None and values:
+            sections.append(_section(title, title_line, values))
+        title, values = None, {}
+
+    for no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip()
+        m = _ENTRY.match(line)
+        if m is not None and not raw[:1].isspace():
+            if title is None and pending_title is not None:
+                title, title_line = pending_title
+            if title is None:
+                continue  # an entry with no title above it: the preamble's examples
+            values.setdefault(m.group(1), []).append(m.group(2))
+            continue
+        if not line.strip() or set(line.strip()) <= {"-", "="} or raw[:1].isspace():
+            if not line.strip():
+                close()
+                pending_title = None
+            continue
+        close()
+        pending_title = (line.strip(), no)
+    close()
+    return Maintainers(tuple(sections), origin)
+
+
+def _section(title: str, line: int, values: dict[str, list[str]]) -> Section:
+    files = tuple(values.get("F", ()))
+    excludes = tuple(values.get("X", ()))
+    regexes = tuple(values.get("N", ()))
+    keywords = tuple(values.get("K", ()))
+    return Section(
+        title=title, line=line, status=(values.get("S") or [""])[0],
+        maintainers=tuple(values.get("M", ())), reviewers=tuple(values.get("R", ())),
+        lists=tuple(values.get("L", ())), files=files, excludes=excludes,
+        regexes=regexes, keywords=keywords,
+        _files_re=tuple(_glob(p) for p in files),
+        _excludes_re=tuple(_glob(p) for p in excludes),
+        _regexes_re=tuple(r for r in (_regex(p) for p in regexes) if r is not None),
+        _keywords_re=tuple(r for r in (_regex(p) for p in keywords) if r is not None),
+    )
