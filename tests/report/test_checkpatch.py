@@ -1,0 +1,61 @@
+"""checkpatch-shaped lines: level, rule id, and N pointing at the right line of the mail."""
+
+from __future__ import annotations
+
+import io
+
+import outputs_series as s
+
+from reviewbot.finding import Severity
+from reviewbot.report import checkpatch
+
+
+def _lines(result: object) -> list[str]:
+    out = io.StringIO()
+    checkpatch.write(result, out)  # type: ignore[arg-type]
+    return out.getvalue().splitlines()
+
+
+def test_single_patch_lines_point_into_the_mail_as_given() -> None:
+    patch = s.make_patch(s.PATCH1, "-")
+    series = s.Series(patches=(patch,), source="-")
+    found = (s.REACHES.finding(None, path="hw/misc/foo.c", line=s.MACHINE_LINE,
+                               code=s.MACHINE_CODE, patch=s.ref(series, 1),
+                               function="foo_realize", target="qdev_get_machine"),)
+    lines = _lines(s.check_result(series, found))
+    expected_n = s.mail_line_of(s.PATCH1, "+" + s.MACHINE_CODE)
+    assert lines == [
+        f"-:{expected_n}: ERROR: foo_realize reaches the machine through qdev_get_machine "
+        "[qom-realize-reaches-machine]"
+    ]
+    # the number really is the offending line of the mail b4 would feed on stdin
+    assert "qdev_get_machine()" in s.PATCH1.split("\n")[expected_n - 1]
+
+
+def test_series_names_each_mail_and_maps_levels() -> None:
+    result = s.check_result()
+    lines = _lines(result)
+    assert len(lines) == 3
+    reach, signoff, maint = lines
+    assert reach.startswith(f"series.mbox#2:{s.mail_line_of(s.PATCH1, '+' + s.MACHINE_CODE)}: "
+                            "ERROR: ")
+    maint_n = s.mail_line_of(s.PATCH2, "+F: hw/misc/foo.c")
+    assert maint == (f"series.mbox#3:{maint_n}: WARNING: MAINTAINERS changes belong in their "
+                     "own patch [series-maintainers-own-patch]")
+    # a finding about the mail as a whole points at the first body line
+    body_start = s.PATCH2.split("\n").index("") + 2
+    assert signoff == (f"series.mbox#3:{body_start}: WARNING: no Signed-off-by from the author "
+                       "[patch-missing-signoff]")
+
+
+def test_info_is_check_and_messages_stay_on_one_line() -> None:
+    series = s.build_series()
+    note = s.rule("multi-line", Severity.INFO, "first line\nsecond   line")
+    found = (note.finding(None, patch=s.ref(series, 0)),)
+    (line,) = _lines(s.check_result(series, found))
+    assert line.endswith(": CHECK: first line second line [multi-line]")
+    assert line.startswith("series.mbox#1:")
+
+
+def test_clean_result_prints_nothing() -> None:
+    assert _lines(s.check_result(found=())) == []

