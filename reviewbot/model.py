@@ -66,7 +66,11 @@ class Mail:
     body: str  # decoded text/plain, LF line ends
     origin: str = ""  # where it came from: "file.mbox#3", "git:abc123", ...
     headers: tuple[tuple[str, str], ...] = ()  # decoded (name, value) pairs in order
-    body_offset: int = 0  # line number in the raw mail (1-based) where body starts
+    # 1-based line of the raw mail where the body starts. Line 1 is the mbox "From " line
+    # when the mail came with one (as `git format-patch` writes it), else the first header.
+    # Exact for 7bit/8bit bodies; for quoted-printable/base64 bodies, decoded lines are
+    # counted from there, which is the best a line number in the decoded text can mean.
+    body_offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,11 @@ class Patch:
     trailers: tuple[Trailer, ...]
     diff_text: str
     files: tuple[FileDiff, ...]
-    diff_line: int = 0  # 1-based line of the diff's first line in the mail body
+    # 1-based line of the diff's first line ("diff --git ...") within ``mail.body``; 0 when
+    # unknown. Its line in the mail as `git format-patch` writes it (what checkpatch calls
+    # `-:N:`) is ``mail_diff_line``; line k (1-based) of ``diff_text`` is at
+    # ``mail_diff_line + k - 1``.
+    diff_line: int = 0
     commit: str | None = None  # git commit id when read from a repository
     replies: tuple[Mail, ...] = ()
 
@@ -88,6 +96,14 @@ class Patch:
     @property
     def index(self) -> int:
         return self.mail.subject.counter or 1
+
+    @property
+    def mail_diff_line(self) -> int:
+        """1-based line of the diff's first line in the whole mail, mbox "From " line being
+        line 1 (``git format-patch`` numbering); 0 when unknown."""
+        if self.diff_line <= 0:
+            return 0
+        return max(self.mail.body_offset, 1) + self.diff_line - 1
 
 
 @dataclass(frozen=True)
