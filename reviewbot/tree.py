@@ -1,0 +1,185 @@
+"""A checkout to read from: a directory (``--tree DIR``), a git revision, or the git index.
+
+Every Tree is read-only: git objects are read with ``git cat-file --batch`` / ``git ls-tree``
+/ ``git ls-files``, which never touch the work tree, the index or the refs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reviewbot.errors import InputError
+
+if TYPE_CHECKING:
+    from reviewbot.model import Series
+
+DEFAULT_PREFIXES = ("hw/", "include/", "system/")
+C_SUFFIXES = (".c", ".h")
+
+
+def _matches(path: str, prefixes: Sequence[str], suffixes: Sequence[str]) -> bool:
+    return (not prefixes or path.startswith(tuple(prefixes))) and (
+        not suffixes or path.endswith(tuple(suffixes)))
+
+
+class Tree:
+    """Files of one checkout by repository-relative path (``hw/mem/pc-dimm.c``)."""
+
+    root: Path | None = None
+
+    def read_bytes(self, path: str) -> bytes | None:
+        raise NotImplementedError
+
+    def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
+        """Contents of several files at once (missing ones left out)."""
+        out = {}
+        for p in paths:
+            data = self.read_bytes(p)
+            if data is not None:
+                out[p] = data
+        return out
+
+    def list_files(self, prefixes: Sequence[str] = DEFAULT_PREFIXES,
+                   suffixes: Sequence[str] = C_SUFFIXES) -> list[str]:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return str(self.root) if self.root else "tree"
+
+    def read_text(self, path: str) -> str | None:
+        data = self.read_bytes(path)
+        return None if data is None else data.decode("utf-8", "surrogateescape")
+
+    def exists(self, path: str) -> bool:
+        return self.read_bytes(path) is not None
+
+    def version(self) -> str | None:
+        text = self.read_text("VERSION")
+        return text.strip() or None if text is not None else None
+
+    def maintainers_text(self) -> str | None:
+        return self.read_text("MAINTAINERS")
+
+
+class DirTree(Tree):
+    """A directory on disk, e.g. an unpacked QEMU source tree."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+
+    def _full(self, path: str) -> Path | None:
+        assert self.root is not None
+        full = (self.root / path).resolve()
+        if full != self.root and self.root not in full.parents:
+            return None  # ../ escapes are not part of the tree
+        return full
+
+    def read_bytes(self, path: str) -> bytes | None:
+        full = self._full(path)
+        if full is None or not full.is_file():
+            return None
+        try:
+            return full.read_bytes()
+        except OSError:
+            return None
+
+    def list_files(self, prefixes: Sequence[str] = DEFAULT_PREFIXES,
+                   suffixes: Sequence[str] = C_SUFFIXES) -> list[str]:
+        assert self.root is not None
+        out: list[str] = []
+        tops = sorted({p.split("/", 1)[0] for p in prefixes}) if prefixes else [""]
+        for top in tops:
+            base = self.root / top
+            if not base.is_dir():
+                continue
+            for dirpath, dirnames, filenames in os.walk(base):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                rel_dir = os.path.relpath(dirpath, self.root)
+                for name in filenames:
+                    rel = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
+                    if _matches(rel, prefixes, suffixes):
+                        out.append(rel)
+        return sorted(out)
+
+
+def _git(repo: Path, *args: str, input_: bytes | None = None) -> bytes:
+    try:
+        proc = subprocess.run(["git", "-C", str(repo), *args], input=input_,
+                              capture_output=True, check=False)
+    except FileNotFoundError:
+        raise InputError(f"{repo}: git is not installed") from None
+    if proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise InputError(f"{repo}: git {args[0]}: {msg[-1] if msg else 'failed'}")
+    return proc.stdout
+
+
+class GitTree(Tree):
+    """A repository at one revision (``rev``), or its index when ``rev`` is None."""
+
+    def __init__(self, repo: str | Path, rev: str | None) -> None:
+        self.root = Path(repo).resolve()
+        self.rev = rev
+        self._cache: dict[str, bytes | None] = {}
+
+    def describe(self) -> str:
+        return f"{self.root}@{self.rev}" if self.rev else f"{self.root} (index)"
+
+    def _spec(self, path: str) -> str:
+        return f"{self.rev}:{path}" if self.rev else f":{path}"
+
+    def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
+        assert self.root is not None
+        wanted = [p for p in dict.fromkeys(paths) if p not in self._cache and "\n" not in p]
+        if wanted:
+            batch = "".join(self._spec(p) + "\n" for p in wanted).encode()
+            out = _git(self.root, "cat-file", "--batch", input_=batch)
+            pos = 0
+            for p in wanted:
+                eol = out.index(b"\n", pos)
+                header = out[pos:eol].split(b" ")
+                pos = eol + 1
+                if len(header) != 3 or not header[2].isdigit():
+                    self._cache[p] = None  # "<spec> missing" or "<spec> ambiguous"
+                    continue
+                size = int(header[2])
+                self._cache[p] = out[pos:pos + size] if header[1] == b"blob" else None
+                pos += size + 1
+        return {p: d for p in paths if (d := self._cache.get(p)) is not None}
+
+    def read_bytes(self, path: str) -> bytes | None:
+        return self.read_many([path]).get(path)
+
+    def list_files(self, prefixes: Sequence[str] = DEFAULT_PREFIXES,
+                   suffixes: Sequence[str] = C_SUFFIXES) -> list[str]:
+        assert self.root is not None
+        dirs = sorted({p.rstrip("/") for p in prefixes})
+        if self.rev:
+            out = _git(self.root, "ls-tree", "-r", "-z", "--name-only", self.rev, "--", *dirs)
+        else:
+            out = _git(self.root, "ls-files", "-z", "--cached", "--", *dirs)
+        names = [n.decode("utf-8", "surrogateescape") for n in out.split(b"\0") if n]
+        return sorted(n for n in names if _matches(n, prefixes, suffixes))
+
+
+def open_tree(series: Series, tree_dir: str | None) -> Tree | None:
+    """The tree a series is read against: ``--tree DIR`` when given, else for git input the
+    repository at the range's end (the index for --staged), else None."""
+    if tree_dir is not None:
+        if not Path(tree_dir).is_dir():
+            raise InputError(f"{tree_dir}: --tree is not a directory")
+        return DirTree(tree_dir)
+    if series.repo is None:
+        return None
+    if series.staged:
+        return GitTree(series.repo, None)
+    commits = [p.commit for p in series.patches if p.commit]
+    if commits:
+        return GitTree(series.repo, commits[-1])
+    if series.base:
+        return GitTree(series.repo, series.base)
+    return GitTree(series.repo, "HEAD")
