@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from reviewbot.diff import REMOVED, Line
+from reviewbot.diff import CONTEXT, REMOVED, Line
 from reviewbot.model import Mail, Patch, Series
 
 # Where a mined comment points.
@@ -166,10 +166,14 @@ def _align(lines: list[_ReplyLine], targets: Sequence[_Target]) -> int:
     pos = 0
     matched = 0  # non-blank lines only: blank lines match anywhere
     quoted = [ln for ln in lines if ln.depth > 0]
+    depth = quoted[0].depth if quoted else 0
     i = 0
     while i < len(quoted):
         q = quoted[i]
         key = _squash(q.text)
+        if not key and q.depth != depth:
+            i += 1  # a blank line of another quote level (an earlier reply's spacing)
+            continue
         hit = _match_at(quoted, i, key, targets, pos)
         if hit is None and key:
             for cand in _candidates(index, targets, key, pos):
@@ -185,6 +189,7 @@ def _align(lines: list[_ReplyLine], targets: Sequence[_Target]) -> int:
         for extra in quoted[i + 1:i + hit]:
             extra.target = pos
         matched += 1 if key else 0
+        depth = q.depth
         pos += 1
         i += hit
     return matched
@@ -329,6 +334,12 @@ def _anchor(quote: list[_ReplyLine], targets: Sequence[_Target]
         return None, SIDE_MESSAGE if region == "message" else SIDE_COVER, run[0].number, \
             run[-1].number, text
     lines = [t.line for t in run if t.line is not None]
+    if any(ln.kind != CONTEXT for ln in lines):
+        # leading context only shows where the change is; the remark is about the change
+        while lines and lines[0].kind == CONTEXT:
+            lines.pop(0)
+            run.pop(0)
+        text = "\n".join(t.text for t in run)
     path = run[-1].path
     if not lines:
         return path, SIDE_NEW, None, None, text
@@ -408,7 +419,11 @@ def mine_series(series: Series) -> list[MinedComment]:
     by_id = {m.message_id: m for m in series.all_mails}
     cover_id = series.cover.message_id if series.cover is not None else None
     for reply in series.replies:
-        found = None if _answers(reply, cover_id, by_id) else _best_patch(reply, per_patch)
+        # under a patch (a reply to a review of it), under the cover, or quoting a patch
+        found = next(((p, t) for p, t in per_patch if _answers(reply, p.mail.message_id, by_id)),
+                     None)
+        if found is None and not _answers(reply, cover_id, by_id):
+            found = _best_patch(reply, per_patch)
         if found is not None:
             out.extend(mine_reply(reply, found[0].mail, found[0].index, found[1]))
         else:
