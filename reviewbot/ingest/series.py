@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -159,6 +160,8 @@ def assemble(
             trailers=patch.trailers + tuple(extra) + tuple(cover_trailers),
         ))
 
+    if base is None:
+        base = _base_commit([cover, *(p.mail for p in final)])
     first = final[0].subject
     return Series(
         patches=tuple(final), cover=cover, replies=tuple(series_replies), version=version,
@@ -168,6 +171,18 @@ def assemble(
         versions_available=tuple(versions), problems=tuple(all_problems),
         all_mails=tuple(mails),
     )
+
+
+_BASE_COMMIT = re.compile(r"^base-commit: ([0-9a-f]{7,64})\s*$", re.MULTILINE)
+
+
+def _base_commit(mails: Sequence[Mail | None]) -> str | None:
+    """``base-commit:`` as `git format-patch --base` and b4 write it (cover or last patch)."""
+    for mail in mails:
+        m = _BASE_COMMIT.search(mail.body) if mail is not None else None
+        if m:
+            return m.group(1)
+    return None
 
 
 def _dedupe(patches: list[Patch], problems: list[InputProblem]) -> list[Patch]:

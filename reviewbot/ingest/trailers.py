@@ -21,6 +21,7 @@ REPLY_KEYS = frozenset({
 })
 
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)[ \t]*:[ \t]*(\S.*)?$")
+_NAME_ADDR = re.compile(r"^(.*?)\s*<([^<>\s]+@[^<>\s]+)>$")
 _BRACKET_NOTE = re.compile(r"^\[.*\]$")  # "[ maintainer: fixed typo ]" between trailers
 
 
@@ -33,6 +34,9 @@ def parse_person(value: str) -> Person | None:
     value = value.strip()
     # Drop a trailing "# comment" or "[tag]" that some trailers carry after the address.
     value = re.sub(r">\s*(#.*|\[.*\])$", ">", value)
+    m = _NAME_ADDR.match(value)  # before parseaddr, which gives up on "Last, First <a@b>"
+    if m:
+        return Person(name=m.group(1).strip().strip('"').strip(), email=m.group(2))
     name, addr = parseaddr(value)
     if "@" not in addr:
         return None
