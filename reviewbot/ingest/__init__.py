@@ -42,8 +42,14 @@ def load(
     if not source:
         raise InputError("no SOURCE given (a git range, a file, or - for standard input)")
     if source == "-":
+        from reviewbot import limits
+
         stream = stdin if stdin is not None else sys.stdin.buffer
-        return _from_bytes(stream.read(), "<stdin>", source, series_version)
+        data = stream.read(limits.MAX_INPUT_BYTES + 1)
+        note = limits.too_large("<stdin>", len(data), limits.MAX_INPUT_BYTES, "input")
+        if note is not None:
+            raise limits.LimitExceeded(note)
+        return _from_bytes(data, "<stdin>", source, series_version)
     path = Path(base_dir) / source
     if path.is_dir():
         return _from_dir(path, source, series_version)

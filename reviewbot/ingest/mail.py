@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import email
 import email.policy
-import gzip
 import hashlib
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,12 +52,31 @@ def is_mbox(data: bytes) -> bool:
 
 
 def maybe_gunzip(data: bytes, origin: str) -> bytes:
+    """Inflate gzip data (public-inbox t.mbox.gz), refusing to go past the size limit."""
     if data[:2] != b"\x1f\x8b":
         return data
+    from reviewbot import limits
+
+    limit = limits.MAX_INFLATED_BYTES
+    out: list[bytes] = []
+    size = 0
+    rest = data
     try:
-        return gzip.decompress(data)
-    except (OSError, EOFError) as exc:
+        while rest:  # a .gz may hold several members one after the other
+            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            chunk = inflater.decompress(rest, limit + 1 - size)
+            size += len(chunk)
+            out.append(chunk)
+            if size > limit:
+                raise limits.LimitExceeded(
+                    f"{origin}: could not analyse: inflates past the limit of "
+                    f"{limit // limits.MiB} MiB")
+            if not inflater.eof:
+                raise InputError(f"{origin}: broken gzip data: the stream is cut short")
+            rest = inflater.unused_data.lstrip(b"\0")
+    except zlib.error as exc:
         raise InputError(f"{origin}: broken gzip data: {exc}") from None
+    return b"".join(out)
 
 
 def split_mbox(data: bytes, origin: str) -> list[RawMail]:
@@ -109,7 +128,12 @@ def is_maildir(path: Path) -> bool:
 
 
 def read_bytes(path: Path) -> bytes:
+    from reviewbot import limits
+
     try:
+        note = limits.too_large(str(path), path.stat().st_size, limits.MAX_INPUT_BYTES)
+        if note is not None and path.is_file():
+            raise limits.LimitExceeded(note)
         return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file or directory") from None
@@ -248,8 +272,11 @@ def _text_part(msg: Message) -> Message | None:
 
 def decode_body(data: bytes, origin: str) -> str:
     """The text/plain body: transfer-decoded, charset-decoded, LF line ends."""
-    msg = email.message_from_bytes(data, policy=email.policy.compat32)
-    part = _text_part(msg)
+    try:
+        msg = email.message_from_bytes(data, policy=email.policy.compat32)
+        part = _text_part(msg)
+    except RecursionError:
+        raise InputError(f"{origin}: MIME parts nested too deeply") from None
     if part is None:
         types = ", ".join(sorted({p.get_content_type() for p in msg.walk()
                                   if not p.is_multipart()}))
