@@ -234,9 +234,12 @@ class _Builder:
             for dst in self.targets(ff, n.notify):
                 self.g.nodes[dst]["roles"].add("machine_done_notifier")
                 if n.function is not None:
-                    self.add_edge(fn_id(ff.path, n.function), dst, "register",
-                                  role="machine_done_notifier", field="notify", cls="Notifier",
-                                  line=n.line, via=n.registrar)
+                    src = fn_id(ff.path, n.function)
+                    attrs = {"role": "machine_done_notifier", "field": "notify",
+                             "cls": "Notifier", "line": n.line, "via": n.registrar}
+                    self.add_edge(src, dst, "register", **attrs)
+                    # more telling than the plain ``x.notify = f`` registration it may meet
+                    self.g.edges[src, dst].update(kind="register", **attrs)
 
     def _dispatch(self, ff: FileFacts) -> None:
         for d in ff.dispatches:
