@@ -1,0 +1,248 @@
+"""Series-hygiene primitives: on hand-built series and on the pack's example mails."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reviewbot.checks.series import (
+    file_concerns,
+    has_changelog,
+    name_tokens,
+    real_author,
+    split_plan,
+)
+from reviewbot.context import Options, SeriesContext
+from reviewbot.diff import parse_diff
+from reviewbot.engine import run_check
+from reviewbot.ingest import load
+from reviewbot.model import Mail, Patch, Person, Series, Subject, Trailer
+from reviewbot.rules.loader import builtin_rules_dir, load_pack
+from reviewbot.rules.model import Rule
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "rules" / "series" / "examples"
+
+
+def new_file(path: str, lines: list[str]) -> str:
+    body = "".join(f"+{ln}\n" for ln in lines)
+    return (f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n"
+            f"+++ b/{path}\n@@ -0,0 +1,{len(lines)} @@\n{body}")
+
+
+def edit(path: str, old: str, new: str) -> str:
+    return (f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n"
+            f"@@ -1,2 +1,2 @@\n ctx\n-{old}\n+{new}\n")
+
+
+def make_patch(diff: str, *, title: str = "hw/mem: change", counter: int | None = None,
+               total: int | None = None, author: Person | None = None,
+               sob: str | None = "Ada Author <ada@example.org>", commit: str | None = None,
+               in_reply_to: str | None = None, msgid: str = "p@example.org") -> Patch:
+    who = author or Person("Ada Author", "ada@example.org")
+    tags = ("PATCH", f"{counter}/{total}") if counter else ("PATCH",)
+    subject = Subject(raw=f"[{' '.join(tags)}] {title}", title=title, tags=tags, is_patch=True,
+                      counter=counter, total=total)
+    mail = Mail(message_id=msgid, subject=subject, sender=who, author=who,
+                date=datetime(2025, 6, 10, tzinfo=timezone.utc), in_reply_to=in_reply_to,
+                references=(), to=(), cc=(), body="")
+    trailers: tuple[Trailer, ...] = ()
+    if sob:
+        name, _, addr = sob.partition(" <")
+        trailers = (Trailer("Signed-off-by", sob, Person(name, addr.rstrip(">"))),)
+    return Patch(mail=mail, commit_message="", notes="", trailers=trailers, diff_text=diff,
+                 files=parse_diff(diff), commit=commit)
+
+
+def rule_by_id(rule_id: str) -> Rule:
+    return next(r for r in load_pack("series", builtin_rules_dir() / "series") if r.id == rule_id)
+
+
+def run(rule_id: str, series: Series, tree: Any = None) -> list[Any]:
+    ctx = SeriesContext(series, Options(), tree, open_tree=False)
+    return list(run_check(series, Options(), [rule_by_id(rule_id)], context=ctx).findings)
+
+
+DEVICE = new_file("hw/mem/spm.c", ["int x;"]) + edit("hw/mem/meson.build", "a", "b")
+QAPI = edit("qapi/machine.json", "'*a': 'int',", "'*spm': 'bool',")
+ACPI = edit("hw/i386/acpi-build.c", "x();", "build_srat_memory(t, b, s, 0, 1);")
+E820 = edit("hw/i386/pc.c", "x();", "e820_add_entry(b, s, E820_SOFT_RESERVED);")
+MAINT = edit("MAINTAINERS", "F: a", "F: hw/mem/spm.c")
+
+
+@pytest.mark.parametrize(("diff", "expected"), [
+    (new_file("hw/mem/spm.c", ["int x;"]), ("device",)),
+    (edit("hw/mem/meson.build", "a", "b"), ()),
+    (edit("tests/qtest/spm-test.c", "a", "b"), ()),
+    (QAPI, ("qapi",)),
+    (edit("qemu-options.hx", "a", "b"), ("qapi",)),
+    (ACPI, ("acpi",)),
+    (edit("hw/acpi/aml-build.c", "a", "b"), ("acpi",)),
+    (edit("hw/i386/e820_memory_layout.c", "a", "b"), ("e820",)),
+    (E820, ("e820",)),
+    (edit("hw/i386/pc.c", "a", "b"), ("code",)),
+    (MAINT, ("maintainers",)),
+])
+def test_file_concerns(diff: str, expected: tuple[str, ...]) -> None:
+    (fd,) = parse_diff(diff)
+    assert file_concerns(fd) == expected
+
+
+def test_split_plan_orders_boilerplate_first() -> None:
+    patch = make_patch(MAINT + ACPI + E820 + QAPI + DEVICE)
+    plan = split_plan(patch)
+    assert [c.key for c, _, _ in plan] == ["device", "qapi", "e820", "acpi", "maintainers"]
+    assert plan[0][1] == ["hw/mem/spm.c"]
+
+
+def test_split_fires_with_three_concerns_and_names_them() -> None:
+    series = Series(patches=(make_patch(DEVICE + QAPI + ACPI),))
+    (f,) = run("series-split-patch", series)
+    assert f.patch.message_id == "p@example.org"
+    assert "3 separable things" in f.message
+    assert f.evidence[0] == "new device model (new files and their build glue): hw/mem/spm.c"
+    assert "1. new device model" in f.fix and "3. ACPI table generation" in f.fix
+
+
+def test_split_is_quiet_on_two_concerns_and_on_tree_wide_edits() -> None:
+    two = Series(patches=(make_patch(ACPI + E820 + edit("tests/data/acpi/x", "a", "b")),))
+    assert run("series-split-patch", two) == []
+    many = "".join(edit(f"hw/{d}/dev.c", "old_api();", "new_api();")
+                   for d in ("net", "usb", "scsi", "block", "char"))
+    assert run("series-split-patch", Series(patches=(make_patch(many),))) == []
+
+
+class FakeTree:
+    def __init__(self, maintainers: str) -> None:
+        self.root = None
+        self._text = maintainers
+
+    def maintainers_text(self) -> str:
+        return self._text
+
+
+MAINTAINERS = """\
+All patches CC here
+F: *
+F: */
+
+ACPI/SMBIOS
+F: hw/acpi/*
+F: hw/i386/acpi-build.[hc]
+
+QAPI Schema
+F: qapi/*.json
+
+Memory devices
+F: hw/mem/
+"""
+
+
+def test_split_names_maintainers_sections_with_a_tree() -> None:
+    series = Series(patches=(make_patch(DEVICE + QAPI + ACPI),))
+    (f,) = run("series-split-patch", series, FakeTree(MAINTAINERS))
+    assert f.evidence == (
+        "new device model (new files and their build glue): hw/mem/spm.c "
+        "[MAINTAINERS: Memory devices]",
+        "QAPI schema / command-line interface: qapi/machine.json [MAINTAINERS: QAPI Schema]",
+        "ACPI table generation: hw/i386/acpi-build.c [MAINTAINERS: ACPI/SMBIOS]",
+        "spans MAINTAINERS sections: ACPI/SMBIOS, Memory devices, QAPI Schema",
+    )
+
+
+def test_maintainers_mixed() -> None:
+    mixed = Series(patches=(make_patch(DEVICE + MAINT),))
+    (f,) = run("series-maintainers-own-patch", mixed)
+    assert f.message == ("MAINTAINERS is changed together with code "
+                         "(hw/mem/spm.c, hw/mem/meson.build)")
+    assert "MAINTAINERS +F: hw/mem/spm.c" in f.evidence
+    assert run("series-maintainers-own-patch", Series(patches=(make_patch(MAINT),))) == []
+
+
+def test_no_cover_letter_only_for_posted_mail() -> None:
+    p1 = make_patch(DEVICE, counter=1, total=2, msgid="1@x")
+    p2 = make_patch(QAPI, counter=2, total=2, msgid="2@x", in_reply_to="1@x")
+    (f,) = run("series-cover-letter-missing", Series(patches=(p1, p2)))
+    assert (f.patch.index, f.patch.message_id) == (1, "1@x")
+    from_git = Series(patches=(replace(p1, commit="abc"), replace(p2, commit="def")),
+                      repo="/src/qemu")
+    assert run("series-cover-letter-missing", from_git) == []
+
+
+def test_no_cover_letter_quiet_on_partial_thread() -> None:
+    only_3 = make_patch(DEVICE, counter=3, total=3, msgid="3@x", in_reply_to="0@x")
+    assert run("series-cover-letter-missing", Series(patches=(only_3,))) == []
+
+
+@pytest.mark.parametrize("text", [
+    "v1 -> v2:\n- fixed", "Changes in v3:\n- b4", "v2:\n - rebased", "Changes since v1:",
+    "Changelog:\n* x", "v2 -> v3:\n- add g_assert(vdev)", "since v2: rebased", "  v3\n  - foo",
+])
+def test_changelog_seen(text: str) -> None:
+    assert has_changelog(text)
+
+
+@pytest.mark.parametrize("text", [
+    "This series adds a device.\n\nAda Author (2):\n  hw/mem: add spm\n",
+    " hw/mem/spm.c | 4 ++--\n 1 file changed", "Tested with Linux v6.12 guests.",
+])
+def test_changelog_not_imagined(text: str) -> None:
+    assert not has_changelog(text)
+
+
+def test_author_via_list_is_matched_by_name() -> None:
+    rewritten = Person("Ada Author via Qemu-devel", "qemu-devel@nongnu.org")
+    patch = make_patch(DEVICE, author=rewritten, sob="Author, Ada <ada@example.org>")
+    assert real_author(patch) == Person("Ada Author", "")
+    assert run("series-signed-off-by-author", Series(patches=(patch,))) == []
+    assert run("series-signed-off-by-name", Series(patches=(patch,))) == []
+
+
+def test_name_tokens_ignore_order_accents_and_punctuation() -> None:
+    assert name_tokens("Kővágó, Zoltán") == name_tokens("Zoltan Kovago")
+    assert name_tokens("Ada Author") != name_tokens("A. N. Other")
+
+
+# The examples: exactly these findings, on exactly these mails.
+EXAMPLE_FINDINGS = {
+    "split-patch.mbox": [("series-maintainers-own-patch", "split-2@example.org"),
+                         ("series-split-patch", "split-2@example.org")],
+    "maintainers-mixed.mbox": [("series-maintainers-own-patch", "maint-1@example.org")],
+    "no-cover-letter.mbox": [("series-cover-letter-missing", "nocover-1@example.org")],
+    "with-cover-letter.mbox": [],
+    "v2-no-changelog.mbox": [("series-changelog-missing", "v2nc-0@example.org")],
+    "v2-with-changelog.mbox": [],
+    "numbering.mbox": [("series-numbering", "num-2@example.org"),
+                       ("series-numbering", "num-3@example.org")],
+    "signed-off-by.mbox": [("series-signed-off-by-missing", "sob-1@example.org"),
+                           ("series-signed-off-by-author", "sob-2@example.org"),
+                           ("series-signed-off-by-name", "sob-3@example.org")],
+    "subject.mbox": [("series-subject-prefix", "subj-1@example.org"),
+                     ("series-subject-too-long", "subj-2@example.org")],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_FINDINGS))
+def test_examples(name: str) -> None:
+    rules = load_pack("series", builtin_rules_dir() / "series")
+    result = run_check(load(str(EXAMPLES / name)), Options(), rules)
+    got = [(f.rule, f.patch.message_id if f.patch else "") for f in result.findings]
+    assert sorted(got) == sorted(EXAMPLE_FINDINGS[name])
+    assert all(f.path is None for f in result.findings)
+
+
+def test_every_example_is_listed() -> None:
+    assert sorted(p.name for p in EXAMPLES.glob("*.mbox")) == sorted(EXAMPLE_FINDINGS)
+
+
+def test_numbering_explains_each_problem() -> None:
+    rules = [rule_by_id("series-numbering")]
+    result = run_check(load(str(EXAMPLES / "numbering.mbox")), Options(), rules)
+    assert [f.message for f in result.findings] == [
+        "subject numbering is inconsistent: v1 in reply to the v2 cover letter",
+        "subject numbering is inconsistent: counts 4 patches where the series has 3",
+    ]
