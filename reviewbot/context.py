@@ -112,9 +112,15 @@ class SeriesContext:
             self._tree_facts = []
             tree = self.tree
             if tree is not None and tree.root is not None and self.options.index_tree:
-                from reviewbot.index import index_tree
+                import importlib
 
-                self._tree_facts = list(index_tree(tree, TREE_PREFIXES, 2, None))
+                try:
+                    index = importlib.import_module("reviewbot.index")
+                except ModuleNotFoundError as exc:  # the index is optional for a run
+                    if exc.name != "reviewbot.index":
+                        raise
+                    return self._tree_facts
+                self._tree_facts = list(index.index_tree(tree, TREE_PREFIXES, 2, None))
         return self._tree_facts
 
 

@@ -68,12 +68,12 @@ def format_finding(finding: Finding, *, colour: bool = False) -> str:
 def summary(result: CheckResult) -> str:
     counts = Counter(f.severity for f in result.findings)
     if not counts:
-        return f"no findings ({len(result.rules)} rules, {len(result.series.patches)} patches)"
+        return "no findings" + _counts(result)
     parts = []
     for sev in sorted(counts, reverse=True):
         n = counts[sev]
         parts.append(f"{n} {sev}{'s' if n != 1 and sev != Severity.INFO else ''}")
-    return ", ".join(parts) + f" ({len(result.rules)} rules, {len(result.series.patches)} patches)"
+    return ", ".join(parts) + _counts(result)
 
 
 def write(result: CheckResult, out: TextIO) -> None:
@@ -81,3 +81,9 @@ def write(result: CheckResult, out: TextIO) -> None:
     for finding in result.findings:
         out.write(format_finding(finding, colour=colour) + "\n\n")
     out.write(summary(result) + "\n")
+
+
+def _counts(result: CheckResult) -> str:
+    rules, patches = len(result.rules), len(result.series.patches)
+    return (f" ({rules} rule{'s' if rules != 1 else ''}, "
+            f"{patches} patch{'es' if patches != 1 else ''})")

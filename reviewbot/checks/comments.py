@@ -1,0 +1,226 @@
+"""Comment primitives: a hunk that drops a comment while the code it explains stays.
+
+The comment is read from the hunk's old side (context and removed lines), so no tree is
+needed. A deleted comment is a finding only when
+
+- every line of it is removed and holds nothing but the comment,
+- the first code line after it is kept by the hunk (the code it explained is still there),
+- no comment added by the patch, nor one left in the post-image near the same place, says
+  mostly the same words (moving or rewording a comment is fine).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reviewbot.diff import ADDED, REMOVED, FileDiff, Hunk
+from reviewbot.finding import Finding
+from reviewbot.rules.registry import primitive
+
+if TYPE_CHECKING:
+    from reviewbot.context import PatchContext
+    from reviewbot.rules.model import Rule
+
+DEFAULT_SUFFIXES = (".c", ".h", ".inc", ".c.inc", ".h.inc")
+DEFAULT_IGNORE = (r"SPDX-License-Identifier", r"\bCopyright\b", r"\bLicen[cs]e\b",
+                  r"^\W*(TODO|FIXME|XXX)\b")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
+_STOP = frozenset({
+    "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was",
+    "one", "our", "out", "has", "have", "this", "that", "with", "from", "they", "will",
+    "would", "there", "their", "what", "when", "which", "into", "than", "then", "them",
+    "these", "those", "its", "also", "may", "might", "must", "should", "could", "been",
+    "being", "does", "did", "doing", "here", "just", "only", "over", "such", "very", "some",
+    "more", "most", "other",
+})
+
+
+@dataclass(frozen=True)
+class _OldLine:
+    number: int  # pre-image line
+    text: str
+    removed: bool
+
+
+@dataclass(frozen=True)
+class CommentBlock:
+    start: int  # index into the line list
+    end: int  # inclusive
+    lines: tuple[str, ...]
+    comment_only: bool  # no code shares a line with it
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def comment_blocks(lines: Sequence[str]) -> list[CommentBlock]:
+    """Comments in ``lines`` (C syntax), consecutive ``//`` lines joined into one block."""
+    blocks: list[CommentBlock] = []
+    i = 0
+    in_block = False
+    start = 0
+    only = True
+    while i < len(lines):
+        text = lines[i]
+        j = 0
+        code_seen = False
+        line_comment_start: int | None = None
+        while j < len(text):
+            if in_block:
+                close = text.find("*/", j)
+                if close < 0:
+                    j = len(text)
+                    break
+                in_block = False
+                j = close + 2
+                if text[j:].strip():
+                    # code after the comment on its last line
+                    rest = text[j:].lstrip()
+                    if not rest.startswith(("/*", "//")):
+                        only = False
+                blocks.append(CommentBlock(start, i, tuple(lines[start:i + 1]), only))
+                continue
+            ch = text[j]
+            if ch in "\"'":
+                j = _skip_literal(text, j)
+                code_seen = True
+                continue
+            if text.startswith("/*", j):
+                in_block = True
+                start = i
+                only = not code_seen and not text[:j].strip()
+                j += 2
+                continue
+            if text.startswith("//", j):
+                line_comment_start = j
+                break
+            if not ch.isspace():
+                code_seen = True
+            j += 1
+        if line_comment_start is not None:
+            alone = not text[:line_comment_start].strip()
+            prev = blocks[-1] if blocks else None
+            if (alone and prev is not None and prev.end == i - 1 and prev.comment_only
+                    and prev.lines[-1].lstrip().startswith("//")):
+                blocks[-1] = CommentBlock(prev.start, i, (*prev.lines, text), True)
+            else:
+                blocks.append(CommentBlock(i, i, (text,), alone))
+        i += 1
+    return blocks
+
+
+def _skip_literal(text: str, j: int) -> int:
+    quote = text[j]
+    j += 1
+    while j < len(text) and text[j] != quote:
+        j += 2 if text[j] == "\\" else 1
+    return j + 1
+
+
+def words(text: str) -> frozenset[str]:
+    """The significant words of a comment: lower case, three letters or more, no stop words."""
+    return frozenset(w for w in (m.group(0).lower() for m in _WORD.finditer(text))
+                     if w not in _STOP)
+
+
+def keeps_point(deleted: frozenset[str], candidate: frozenset[str], threshold: float) -> bool:
+    """Does ``candidate`` say mostly what ``deleted`` said (moved, or reworded)?"""
+    if not deleted or not candidate:
+        return False
+    shared = len(deleted & candidate)
+    return shared / len(deleted) >= threshold or (
+        len(candidate) >= 3 and shared / len(candidate) >= max(threshold, 0.6)
+    )
+
+
+def _old_side(hunk: Hunk) -> list[_OldLine]:
+    return [_OldLine(ln.source_line, ln.text, ln.kind == REMOVED)
+            for ln in hunk.lines if ln.kind != ADDED and ln.source_line is not None]
+
+
+def _new_side(hunk: Hunk) -> list[str]:
+    return [ln.text for ln in hunk.lines if ln.kind != REMOVED]
+
+
+def _added_comments(ctx: PatchContext) -> list[frozenset[str]]:
+    """Words of each comment the patch adds, in any file (a comment may move elsewhere)."""
+    out: list[frozenset[str]] = []
+    for fd in ctx.patch.files:
+        for hunk in fd.hunks:
+            new = [ln for ln in hunk.lines if ln.kind != REMOVED]
+            blocks = comment_blocks([ln.text for ln in new])
+            for b in blocks:
+                if any(new[k].kind == ADDED for k in range(b.start, b.end + 1)):
+                    out.append(words(b.text))
+    return out
+
+
+def _post_image_comments(ctx: PatchContext, fd: FileDiff, hunk: Hunk,
+                         window: int) -> list[frozenset[str]]:
+    """Comments left near the hunk's place in the post-image (whole file when known)."""
+    texts: list[str] = []
+    src = None
+    if fd.target_path is not None:
+        try:
+            src = ctx.source(fd.target_path)
+        except Exception:  # the post-image is a help here, not a need
+            src = None
+    if src is not None and not src.partial:
+        lo = max(hunk.target_start - window, 1)
+        hi = hunk.target_start + hunk.target_length + window
+        texts = list(src.lines[lo - 1:hi])
+    else:
+        texts = _new_side(hunk)
+    return [words(b.text) for b in comment_blocks(texts)]
+
+
+@primitive("deleted-comment", scope="patch",
+           params=("suffixes", "min_words", "similarity", "window", "ignore"))
+def deleted_comment(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
+    """A removed comment block whose code stays and whose point is kept nowhere nearby."""
+    suffixes = tuple(rule.params.get("suffixes", DEFAULT_SUFFIXES))
+    min_words = int(rule.params.get("min_words", 4))
+    similarity = float(rule.params.get("similarity", 0.5))
+    window = int(rule.params.get("window", 15))
+    ignore = [re.compile(p, re.I | re.M) for p in rule.params.get("ignore", DEFAULT_IGNORE)]
+
+    added: list[frozenset[str]] | None = None
+    for fd in ctx.patch.files:
+        if fd.is_binary or fd.is_deleted or fd.source_path is None:
+            continue
+        if not fd.source_path.endswith(suffixes):
+            continue
+        for hunk in fd.hunks:
+            old = _old_side(hunk)
+            if not any(ln.removed for ln in old):
+                continue
+            for block in comment_blocks([ln.text for ln in old]):
+                span = old[block.start:block.end + 1]
+                if not block.comment_only or not all(ln.removed for ln in span):
+                    continue
+                text = block.text
+                said = words(text)
+                if len(said) < min_words or any(p.search(text) for p in ignore):
+                    continue
+                follower = next((ln for ln in old[block.end + 1:] if ln.text.strip()), None)
+                if follower is None or follower.removed:
+                    continue  # the code it described went too, or we cannot see it
+                if follower.text.lstrip().startswith(("/*", "//", "*")):
+                    continue
+                if added is None:
+                    added = _added_comments(ctx)
+                nearby = _post_image_comments(ctx, fd, hunk, window)
+                if any(keeps_point(said, c, similarity) for c in (*added, *nearby)):
+                    continue
+                quoted = [f"- {ln.text}" for ln in span]
+                yield rule.finding(
+                    ctx, path=fd.source_path, line=span[0].number, end_line=span[-1].number,
+                    side="old", code=span[0].text, anchor=" ".join(sorted(said)),
+                    evidence=("deleted comment:\n" + "\n".join(quoted),
+                              f"the code it explained stays: {follower.text.strip()}"),
+                    code_after=follower.text.strip(),
+                )

@@ -1,0 +1,528 @@
+"""Device-model (QOM) primitives over C facts and the call graph.
+
+Each primitive is generic; the rule's params say which roles, functions, globals or casts it
+looks for, so a new rule of the same shape is a YAML file. "Device code" means a file that
+registers a realize/unrealize callback and defines no machine type; machine code (board files,
+machine class_init and hotplug handlers) is never reported by these primitives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from reviewbot.finding import Finding
+from reviewbot.rules.registry import primitive
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from reviewbot.cfacts import FileFacts
+    from reviewbot.context import PatchContext
+    from reviewbot.rules.model import Rule
+
+C_FILES = (".c",)
+DEVICE_ROLES = ("realize", "unrealize")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _strip_comments(text: str) -> str:
+    """Blank C comments and string literals, keeping line breaks (so line numbers hold)."""
+    def blank(m: re.Match[str]) -> str:
+        s = m.group(0)
+        if s.startswith(("/*", "//")):
+            return re.sub(r"[^\n]", " ", s)
+        return '"' + " " * (len(s) - 2) + '"' if s.startswith('"') else s
+
+    return re.sub(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"', blank, text, flags=re.S)
+
+
+def _is_machine_type_name(name: str | None) -> bool:
+    return bool(name) and "MACHINE" in str(name).upper().replace("-", "_")
+
+
+def machine_file(facts: FileFacts, g: nx.DiGraph | None = None) -> bool:
+    """Does the file define a machine type (a board file)?"""
+    from reviewbot.graph import is_machine_type, type_id
+
+    for ti in facts.typeinfos:
+        if _is_machine_type_name(ti.name) or _is_machine_type_name(ti.parent):
+            return True
+        if g is not None:
+            tid = type_id(ti.name)
+            if tid in g and is_machine_type(g, tid):
+                return True
+    return False
+
+
+def device_file(facts: FileFacts, g: nx.DiGraph) -> bool:
+    """Does the file register a device realize/unrealize callback, and no machine type?"""
+    if machine_file(facts, g):
+        return False
+    return any(a.field in DEVICE_ROLES and a.target for a in facts.assignments)
+
+
+def _c_paths(ctx: PatchContext, suffixes: Sequence[str] = C_FILES) -> list[str]:
+    return [p for p in ctx.touched if p.endswith(tuple(suffixes))]
+
+
+def _param_list(rule: Rule, name: str, default: Sequence[str] = ()) -> list[str]:
+    value = rule.params.get(name, default)
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def _code_line(ctx: PatchContext, path: str, line: int) -> str:
+    src = ctx.source(path)
+    if src is None or not 1 <= line <= len(src.lines):
+        return ""
+    return str(src.lines[line - 1])
+
+
+def _path_allowed(path: str, rule: Rule) -> bool:
+    prefixes = _param_list(rule, "paths", ("hw/",))
+    excluded = _param_list(rule, "exclude_paths")
+    return path.startswith(tuple(prefixes)) and not any(re.search(p, path) for p in excluded)
+
+
+# --------------------------------------------------------------------------- reaches-call
+
+
+@dataclass(frozen=True)
+class Step:
+    path: str  # file of the caller
+    line: int  # line of the call (or of the use, for the last step of a use chain)
+
+
+@dataclass(frozen=True)
+class Reach:
+    names: tuple[str, ...]  # start, ..., target ("qdev_get_machine()", "current_machine")
+    steps: tuple[Step, ...]
+
+    def describe(self) -> str:
+        return " -> ".join(self.names)
+
+    def places(self) -> str:
+        return ", ".join(f"{s.path}:{s.line}" for s in self.steps)
+
+
+def _function_text(ctx: PatchContext, g: nx.DiGraph, node: str,
+                   cache: dict[str, list[str] | None]) -> tuple[list[str], int] | None:
+    """The (comment-blanked) lines of a defined function and the line number of the first."""
+    data = g.nodes[node]
+    if not data.get("defined") or not data.get("path"):
+        return None
+    path = str(data["path"])
+    if path not in cache:
+        text: str | None = None
+        src = ctx.source(path)
+        if src is not None:
+            text = src.text
+        elif ctx.tree is not None:
+            text = ctx.tree.read_text(path)
+        cache[path] = _strip_comments(text).splitlines() if text is not None else None
+    lines = cache[path]
+    if lines is None:
+        return None
+    first, last = int(data["line"]), int(data["end_line"])
+    return lines[first - 1:last], first
+
+
+def reaches(ctx: PatchContext, g: nx.DiGraph, start: str, targets: Sequence[str], *,
+            uses: Sequence[str], casts: Sequence[str], max_depth: int,
+            follow: str) -> list[Reach]:
+    """Every way ``start`` reaches a target call, a global use or a cast, shortest first.
+
+    Calls are followed into functions defined in the start's file (``follow: file``), its
+    directory (``dir``) or anywhere (``tree``); targets are matched wherever they are.
+    """
+    from reviewbot.graph import CALL_KINDS
+
+    base = g.nodes[start]
+    base_path = str(base["path"])
+    base_dir = base_path.rsplit("/", 1)[0] + "/"
+    wanted = set(targets)
+    use_re = re.compile(r"\b(" + "|".join(map(re.escape, uses)) + r")\b") if uses else None
+    cast_re = (re.compile(r"\b(" + "|".join(map(re.escape, casts)) + r")\s*\(")
+               if casts else None)
+
+    def followable(node: str) -> bool:
+        d = g.nodes[node]
+        if d["kind"] != "function" or not d.get("defined"):
+            return False
+        path = str(d["path"])
+        if follow == "file":
+            return path == base_path
+        if follow == "dir":
+            return path.startswith(base_dir)
+        return True
+
+    parent: dict[str, tuple[str, int] | None] = {start: None}
+    depth = {start: 0}
+    queue = deque([start])
+    found: list[Reach] = []
+    text_cache: dict[str, list[str] | None] = {}
+
+    def chain_to(node: str) -> tuple[list[str], list[Step]]:
+        names: list[str] = []
+        steps: list[Step] = []
+        cur: str | None = node
+        while cur is not None:
+            names.append(str(g.nodes[cur]["name"]))
+            step = parent[cur]
+            if step is None:
+                break
+            prev, line = step
+            steps.append(Step(str(g.nodes[prev]["path"]), line))
+            cur = prev
+        return names[::-1], steps[::-1]
+
+    while queue:
+        node = queue.popleft()
+        if (use_re or cast_re) and (node == start or followable(node)):
+            body = _function_text(ctx, g, node, text_cache)
+            if body is not None:
+                lines, first = body
+                call_lines = {int(ln) for _, v, e in g.out_edges(node, data=True)
+                              if g.nodes[v]["name"] in wanted for ln in e.get("lines", ())}
+                for k, text in enumerate(lines):
+                    no = first + k
+                    if no in call_lines:
+                        continue
+                    hit = (use_re.search(text) if use_re else None) or (
+                        cast_re.search(text) if cast_re else None)
+                    if hit is None:
+                        continue
+                    names, steps = chain_to(node)
+                    label = hit.group(1) + ("()" if cast_re and hit.re is cast_re else "")
+                    found.append(Reach((*names, label),
+                                       (*steps, Step(str(g.nodes[node]["path"]), no))))
+                    break
+        if depth[node] >= max_depth:
+            continue
+        for nxt in sorted(g.successors(node)):
+            e = g.edges[node, nxt]
+            if e["kind"] not in CALL_KINDS and not (set(e.get("kinds", ())) & CALL_KINDS):
+                continue
+            name = str(g.nodes[nxt]["name"])
+            for line in sorted(int(x) for x in e.get("lines", [e.get("line", 0)])):
+                if name in wanted:
+                    names, steps = chain_to(node)
+                    found.append(Reach((*names, f"{name}()"),
+                                       (*steps, Step(str(g.nodes[node]["path"]), line))))
+            if name in wanted or nxt in parent or not followable(nxt):
+                continue
+            parent[nxt] = (node, int(e["line"]))
+            depth[nxt] = depth[node] + 1
+            queue.append(nxt)
+    return found
+
+
+def _registering_types(g: nx.DiGraph, node: str) -> list[str]:
+    from reviewbot.graph import types_registering
+
+    return types_registering(g, node)
+
+
+def _similar_machine_handler(g: nx.DiGraph, type_names: Sequence[str]) -> str | None:
+    """A machine hotplug handler that dispatches a type related to ``type_names``."""
+    from reviewbot.graph import machine_handlers, type_ancestors, type_id
+
+    def related(name: str) -> set[str]:
+        out = {name, *type_ancestors(g, name)}
+        for t in list(out):
+            tid = type_id(t)
+            if tid in g:
+                out.update(str(g.nodes[v]["name"]) for _, v, e in g.out_edges(tid, data=True)
+                           if e["kind"] == "interface")
+        return out - {"TYPE_DEVICE", "TYPE_OBJECT", "TYPE_SYS_BUS_DEVICE"}
+
+    mine: set[str] = set()
+    for name in type_names:
+        mine |= related(name)
+    candidates: list[tuple[int, str]] = []
+    for d in machine_handlers(g):
+        if d.type in type_names:
+            continue
+        score = len(related(d.type) & mine)
+        if score == 0:
+            continue
+        hnode = g.nodes[d.handler]
+        tnode = g.nodes[d.target]
+        candidates.append((-score, f"{hnode['name']}() in {hnode['path']} hands {d.type} to "
+                                   f"{tnode['name']}() (line {d.line})"))
+    return min(candidates)[1] if candidates else None
+
+
+def _machine_chain_to(g: nx.DiGraph, targets: Sequence[str],
+                      roles: Sequence[str]) -> str | None:
+    """The shortest chain from a machine hotplug handler to one of ``targets``."""
+    from reviewbot.graph import chains_to, functions_with_role
+
+    best = None
+    for role in roles:
+        for handler in functions_with_role(g, role):
+            for chain in chains_to(g, handler, targets, max_depth=3):
+                if best is None or (chain.depth, chain.nodes) < (best.depth, best.nodes):
+                    best = chain
+    if best is None:
+        return None
+    return f"{best.describe(g)} (in {g.nodes[best.nodes[0]]['path']})"
+
+
+@primitive("reaches-call", scope="patch",
+           params=("roles", "targets", "globals", "casts", "max_depth", "follow", "paths",
+                   "exclude_paths", "exemplar", "exemplar_roles", "max_chains"),
+           required=("roles",))
+def reaches_call(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
+    """A function with one of ``roles`` (or what it calls) calls ``targets``, reads
+    ``globals`` or uses one of the ``casts`` macros. One finding per function, at the first
+    step of the first chain, with every chain as evidence."""
+    from reviewbot.graph import fn_id
+
+    roles = _param_list(rule, "roles")
+    targets = _param_list(rule, "targets")
+    uses = _param_list(rule, "globals")
+    casts = _param_list(rule, "casts")
+    max_depth = int(rule.params.get("max_depth", 4))
+    follow = str(rule.params.get("follow", "dir"))
+    max_chains = int(rule.params.get("max_chains", 5))
+    exemplar = str(rule.params.get("exemplar", ""))
+    g = None
+    for path in _c_paths(ctx):
+        if not _path_allowed(path, rule):
+            continue
+        facts = ctx.facts(path)
+        if facts is None:
+            continue
+        if g is None:
+            g = ctx.graph
+        if machine_file(facts, g):
+            continue
+        for fn in facts.functions:
+            node = fn_id(path, fn.name)
+            if node not in g or not set(roles) & set(g.nodes[node]["roles"]):
+                continue
+            found = reaches(ctx, g, node, targets, uses=uses, casts=casts,
+                            max_depth=max_depth, follow=follow)
+            if not found:
+                continue
+            found.sort(key=lambda r: (r.steps[0].line, len(r.steps), r.names))
+            changed = [r for r in found
+                       if any(ctx.changed(s.path, s.line) for s in r.steps)]
+            lead = changed[0] if changed else found[0]
+            at = next((s for s in lead.steps if ctx.changed(s.path, s.line)), lead.steps[0])
+            evidence = [f"{r.describe()}  [{r.places()}]" for r in found[:max_chains]]
+            if len(found) > max_chains:
+                evidence.append(f"... and {len(found) - max_chains} more")
+            if ctx.tree is not None and exemplar == "machine-handler":
+                hint = _similar_machine_handler(g, _registering_types(g, node))
+                if hint:
+                    evidence.append(f"the machine does this for a similar device: {hint}")
+            elif ctx.tree is not None and exemplar == "machine-chain":
+                targets_hit = [r.names[-1].rstrip("()") for r in found]
+                hint = _machine_chain_to(g, targets_hit, _param_list(
+                    rule, "exemplar_roles", ("machine_pre_plug", "machine_plug")))
+                if hint:
+                    evidence.append(f"the machine does this for other devices: {hint}")
+            yield rule.finding(
+                ctx, path=at.path, line=at.line, evidence=evidence,
+                code=_code_line(ctx, at.path, at.line), anchor=f"{fn.name}: {lead.describe()}",
+                function=fn.name, target=lead.names[-1], chain=lead.describe(),
+            )
+
+
+# --------------------------------------------------------------------------- globals
+
+
+@primitive("file-global-state", scope="patch",
+           params=("kinds", "paths", "exclude_paths", "flag_types"))
+def file_global_state(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
+    """File-scope lists (and a static Notifier kept with a static flag) in device code."""
+    kinds = set(_param_list(rule, "kinds", ("qlist_head", "qtailq_head", "qslist_head",
+                                            "qsimpleq_head", "gslist", "glist", "notifier")))
+    flag_types = set(_param_list(rule, "flag_types", ("bool",)))
+    for path in _c_paths(ctx):
+        if not _path_allowed(path, rule):
+            continue
+        facts = ctx.facts(path)
+        if facts is None or not device_file(facts, ctx.graph):
+            continue
+        flags = [gv for gv in facts.globals
+                 if gv.static and not gv.const and gv.type.strip() in flag_types]
+        for gv in facts.globals:
+            if gv.kind not in kinds or gv.const or gv.extern:
+                continue
+            evidence = [f"{gv.type} {gv.declarator} at file scope"]
+            if gv.kind == "notifier":
+                if not gv.static or not flags:
+                    continue
+                evidence.append("kept with the file-scope flag(s) " + ", ".join(
+                    f"{f.name} (line {f.line})" for f in flags))
+            yield rule.finding(ctx, path=path, line=gv.line, evidence=evidence,
+                               code=_code_line(ctx, path, gv.line), anchor=gv.name,
+                               name=gv.name, type=gv.type.strip(), kind=gv.kind)
+
+
+# --------------------------------------------------------------------------- notifiers
+
+
+@primitive("registers-notifier", scope="patch",
+           params=("registrars", "paths", "exclude_paths"), required=("registrars",))
+def registers_notifier(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
+    """Device code registering a notifier with one of ``registrars``."""
+    registrars = set(_param_list(rule, "registrars"))
+    for path in _c_paths(ctx):
+        if not _path_allowed(path, rule):
+            continue
+        facts = ctx.facts(path)
+        if facts is None or not device_file(facts, ctx.graph):
+            continue
+        for n in facts.notifiers:
+            if n.registrar not in registrars:
+                continue
+            evidence = [f"{n.function or 'file scope'}: {n.registrar}(&{n.notifier})"]
+            if n.notify:
+                evidence.append(f"the notifier runs {n.notify}()")
+            yield rule.finding(ctx, path=path, line=n.line, evidence=evidence,
+                               code=_code_line(ctx, path, n.line), anchor=n.notifier,
+                               function=n.function or "file scope", registrar=n.registrar,
+                               notify=n.notify or n.notifier)
+
+
+# --------------------------------------------------------------------------- phase checks
+
+
+@primitive("phase-check-unneeded", scope="patch",
+           params=("roles", "phases", "setting", "paths", "exclude_paths"))
+def phase_check_unneeded(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
+    """A ``roles`` function tests the machine phase while its class_init already sets
+    ``setting`` (default ``hotpluggable = false``), which makes the core refuse hotplug."""
+    from reviewbot.graph import fn_id
+
+    roles = set(_param_list(rule, "roles", ("realize",)))
+    phases = set(_param_list(rule, "phases", ("PHASE_MACHINE_READY",)))
+    field, _, value = str(rule.params.get("setting", "hotpluggable = false")).partition("=")
+    field, value = field.strip(), value.strip()
+    for path in _c_paths(ctx):
+        if not _path_allowed(path, rule):
+            continue
+        facts = ctx.facts(path)
+        if facts is None or not facts.phase_checks:
+            continue
+        g = ctx.graph
+        for pc in facts.phase_checks:
+            if pc.function is None or pc.arg not in phases:
+                continue
+            node = fn_id(path, pc.function)
+            if node not in g or not roles & set(g.nodes[node]["roles"]):
+                continue
+            registrars = [u for u, _, e in g.in_edges(node, data=True)
+                          if e["kind"] == "register" and e.get("role") in roles]
+            settings = [a for a in facts.assignments
+                        if a.field == field and a.value == value
+                        and any(g.nodes[r]["name"] == a.function for r in registrars)]
+            if not settings:
+                continue
+            s = settings[0]
+            yield rule.finding(
+                ctx, path=path, line=pc.line, code=_code_line(ctx, path, pc.line),
+                anchor=f"{pc.function}: {pc.arg}",
+                evidence=[f"{pc.function}() tests phase_check({pc.arg})",
+                          f"{s.function}() sets {s.obj}->{s.field} = {s.value} "
+                          f"({path}:{s.line})"],
+                function=pc.function, phase=pc.arg, class_init=s.function or "",
+            )
+
+
+# --------------------------------------------------------------------------- tree walks
+
+
+@primitive("walks-from-root", scope="patch",
+           params=("walkers", "roots", "type_tests", "paths", "exclude_paths"))
+def walks_from_root(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
+    """Device code walking the QOM tree from the root (``walkers(roots(), callback)``) with a
+    callback that picks out objects of one type (calls one of ``type_tests``)."""
+    walkers = _param_list(rule, "walkers", ("object_child_foreach_recursive",))
+    roots = _param_list(rule, "roots", ("qdev_get_machine", "object_get_root"))
+    tests = set(_param_list(rule, "type_tests", ("object_dynamic_cast",)))
+    pattern = re.compile(
+        r"\b(" + "|".join(map(re.escape, walkers)) + r")\s*\(\s*(?:OBJECT\s*\(\s*)?("
+        + "|".join(map(re.escape, roots)) + r")\s*\(\s*\)\s*\)?\s*,\s*([A-Za-z_]\w*)")
+    for path in _c_paths(ctx):
+        if not _path_allowed(path, rule):
+            continue
+        facts = ctx.facts(path)
+        if facts is None or not device_file(facts, ctx.graph):
+            continue
+        src = ctx.source(path)
+        if src is None:
+            continue
+        text = _strip_comments(src.text)
+        for m in pattern.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            callback = m.group(3)
+            picks = sorted({c.callee for c in facts.calls
+                            if c.caller == callback and c.callee in tests})
+            if not picks:
+                continue
+            fn = facts.function_at(line)
+            yield rule.finding(
+                ctx, path=path, line=line, code=_code_line(ctx, path, line),
+                anchor=f"{m.group(1)}({m.group(2)}(), {callback})",
+                evidence=[f"{fn.name if fn else 'file scope'}: {m.group(1)}({m.group(2)}(), "
+                          f"{callback}, ...)",
+                          f"{callback}() keeps only some objects ({', '.join(picks)})"],
+                walker=m.group(1), root=f"{m.group(2)}()", callback=callback,
+            )
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+@primitive("interface-without-handler", scope="patch",
+           params=("interface", "roles", "paths", "exclude_paths"), required=("interface",))
+def interface_without_handler(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
+    """A new type implementing ``interface`` that no machine hotplug handler dispatches
+    (neither the type nor an ancestor). Needs the tree: silent without one."""
+    from reviewbot.graph import machine_handlers, type_ancestors
+
+    if ctx.tree is None:
+        return
+    interface = str(rule.params["interface"])
+    roles = set(_param_list(rule, "roles", ("machine_pre_plug", "machine_plug")))
+    g: Any = None
+    for path in _c_paths(ctx):
+        if not _path_allowed(path, rule):
+            continue
+        facts = ctx.facts(path)
+        if facts is None:
+            continue
+        for ti in facts.typeinfos:
+            if interface not in ti.interfaces or ti.abstract:
+                continue
+            if not ctx.changed(path, ti.line) and not ctx.options.all_files:
+                continue
+            if g is None:
+                g = ctx.graph
+            lineage = [ti.name, *type_ancestors(g, ti.name)]
+            handled = [d for t in lineage for d in machine_handlers(g, t)
+                       if roles & set(d.roles)]
+            if handled:
+                continue
+            others = sorted({d.type for d in machine_handlers(g) if roles & set(d.roles)})
+            yield rule.finding(
+                ctx, path=path, line=ti.line, code=_code_line(ctx, path, ti.line),
+                anchor=ti.name,
+                evidence=[f"{ti.name} implements {interface}",
+                          "no machine hotplug handler tests for " + " or ".join(lineage),
+                          "types the machines do dispatch: " + (", ".join(others[:8]) or
+                                                                "none found")],
+                type=ti.name, interface=interface,
+            )
