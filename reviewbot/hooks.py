@@ -70,9 +70,9 @@ def install(name: str, *, cwd: str | None = None, check_args: Sequence[str] = ()
     """Write the hook into the repository's hooks directory; returns its path."""
     script = hook_script(name, check_args)
     target = git_hooks_dir(cwd) / name
-    if target.exists() and MARKER not in target.read_text(encoding="utf-8", errors="replace"):
-        if not force:
-            raise InputError(f"{target}: a hook that reviewbot did not write is already "
+    ours = not target.exists() or MARKER in target.read_text(encoding="utf-8", errors="replace")
+    if not ours and not force:
+        raise InputError(f"{target}: a hook that reviewbot did not write is already "
                              "there; use --force to replace it, or --print and merge by hand")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(script, encoding="utf-8")
