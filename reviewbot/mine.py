@@ -176,11 +176,14 @@ def _align(lines: list[_ReplyLine], targets: Sequence[_Target]) -> int:
             continue
         hit = _match_at(quoted, i, key, targets, pos)
         if hit is None and key:
+            # Where the quote jumps to, the longest agreeing run wins (a line such as a
+            # prototype can appear twice); among equals the first one after ``pos``.
+            best = 0
             for cand in _candidates(index, targets, key, pos):
-                hit = _match_at(quoted, i, key, targets, cand)
-                if hit is not None:
-                    pos = cand
-                    break
+                run = _agreeing(quoted, i, targets, cand)
+                if run > best:
+                    best, pos = run, cand
+            hit = _match_at(quoted, i, key, targets, pos) if best else None
         if hit is None:
             i += 1
             continue
@@ -193,6 +196,20 @@ def _align(lines: list[_ReplyLine], targets: Sequence[_Target]) -> int:
         pos += 1
         i += hit
     return matched
+
+
+def _agreeing(quoted: list[_ReplyLine], i: int, targets: Sequence[_Target], pos: int,
+              limit: int = 8) -> int:
+    """How many quoted lines from ``i`` on match the targets from ``pos`` on, in a row."""
+    run = 0
+    while run < limit and i < len(quoted):
+        hit = _match_at(quoted, i, _squash(quoted[i].text), targets, pos)
+        if hit is None:
+            break
+        run += 1
+        i += hit
+        pos += 1
+    return run
 
 
 def _candidates(index: dict[str, list[int]], targets: Sequence[_Target], key: str,
@@ -355,6 +372,34 @@ def _region(t: _Target) -> str:
 
 
 # --- putting it together --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QuoteMatch:
+    """A quoted line of a reply found in the patch it answers."""
+
+    reply_line: int  # 1-based line of the reply body (the first, for a hard-wrapped line)
+    reply_lines: int  # how many reply lines spell it (more than 1 when hard-wrapped)
+    region: str  # "message", "notes", "diffhdr" (file/hunk headers) or "diff"
+    path: str | None
+    line: Line | None  # the diff line, for region "diff"
+    text: str  # the line as the patch has it
+
+
+def align_quotes(reply: Mail, patch: Patch) -> list[QuoteMatch]:
+    """Every quoted line of ``reply`` that was found in ``patch``, in reply order."""
+    targets = _patch_targets(patch)
+    lines = _split_reply(reply)
+    _align(lines, targets)
+    out: list[QuoteMatch] = []
+    seen: set[int] = set()
+    for ln in lines:
+        if ln.target is None or ln.number in seen:
+            continue
+        t = targets[ln.target]
+        seen.update(range(ln.number, ln.number + ln.span))
+        out.append(QuoteMatch(ln.number, ln.span, t.region, t.path, t.line, t.text))
+    return out
+
 
 def mine_reply(reply: Mail, answered: Mail | None, index: int | None,
                targets: Sequence[_Target]) -> list[MinedComment]:
