@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from reviewbot.ingest.trailers import reply_trailers, split_trailers
+
+
+def test_trailer_block_is_the_last_paragraph_with_continuations_and_notes() -> None:
+    msg = ("Fix it.\n\nSee: not a trailer, this paragraph is prose.\nMore prose.\n\n"
+           "Fixes: 0123456789ab (\"old\n  title\")\nReported-by: R <r@x.org>\n"
+           "[ maintainer: reworded ]\nsigned-off-by: A <a@x.org>\n\n")
+    text, trailers = split_trailers(msg)
+    assert text.endswith("signed-off-by: A <a@x.org>")
+    assert [(t.key, t.value) for t in trailers] == [
+        ("Fixes", '0123456789ab ("old title")'),
+        ("Reported-by", "R <r@x.org>"),
+        ("Signed-off-by", "A <a@x.org>"),
+    ]
+    assert trailers[1].person is not None and trailers[1].person.email == "r@x.org"
+    assert trailers[0].person is None
+
+
+def test_prose_last_paragraph_has_no_trailers() -> None:
+    assert split_trailers("Title\n\nThis is: prose.\nAnd more.\n")[1] == ()
+
+
+def test_canonical_spelling_of_known_keys() -> None:
+    _, trailers = split_trailers("x\n\nBased-On: <id@x>\nMessage-Id: <m@x>\nX-Custom: v\n")
+    assert [t.key for t in trailers] == ["Based-on", "Message-ID", "X-Custom"]
+
+
+def test_reply_trailers_skip_quotes_and_signature_and_join_split_values() -> None:
+    body = ("> Signed-off-by: Author <a@x.org>\n>Reviewed-by: Quoted <q@x.org>\n\n"
+            "QAPI schema\nAcked-by: Markus <m@x.org>\n"
+            "Reviewed-by: Very Long\n  Name <v@x.org>\n"
+            "Tested-by:\n<t@x.org>\n"
+            "Signed-off-by: Not From A Reply <s@x.org>\n"
+            "-- \nReviewed-by: In Signature <sig@x.org>\n")
+    got = reply_trailers(body, "r@x")
+    assert [(t.key, t.value) for t in got] == [
+        ("Acked-by", "Markus <m@x.org>"),
+        ("Reviewed-by", "Very Long Name <v@x.org>"),
+        ("Tested-by", "<t@x.org>"),
+    ]
+    assert {t.from_reply for t in got} == {"r@x"}
