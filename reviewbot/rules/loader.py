@@ -45,6 +45,7 @@ class _Node:
     value: Any
     line: int  # where the value starts
     key_line: int  # where its key is
+    item_lines: tuple[int, ...] = ()  # for a list: where each item is
 
 
 def _compose(path: Path, text: str) -> Any:
@@ -87,7 +88,9 @@ def _top_level(path: Path, text: str) -> tuple[dict[str, _Node], int]:
         key = str(key_node.value)
         if key in out:
             raise InputError(f"{path}:{line}: key {key!r} given twice")
-        out[key] = _Node(_plain(path, value_node), value_node.start_mark.line + 1, line)
+        items = (tuple(n.start_mark.line + 1 for n in value_node.value)
+                 if isinstance(value_node, yaml.SequenceNode) else ())
+        out[key] = _Node(_plain(path, value_node), value_node.start_mark.line + 1, line, items)
     return out, root.start_mark.line + 1
 
 
@@ -176,10 +179,12 @@ def load_rule_file(path: Path, pack: str) -> Rule:
     ):
         raise InputError(f"{where('examples')}: examples must be a list of file paths")
     examples: list[str] = []
-    for rel in examples_value:
+    item_lines = fields["examples"].item_lines
+    for k, rel in enumerate(examples_value):
         example = (path.parent / rel).resolve()
         if not example.is_file():
-            raise InputError(f"{where('examples')}: example file {rel!r} not found "
+            line = item_lines[k] if k < len(item_lines) else fields["examples"].key_line
+            raise InputError(f"{path}:{line}: example file {rel!r} not found "
                              f"(looked in {path.parent})")
         examples.append(str(example))
 
