@@ -1,0 +1,226 @@
+"""QAPI primitives: Since releases and documentation of option-backing struct members."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reviewbot.context import Options, SeriesContext
+from reviewbot.diff import parse_diff
+from reviewbot.engine import run_check
+from reviewbot.ingest import load
+from reviewbot.model import Mail, Patch, Person, Series, Subject
+from reviewbot.rules.loader import builtin_rules_dir, load_pack
+from reviewbot.rules.model import Rule
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "rules" / "qapi" / "examples"
+
+
+def rules() -> list[Rule]:
+    return load_pack("qapi", builtin_rules_dir() / "qapi")
+
+
+def rule(rule_id: str) -> Rule:
+    return next(r for r in rules() if r.id == rule_id)
+
+
+def patch_of(diff: str, *, when: datetime | None = None, msgid: str = "q@x") -> Patch:
+    who = Person("Ada Author", "ada@example.org")
+    mail = Mail(message_id=msgid, subject=Subject(raw="[PATCH] qapi: x", title="qapi: x"),
+                sender=who, author=who, date=when, in_reply_to=None, references=(),
+                to=(), cc=(), body="")
+    return Patch(mail=mail, commit_message="", notes="", trailers=(), diff_text=diff,
+                 files=parse_diff(diff))
+
+
+class FakeTree:
+    root = None
+
+    def __init__(self, version: str | None) -> None:
+        self._version = version
+
+    def version(self) -> str | None:
+        return self._version
+
+    def maintainers_text(self) -> None:
+        return None
+
+    def read_text(self, path: str) -> None:
+        return None
+
+    def exists(self, path: str) -> bool:
+        return False
+
+
+def check(rule_id: str, *patches: Patch, tree: Any = None,
+          options: Options | None = None) -> list[Any]:
+    series = Series(patches=patches)
+    opts = options or Options()
+    ctx = SeriesContext(series, opts, tree, open_tree=False)
+    return list(run_check(series, opts, [rule(rule_id)], context=ctx).findings)
+
+
+SINCE_DIFF = """\
+diff --git a/qapi/machine.json b/qapi/machine.json
+--- a/qapi/machine.json
++++ b/qapi/machine.json
+@@ -10,3 +10,9 @@
+ ##
+ # @Foo:
+ #
++# @bar: a new member (since 10.0)
++#
++# @baz: another one (default: off, since 10.1)
++#
++# Since: 9.2
++#
+"""
+
+
+def lines_flagged(findings: list[Any]) -> list[tuple[str, int, str]]:
+    return [(f.path, f.line, f.code.strip()) for f in findings]
+
+
+def test_since_against_tree_version() -> None:
+    got = check("qapi-since", patch_of(SINCE_DIFF), tree=FakeTree("10.0.50"))
+    assert lines_flagged(got) == [
+        ("qapi/machine.json", 13, "# @bar: a new member (since 10.0)"),
+        ("qapi/machine.json", 17, "# Since: 9.2"),
+    ]
+    assert got[0].message == '"10.0" is not the release this change first appears in (10.1)'
+    assert "VERSION 10.0.50 in the tree (development toward 10.1)" in got[0].fix
+
+
+def test_option_wins_over_tree() -> None:
+    got = check("qapi-since", patch_of(SINCE_DIFF), tree=FakeTree("10.0.50"),
+                options=Options(qemu_version="10.0"))
+    assert [f.line for f in got] == [15, 17]
+    assert "--qemu-version 10.0" in got[0].evidence[1]
+
+
+def test_release_candidate_tolerates_the_release_after() -> None:
+    got = check("qapi-since", patch_of(SINCE_DIFF), tree=FakeTree("9.2.91"))
+    # 10.0 (the release being prepared) and 10.1 (after the freeze) both pass
+    assert [f.line for f in got] == [17]
+
+
+def test_date_when_no_tree_and_no_option() -> None:
+    patch = patch_of(SINCE_DIFF, when=datetime(2025, 2, 3, tzinfo=timezone.utc))
+    got = check("qapi-since", patch)
+    assert [f.line for f in got] == [17]
+    assert "series date 2025-02-03 on the release calendar" in got[0].evidence[1]
+
+
+def test_no_basis_no_finding() -> None:
+    assert check("qapi-since", patch_of(SINCE_DIFF)) == []
+
+
+def test_moved_since_is_not_new() -> None:
+    moved = """\
+diff --git a/qapi/machine.json b/qapi/machine.json
+--- a/qapi/machine.json
++++ b/qapi/machine.json
+@@ -1,4 +1,4 @@
+ ##
+-# Since: 2.1
++#  Since: 2.1
+ ##
+ x
+"""
+    assert check("qapi-since", patch_of(moved), tree=FakeTree("10.0.50")) == []
+
+
+def test_other_files_are_not_schema() -> None:
+    diff = SINCE_DIFF.replace("qapi/machine.json", "docs/qapi-notes.json")
+    assert check("qapi-since", patch_of(diff), tree=FakeTree("10.0.50")) == []
+
+
+MEMBER_DIFF = """\
+diff --git a/qapi/machine.json b/qapi/machine.json
+--- a/qapi/machine.json
++++ b/qapi/machine.json
+@@ -1,8 +1,11 @@
+ ##
+ # @NumaNodeOptions:
+ #
++# @spm: specific-purpose memory (since 10.1)
++#
+ # Since: 2.1
+ ##
+ { 'struct': 'NumaNodeOptions',
+   'data': {
+-   '*memdev': 'str' }}
++   '*memdev': 'str',
++   '*spm': 'bool' }}
+"""
+
+HX_DIFF = """\
+diff --git a/qemu-options.hx b/qemu-options.hx
+--- a/qemu-options.hx
++++ b/qemu-options.hx
+@@ -1,2 +1,2 @@
+ DEF("numa", HAS_ARG, QEMU_OPTION_numa,
+-    "-numa node[,memdev=id]\\n"
++    "-numa node[,memdev=id][,spm=on|off]\\n"
+"""
+
+
+def test_member_documented_in_both_places_is_quiet() -> None:
+    assert check("qapi-option-member-undocumented", patch_of(MEMBER_DIFF + HX_DIFF)) == []
+
+
+def test_hx_in_a_later_patch_of_the_series_counts() -> None:
+    got = check("qapi-option-member-undocumented", patch_of(MEMBER_DIFF, msgid="1@x"),
+                patch_of(HX_DIFF, msgid="2@x"))
+    assert got == []
+
+
+def test_member_missing_from_hx() -> None:
+    (f,) = check("qapi-option-member-undocumented", patch_of(MEMBER_DIFF))
+    assert (f.path, f.line) == ("qapi/machine.json", 11)
+    assert f.message == ("new member 'spm' of NumaNodeOptions (behind -numa node) is not "
+                         "documented in qemu-options.hx (-numa node)")
+
+
+def test_member_missing_from_schema_doc() -> None:
+    undocumented = MEMBER_DIFF.replace("+# @spm: specific-purpose memory (since 10.1)\n+#\n", "")
+    undocumented = undocumented.replace("@@ -1,8 +1,11 @@", "@@ -1,8 +1,9 @@")
+    (f,) = check("qapi-option-member-undocumented", patch_of(undocumented + HX_DIFF))
+    assert f.line == 9
+    assert "QAPI doc comment of NumaNodeOptions (# @spm:)" in f.message
+
+
+def test_struct_not_behind_an_option_is_ignored() -> None:
+    other = MEMBER_DIFF.replace("NumaNodeOptions", "MemoryInfo")
+    assert check("qapi-option-member-undocumented", patch_of(other)) == []
+
+
+EXAMPLE_FINDINGS = {
+    "qapi-since.mbox": [("qapi-option-member-undocumented", "qapi/machine.json", 27),
+                        ("qapi-since", "qapi/machine.json", 35)],
+    "option-member.mbox": [("qapi-option-member-undocumented", "qapi/machine.json", 27)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_FINDINGS))
+def test_examples(name: str) -> None:
+    result = run_check(load(str(EXAMPLES / name)), Options(), rules())
+    assert [(f.rule, f.path, f.line) for f in result.findings] == EXAMPLE_FINDINGS[name]
+
+
+def test_every_example_is_listed() -> None:
+    assert sorted(p.name for p in EXAMPLES.glob("*.mbox")) == sorted(EXAMPLE_FINDINGS)
+
+
+def test_real_thread_audio_since_is_right(corpus_real: Path) -> None:
+    """qapi/audio.json in Sep 2019 says "since 4.2": the release after that date."""
+    series = load(str(corpus_real / "audio-pa-stream-name.mbox"))
+    added = [ln.text for p in series.patches for fd in p.files if fd.path == "qapi/audio.json"
+             for h in fd.hunks for ln in h.added]
+    assert any("since 4.2)" in t for t in added)
+    assert run_check(series, Options(), rules()).findings == ()
+    wrong = run_check(series, Options(qemu_version="4.2.50"), rules()).findings
+    assert [(f.rule, f.path) for f in wrong] == [("qapi-since", "qapi/audio.json")]
