@@ -323,11 +323,16 @@ def _anchor(quote: list[_ReplyLine], targets: Sequence[_Target]
     """The run of aligned lines at the end of ``quote``: path, side, range, text."""
     run: list[_Target] = []
     last: int | None = None
+    prose_depth = 0  # deepest quote level of unaligned words below the run
     for ln in reversed(quote):
         if ln.target is None:
             if run and _squash(ln.text):
                 break  # unaligned words (an earlier reviewer's) end the run
+            if _squash(ln.text):
+                prose_depth = max(prose_depth, ln.depth)
             continue
+        if not run and prose_depth >= ln.depth:
+            break  # the remark answers quoted words at the patch's own level, not the patch
         t = targets[ln.target]
         if t.region == "diffhdr" and t.text.startswith("@@"):
             if run:
