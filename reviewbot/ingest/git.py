@@ -91,7 +91,7 @@ def load_range(source: str, cwd: str) -> GitInput:
         if count == 0:
             raise InputError(f"{source}: asks for no commit")
         head = resolve("HEAD", root, shown=source)
-        revs = [f"-{count}", head]
+        opts, revs = [f"-{count}"], [head]
         base = _parent_n(head, count, root)
     elif source.startswith("-"):
         raise InputError(f"{source}: not a revision range (of arguments beginning with '-', "
@@ -102,14 +102,15 @@ def load_range(source: str, cwd: str) -> GitInput:
         left, right = source.split("..", 1)
         start = resolve(left or "HEAD", root, shown=source)
         end = resolve(right or "HEAD", root, shown=source)
-        revs = [f"{start}..{end}"]
+        opts, revs = [], [f"{start}..{end}"]
         base = start
     else:
         commit = resolve(source, root, shown=source)
-        revs = ["-1", commit]
+        opts, revs = ["-1"], [commit]
         base = _parent(commit, root)
-    done = run_git(["format-patch", "--stdout", *_DIFF_OPTIONS, "--end-of-options", *revs],
-                   root)
+    # revisions are resolved commit ids by now; --end-of-options is belt and braces
+    done = run_git(["format-patch", "--stdout", *_DIFF_OPTIONS, *opts, "--end-of-options",
+                    *revs], root)
     if done.returncode != 0:
         raise InputError(f"{source}: git format-patch failed: {_err(done)}")
     raws = split_mbox(done.stdout, f"git:{source}")
