@@ -46,7 +46,7 @@ def hook_script(name: str, check_args: Sequence[str] = (), python: str | None = 
         f"# {name} hook {MARKER} {name}`.\n"
         "# git send-email runs it for every mail before sending; a non-zero exit aborts\n"
         "# the send.\n"
-        f'exec {interpreter} -m reviewbot hook run {name}{extra} "$@"\n'
+        f'exec {interpreter} -m reviewbot hook run {name} "$@"{extra}\n'
     )
 
 
