@@ -64,7 +64,8 @@ MAINTAINERS_FOO = MAINTAINERS_BASE + "\nFoo device\nM: Ada Author <ada@example.o
 
 
 def commit_message(subject: str) -> str:
-    return f"{subject}\n\nWhat this change does and why.\n\nSigned-off-by: Ada Author <ada@example.org>\n"
+    return (f"{subject}\n\nWhat this change does and why.\n\n"
+            "Signed-off-by: Ada Author <ada@example.org>\n")
 
 
 def reviewbot_env(env: dict[str, str]) -> dict[str, str]:
