@@ -160,6 +160,10 @@ def assemble(
             trailers=patch.trailers + tuple(extra) + tuple(cover_trailers),
         ))
 
+    every_file = [f for p in final for f in p.files]
+    if every_file and all(f.is_binary for f in every_file):
+        names = ", ".join(sorted({f.path for f in every_file}))
+        raise InputError(f"{source}: only binary changes ({names}); no text diff to review")
     if base is None:
         base = _base_commit([cover, *(p.mail for p in final)])
     first = final[0].subject
