@@ -146,9 +146,11 @@ class LogProblem:
 def parse_log(text: str, *, skip_quoted: bool = False) -> tuple[MemoryLog, ...]:
     """Every E820 map (with the SRAT lines that follow it) found in ``text``.
 
-    A run of consecutive ``BIOS-e820`` lines is one map, so a cover letter that pastes a
-    "before" and an "after" log gives two maps. With ``skip_quoted``, lines quoted with
-    ``>`` (someone else's text in a reply) are ignored.
+    A map runs on until, after some other text, a ``BIOS-e820`` line starts again at or
+    below the map's first address: a cover letter that pastes a "before" and an "after"
+    log gives two maps, while a remark between two lines of one map does not split it.
+    With ``skip_quoted``, lines quoted with ``>`` (someone else's text in a reply) are
+    ignored.
     """
     logs: list[MemoryLog] = []
     e820: list[E820Entry] = []
@@ -160,11 +162,13 @@ def parse_log(text: str, *, skip_quoted: bool = False) -> tuple[MemoryLog, ...]:
             continue
         m = _E820.search(raw)
         if m is not None:
-            if not last_was_e820 and e820:
+            start = int(m.group(1), 16)
+            # After other text, a map that starts again from the bottom is a new boot.
+            if not last_was_e820 and e820 and start <= e820[0].start:
                 logs.append(MemoryLog(tuple(e820), tuple(srat)))
                 e820, srat = [], []
-            e820.append(E820Entry(int(m.group(1), 16), int(m.group(2), 16),
-                                  m.group("type"), no, raw.strip()))
+            e820.append(E820Entry(start, int(m.group(2), 16), m.group("type"), no,
+                                  raw.strip()))
             last_was_e820 = True
             continue
         if raw.strip():

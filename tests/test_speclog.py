@@ -116,3 +116,12 @@ def test_spec_table_names_and_values() -> None:
     found = spec.lookup("EFI_MEMORY_SP")
     assert found is not None and found[1].value == 0x40000
     assert spec.lookup("E820_MAX_ENTRIES") is None
+
+
+def test_text_between_lines_of_one_map_does_not_split_it() -> None:
+    text = ("BIOS-e820: [mem 0x0000000000000000-0x000000007fffffff] usable\n"
+            "# note: the next range overlaps\n"
+            "BIOS-e820: [mem 0x0000000070000000-0x00000000bfffffff] reserved\n")
+    (log,) = parse_log(text)
+    assert len(log.e820) == 2
+    assert [(p.kind, p.line) for p in check_text(text)] == [("e820-overlap", 3)]
