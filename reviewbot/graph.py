@@ -39,6 +39,7 @@ Queries (free functions): ``find_functions``, ``functions_with_role``, ``chains_
 
 from __future__ import annotations
 
+import gc
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -74,47 +75,55 @@ def _is_stub(path: str) -> bool:
 
 
 class _Builder:
+    """Collects nodes and edges in plain dicts (fast), then makes one DiGraph."""
+
     def __init__(self, files: Sequence[FileFacts]) -> None:
-        self.g: nx.DiGraph = nx.DiGraph()
+        self.nodes: dict[str, dict[str, Any]] = {}
+        self.edges: dict[tuple[str, str], dict[str, Any]] = {}
         self.files = files
         self.defs: dict[str, list[tuple[str, bool]]] = {}  # name -> [(path, static)]
+        self.local: dict[str, set[str]] = {}  # path -> names defined there
+        self.resolved: dict[str, list[str]] = {}  # name -> ids visible from other files
         self.type_names: dict[str, str] = {}  # '"pc-dimm"' -> 'TYPE_PC_DIMM'
         self.type_values: dict[str, str] = {}  # 'TYPE_PC_DIMM' -> 'pc-dimm'
 
     # -- nodes
     def function_node(self, ff: FileFacts, name: str) -> str:
         nid = fn_id(ff.path, name)
-        if nid not in self.g:
+        if nid not in self.nodes:
             fn = ff.function(name)
-            self.g.add_node(nid, kind="function", name=name, path=ff.path,
-                            line=fn.line if fn else 0, end_line=fn.end_line if fn else 0,
-                            static=fn.static if fn else False, defined=fn is not None,
-                            partial=ff.partial, roles=set(), settings=set())
+            self.nodes[nid] = {
+                "kind": "function", "name": name, "path": ff.path, "line": fn.line if fn else 0,
+                "end_line": fn.end_line if fn else 0, "static": fn.static if fn else False,
+                "defined": fn is not None, "partial": ff.partial, "roles": set(), "settings": set()}
         return nid
 
     def external_node(self, name: str) -> str:
         nid = f"fn::{name}"
-        if nid not in self.g:
-            self.g.add_node(nid, kind="function", name=name, path="", line=0, end_line=0,
-                            static=False, defined=False, partial=False, roles=set(),
-                            settings=set())
+        if nid not in self.nodes:
+            self.nodes[nid] = {
+                "kind": "function", "name": name, "path": "", "line": 0, "end_line": 0,
+                "static": False, "defined": False, "partial": False, "roles": set(),
+                "settings": set()}
         return nid
 
     def type_node(self, text: str) -> str:
         name = self.type_names.get(text.strip(), text.strip())
         nid = type_id(name)
-        if nid not in self.g:
-            self.g.add_node(nid, kind="type", name=name, value=self.type_values.get(name, ""),
-                            path="", line=0, abstract=False, defined=False, partial=False)
+        if nid not in self.nodes:
+            self.nodes[nid] = {
+                "kind": "type", "name": name, "value": self.type_values.get(name, ""),
+                "path": "", "line": 0, "abstract": False, "defined": False, "partial": False}
         return nid
 
-    def add_edge(self, u: str, v: str, kind: str, **attrs: Any) -> None:
-        data = self.g.get_edge_data(u, v)
+    def add_edge(self, u: str, v: str, kind: str, **attrs: Any) -> dict[str, Any]:
+        data = self.edges.get((u, v))
         if data is None:
-            self.g.add_edge(u, v, kind=kind, kinds={kind}, **attrs)
+            data = {"kind": kind, "kinds": {kind}, **attrs}
             if kind in CALL_KINDS:
-                self.g.edges[u, v]["lines"] = {attrs["line"]}
-            return
+                data["lines"] = {attrs["line"]}
+            self.edges[u, v] = data
+            return data
         data["kinds"].add(kind)
         if "line" in attrs and kind in CALL_KINDS:
             data.setdefault("lines", set()).add(attrs["line"])
@@ -123,19 +132,21 @@ class _Builder:
             data.update(attrs)
         elif kind == data["kind"] == "call" and attrs.get("line", 0) < data.get("line", 0):
             data["line"] = attrs["line"]
+        return data
 
     # -- resolution
     def resolve(self, name: str, from_path: str) -> list[str]:
         """Definitions a call of ``name`` in ``from_path`` can reach."""
-        candidates = self.defs.get(name)
-        if not candidates:
-            return []
-        for path, _static in candidates:
-            if path == from_path:
-                return [fn_id(path, name)]
-        visible = [p for p, static in candidates if not static or p.endswith(".h")]
-        real = [p for p in visible if not _is_stub(p)] or visible
-        return [fn_id(p, name) for p in sorted(set(real))]
+        if name in self.local.get(from_path, ()):
+            return [fn_id(from_path, name)]
+        found = self.resolved.get(name)
+        if found is None:
+            candidates = self.defs.get(name, [])
+            visible = [p for p, static in candidates if not static or p.endswith(".h")]
+            real = [p for p in visible if not _is_stub(p)] or visible
+            found = [fn_id(p, name) for p in sorted(set(real))]
+            self.resolved[name] = found
+        return found
 
     def targets(self, ff: FileFacts, name: str) -> list[str]:
         found = self.resolve(name, ff.path)
@@ -143,7 +154,9 @@ class _Builder:
 
     def build(self) -> nx.DiGraph:
         for ff in self.files:
+            names = self.local.setdefault(ff.path, set())
             for fn in ff.functions:
+                names.add(fn.name)
                 self.defs.setdefault(fn.name, [])
                 if (ff.path, fn.static) not in self.defs[fn.name]:
                     self.defs[fn.name].append((ff.path, fn.static))
@@ -168,17 +181,18 @@ class _Builder:
         return self._freeze()
 
     def _calls(self, ff: FileFacts) -> None:
+        path = ff.path
         for call in ff.calls:
             if call.caller is None:
                 continue
-            src = fn_id(ff.path, call.caller)
+            src = fn_id(path, call.caller)
             for dst in self.targets(ff, call.callee):
                 self.add_edge(src, dst, "call", line=call.line)
 
     def _types(self, ff: FileFacts) -> None:
         for ti in ff.typeinfos:
             tid = self.type_node(ti.name)
-            attrs = self.g.nodes[tid]
+            attrs = self.nodes[tid]
             if not attrs["defined"]:
                 attrs.update(path=ff.path, line=ti.line, abstract=ti.abstract, defined=True,
                              partial=ff.partial)
@@ -192,27 +206,28 @@ class _Builder:
                     continue
                 for dst in self.targets(ff, name):
                     self.add_edge(tid, dst, "typeinfo", field=field, line=ti.line)
-                    self.g.nodes[dst]["roles"].add(field)
+                    self.nodes[dst]["roles"].add(field)
         for name in ff.type_inits:
             for dst in self.targets(ff, name):
-                self.g.nodes[dst]["roles"].add("type_init")
+                self.nodes[dst]["roles"].add("type_init")
 
     def _globals(self, ff: FileFacts) -> None:
         for gv in ff.globals:
             if gv.extern:
                 continue
-            self.g.add_node(global_id(ff.path, gv.name), kind="global", name=gv.name,
-                            path=ff.path, line=gv.line, type=gv.type, gkind=gv.kind,
-                            static=gv.static, const=gv.const, partial=ff.partial)
+            self.nodes[global_id(ff.path, gv.name)] = {
+                "kind": "global", "name": gv.name, "path": ff.path, "line": gv.line,
+                "type": gv.type, "gkind": gv.kind, "static": gv.static, "const": gv.const,
+                "partial": ff.partial}
 
     def _registrations(self, ff: FileFacts) -> None:
         for a in ff.assignments:
             if a.function is None:
                 continue
             src = fn_id(ff.path, a.function)
-            if a.target is None or a.target in ("NULL",):
-                if a.value in ("true", "false"):
-                    self.g.nodes[src]["settings"].add(f"{a.obj}->{a.field} = {a.value}")
+            if a.target is None or a.target == "NULL":
+                if a.value in ("true", "false") and src in self.nodes:
+                    self.nodes[src]["settings"].add(f"{a.obj}->{a.field} = {a.value}")
                 continue
             found = self.resolve(a.target, ff.path)
             if not found:
@@ -222,7 +237,7 @@ class _Builder:
             for dst in found:
                 self.add_edge(src, dst, "register", role=a.field, field=a.field,
                               cls=a.cls or "", line=a.line, via=a.via)
-                roles = self.g.nodes[dst]["roles"]
+                roles = self.nodes[dst]["roles"]
                 roles.add(a.field)
                 if a.cls:
                     roles.add(f"{a.cls}.{a.field}")
@@ -232,53 +247,67 @@ class _Builder:
             if n.notify is None:
                 continue
             for dst in self.targets(ff, n.notify):
-                self.g.nodes[dst]["roles"].add("machine_done_notifier")
+                self.nodes[dst]["roles"].add("machine_done_notifier")
                 if n.function is not None:
-                    src = fn_id(ff.path, n.function)
                     attrs = {"role": "machine_done_notifier", "field": "notify",
                              "cls": "Notifier", "line": n.line, "via": n.registrar}
-                    self.add_edge(src, dst, "register", **attrs)
+                    data = self.add_edge(fn_id(ff.path, n.function), dst, "register", **attrs)
                     # more telling than the plain ``x.notify = f`` registration it may meet
-                    self.g.edges[src, dst].update(kind="register", **attrs)
+                    data.update(kind="register", **attrs)
 
     def _dispatch(self, ff: FileFacts) -> None:
         for d in ff.dispatches:
             if d.function is None:
                 continue
             src = fn_id(ff.path, d.function)
-            type_name = self.g.nodes[self.type_node(d.type)]["name"]
+            type_name = self.nodes[self.type_node(d.type)]["name"]
             for call in d.calls:
                 for dst in self.targets(ff, call.callee):
-                    self.add_edge(src, dst, "dispatch", line=call.line)
-                    data = self.g.edges[src, dst]
+                    data = self.add_edge(src, dst, "dispatch", line=call.line)
                     data.setdefault("types", set()).add(type_name)
 
     def _machine_roles(self) -> None:
-        machine_inits: set[str] = set()
-        for nid, data in self.g.nodes(data=True):
-            if data["kind"] == "type" and is_machine_type(self.g, nid):
-                machine_inits.update(
-                    v for _, v, e in self.g.out_edges(nid, data=True)
-                    if e["kind"] == "typeinfo" and e["field"] == "class_init")
-        for u, v, e in list(self.g.edges(data=True)):
-            if e["kind"] != "register" or e.get("field") not in HOTPLUG_FIELDS:
-                continue
-            machine = u in machine_inits or any(
-                ee["kind"] == "register" and ee.get("cls") == "MachineClass"
-                for _, _, ee in self.g.out_edges(u, data=True))
-            if machine:
-                self.g.nodes[v]["roles"].add(f"machine_{e['field']}")
+        parent: dict[str, str] = {}
+        class_inits: dict[str, list[str]] = {}
+        mc_users: set[str] = set()
+        for (u, v), e in self.edges.items():
+            if e["kind"] == "parent":
+                parent.setdefault(u, v)
+            elif e["kind"] == "typeinfo" and e["field"] == "class_init":
+                class_inits.setdefault(u, []).append(v)
+            elif e["kind"] == "register" and e.get("cls") == "MachineClass":
+                mc_users.add(u)
+        machine_inits = set()
+        for tid, inits in class_inits.items():
+            seen = {tid}
+            t: str | None = tid
+            while t is not None:
+                if t == "type::TYPE_MACHINE":
+                    machine_inits.update(inits)
+                    break
+                t = parent.get(t)
+                if t in seen:
+                    break
+                if t is not None:
+                    seen.add(t)
+        for (u, v), e in self.edges.items():
+            if e["kind"] == "register" and e.get("field") in HOTPLUG_FIELDS and (
+                    u in machine_inits or u in mc_users):
+                self.nodes[v]["roles"].add(f"machine_{e['field']}")
 
     def _freeze(self) -> nx.DiGraph:
-        for _, data in self.g.nodes(data=True):
+        for data in self.nodes.values():
             for key in ("roles", "settings"):
                 if key in data:
                     data[key] = sorted(data[key])
-        for _, _, data in self.g.edges(data=True):
+        for data in self.edges.values():
             for key in ("kinds", "lines", "types"):
                 if key in data:
                     data[key] = sorted(data[key])
-        return self.g
+        g = nx.DiGraph()
+        g.add_nodes_from(self.nodes.items())
+        g.add_edges_from((u, v, d) for (u, v), d in self.edges.items())
+        return g
 
 
 def build_graph(facts: Iterable[FileFacts]) -> nx.DiGraph:
@@ -287,7 +316,14 @@ def build_graph(facts: Iterable[FileFacts]) -> nx.DiGraph:
     by_path: dict[str, FileFacts] = {}
     for ff in facts:
         by_path[ff.path] = ff
-    return _Builder(list(by_path.values())).build()
+    # Hundreds of thousands of small dicts and no cycles: the collector only costs time here.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Builder(list(by_path.values())).build()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # --------------------------------------------------------------------------- queries
