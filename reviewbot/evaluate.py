@@ -178,7 +178,9 @@ def load_case(expect: Path) -> Case:
 
 
 def _list(expect: Path, data: Mapping[str, Any], key: str) -> list[Any]:
-    value = data.get(key) or []
+    value = data.get(key)
+    if value is None:
+        return []
     if not isinstance(value, list):
         raise InputError(f"{expect}: '{key}' must be a list")
     return value
