@@ -1,0 +1,109 @@
+"""``reviewbot spec FILE``: check a saved guest boot log (E820 map, SRAT) on its own."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from reviewbot.finding import Finding
+
+HELP = "check a guest boot log (dmesg): E820 map order, overlaps and types, SRAT coverage"
+
+FORMATS = ("text", "json")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE",
+                        help="a saved dmesg / console log, or - for standard input")
+    parser.add_argument("--format", default="text", choices=FORMATS, metavar="FORMAT",
+                        help="output format: text (default) or json")
+    parser.add_argument("--fail-on", metavar="LEVEL", default="warning",
+                        choices=("error", "warning", "info"),
+                        help="exit 1 when a finding is at or above LEVEL (default: warning)")
+
+
+def _read(name: str) -> str:
+    from reviewbot.errors import InputError
+
+    if name == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        from pathlib import Path
+
+        try:
+            data = Path(name).read_bytes()
+        except FileNotFoundError:
+            raise InputError(f"{name}: no such file") from None
+        except IsADirectoryError:
+            raise InputError(f"{name}: is a directory, not a log file") from None
+        except OSError as exc:
+            raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    if b"\0" in data:
+        raise InputError(f"{name}: binary data, not a text log")
+    # Console captures are not always clean UTF-8; the lines checked here are ASCII.
+    return data.decode("utf-8", errors="replace")
+
+
+def check_file(name: str) -> list[Finding]:
+    """Findings for the log in ``name``; InputError when it holds no E820/SRAT line."""
+    from reviewbot.checks.spec import LOG_PROBLEMS
+    from reviewbot.errors import InputError
+    from reviewbot.finding import sort_findings
+    from reviewbot.rules.loader import builtin_rules_dir, load_pack
+    from reviewbot.speclog import check_log, parse_log
+
+    text = _read(name)
+    logs = parse_log(text)
+    if not logs:
+        raise InputError(f"{name}: no 'BIOS-e820:' or 'ACPI: SRAT:' lines found")
+    rules = {r.params.get("problem"): r
+             for r in load_pack("spec-acpi", builtin_rules_dir() / "spec-acpi")
+             if r.check == "boot-log"}
+    missing = sorted(set(LOG_PROBLEMS) - set(rules))
+    if missing:
+        raise InputError(f"{builtin_rules_dir()}: spec-acpi pack has no rule for "
+                         f"{', '.join(missing)}")
+    path = "<stdin>" if name == "-" else name
+    findings = []
+    for log in logs:
+        for problem in check_log(log):
+            rule = rules[problem.kind]
+            detail: dict[str, Any] = dict(problem.detail)
+            findings.append(rule.finding(
+                None, path=path, line=problem.line, code=problem.quoted[-1],
+                anchor=problem.quoted[-1], evidence=list(problem.quoted), **detail))
+    return sort_findings(findings)
+
+
+def _write_text(findings: list[Finding], out: TextIO) -> None:
+    for f in findings:
+        out.write(f"{f.path}:{f.line}: {f.severity}: {f.message} [{f.rule}]\n")
+        for ev in f.evidence:
+            out.write(f"    {ev}\n")
+    if not findings:
+        out.write("no problems found\n")
+
+
+def _write_json(name: str, findings: list[Finding], out: TextIO) -> None:
+    import json
+
+    from reviewbot.report.json import SCHEMA_VERSION, finding_dict
+
+    doc = {"version": SCHEMA_VERSION, "file": name,
+           "findings": [finding_dict(f) for f in findings]}
+    json.dump(doc, out, indent=2)
+    out.write("\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    from reviewbot.finding import Severity
+
+    findings = check_file(args.file)
+    if args.format == "json":
+        _write_json(args.file, findings, sys.stdout)
+    else:
+        _write_text(findings, sys.stdout)
+    fail_on = Severity.parse(args.fail_on)
+    return 1 if any(f.severity >= fail_on for f in findings) else 0

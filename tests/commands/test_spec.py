@@ -1,0 +1,99 @@
+"""``reviewbot spec FILE``: a standalone boot log, checked the way pasted logs are."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from reviewbot.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "rules" / "spec-acpi" / "examples"
+_MARK = re.compile(r"^#\s*(ruleid|ok):\s*(.+)$")
+
+
+def marks(log: Path) -> list[tuple[str, str, int]]:
+    """(kind, rule, target line) for the ``# ruleid:``/``# ok:`` lines of a .log example."""
+    out = []
+    lines = log.read_text(encoding="utf-8").splitlines()
+    for no, text in enumerate(lines, start=1):
+        m = _MARK.match(text)
+        if m:
+            out.extend((m.group(1), rid.strip(), no + 1) for rid in m.group(2).split(","))
+    return out
+
+
+def run_json(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict[str, object]]]:
+    code = main(["spec", "--format", "json", str(path)])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["version"] == 1 and doc["file"] == str(path)
+    return code, doc["findings"]
+
+
+@pytest.mark.parametrize("name", ["overlap.log", "clean.log"])
+def test_log_examples_marks(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    log = EXAMPLES / name
+    _, findings = run_json(log, capsys)
+    at = {(f["rule"], f["line"]) for f in findings}
+    for kind, rule, line in marks(log):
+        assert ((rule, line) in at) == (kind == "ruleid"), (kind, rule, line)
+    ruleids = {(r, ln) for k, r, ln in marks(log) if k == "ruleid"}
+    assert at == ruleids  # nothing fires at an unmarked line
+
+
+def test_overlap_text_output_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    log = EXAMPLES / "overlap.log"
+    assert main(["spec", str(log)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (f"{log}:10: error: the pasted E820 map has overlapping ranges "
+                      "(0x7ff00000-0x7ffdffff is described twice) [spec-e820-overlap]")
+    assert out[1] == ("    [    0.000000] BIOS-e820: [mem 0x0000000000100000-0x000000007ffdffff]"
+                      " usable")
+
+
+def test_clean_log_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["spec", str(EXAMPLES / "clean.log")]) == 0
+    assert capsys.readouterr().out == "no problems found\n"
+
+
+def test_fail_on_error_ignores_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "dmesg.txt"
+    log.write_text("BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable\n"
+                   "BIOS-e820: [mem 0x0000000000100000-0x00000000001fffff] type 9\n")
+    assert main(["spec", "--fail-on", "error", str(log)]) == 0
+    assert "[spec-e820-unknown-type]" in capsys.readouterr().out
+    assert main(["spec", str(log)]) == 1
+
+
+def test_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    data = (EXAMPLES / "overlap.log").read_bytes()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert main(["spec", "-"]) == 1
+    assert capsys.readouterr().out.startswith("<stdin>:10: error:")
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (None, "no such file"),
+    (b"just some text\n", "no 'BIOS-e820:' or 'ACPI: SRAT:' lines found"),
+    (b"\x00\x01BIOS-e820", "binary data, not a text log"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, content: bytes | None, problem: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "log.txt"
+    if content is not None:
+        path.write_bytes(content)
+    assert main(["spec", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"reviewbot: error: {path}: {problem}\n"
+
+
+def test_non_utf8_log_is_still_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "console.log"
+    path.write_bytes(b"\xff\xfe garbage from the serial line\n"
+                     b"BIOS-e820: [mem 0x0000000000000000-0x00000000bfffffff] usable\n"
+                     b"BIOS-e820: [mem 0x0000000080000000-0x00000000ffffffff] reserved\n")
+    assert main(["spec", str(path)]) == 1
+    assert f"{path}:3: error:" in capsys.readouterr().out
