@@ -32,6 +32,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reviews", action="store_true",
                         help="PATHs are review threads: mine the reviewers' comments and say, "
                         "for each, whether a finding of check hits the same place")
+    parser.add_argument("--tree", metavar="DIR",
+                        help="with --reviews: the QEMU checkout to check the threads against")
+    parser.add_argument("--qemu-version", metavar="X.Y.Z",
+                        help="with --reviews: the version the threads' series target")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="list every true positive too, not only the mistakes")
 
@@ -91,6 +95,7 @@ def _corpus(args: argparse.Namespace, rules: Sequence[Rule]) -> int:
 
 
 def _reviews(args: argparse.Namespace, rules: Sequence[Rule]) -> int:
+    import re
     import sys
 
     from reviewbot.commands.mine import where
@@ -103,12 +108,15 @@ def _reviews(args: argparse.Namespace, rules: Sequence[Rule]) -> int:
 
     if not args.paths:
         raise UsageError("--reviews needs at least one THREAD")
+    if args.qemu_version and not re.fullmatch(r"\d+\.\d+(\.\d+)?", args.qemu_version):
+        raise UsageError(f"--qemu-version: expected X.Y or X.Y.Z, got {args.qemu_version!r}")
+    options = Options(tree=args.tree, qemu_version=args.qemu_version)
     out = sys.stdout
     hit_count = total = 0
     for thread in args.paths:
         series = load(thread)
         comments = [c for c in mine_series(series) if c.kind == KIND_COMMENT]
-        result = run_check(series, Options(), rules)
+        result = run_check(series, options, rules)
         for h in review_coverage(comments, result.findings):
             c = h.comment
             total += 1

@@ -15,6 +15,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "(- for standard input)")
     parser.add_argument("--format", default="text", choices=FORMATS, metavar="FORMAT",
                         help="text (default) or jsonl: one JSON object a comment")
+    parser.add_argument("--series-version", type=int, metavar="N",
+                        help="with several versions of a series in the thread, mine vN "
+                        "(default: the newest)")
     parser.add_argument("--with-trailers", action="store_true",
                         help="also list replies that only give trailers (Reviewed-by: ...)")
 
@@ -26,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from reviewbot.ingest import load
     from reviewbot.mine import KIND_COMMENT, mine_series
 
-    series = load(args.thread)
+    series = load(args.thread, series_version=args.series_version)
     comments = [c for c in mine_series(series)
                 if args.with_trailers or c.kind == KIND_COMMENT]
     out = sys.stdout

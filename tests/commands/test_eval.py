@@ -87,15 +87,20 @@ def test_usage_and_input_errors(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 def test_reviews_reports_each_comment_and_a_coverage_line(
         capsys: pytest.CaptureFixture[str]) -> None:
-    thread = REPO / "corpus" / "qapi" / "spm-nodes.mbox"
-    assert main(["eval", "--reviews", str(thread)]) == 0
+    qapi = REPO / "corpus" / "qapi" / "spm-nodes.mbox"
+    rtc = REPO / "corpus" / "list-rewrite" / "rtc-century.mbox"
+    assert main(["eval", "--reviews", "--qemu-version", "10.1.50", str(qapi), str(rtc)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 5
-    assert all(line.startswith(("HIT  [", "miss ")) for line in lines[:4])
+    assert len(lines) == 8
+    # Marta's two remarks and the author's two answers sit where the QAPI rules fire
+    assert [line.split(f" {REPO}")[0] for line in lines[:4]] == [
+        "HIT  [qapi-since]", "HIT  [qapi-option-member-undocumented]",
+        "HIT  [qapi-since]", "HIT  [qapi-option-member-undocumented]"]
     assert "Marta Quill on patch 1 qapi/machine.json:28-30 (new): 9.2 is long out" in lines[0]
-    hit = sum(line.startswith("HIT") for line in lines[:4])
-    assert lines[4] == (f"coverage: {hit} of 4 review comments hit by a finding "
-                        f"({100 * hit / 4:.1f}%)")
+    # the RTC series is clean: no rule speaks to the reviewers' points there
+    assert all(line.startswith("miss ") for line in lines[4:7])
+    assert lines[7] == "coverage: 4 of 7 review comments hit by a finding (57.1%)"
+    assert main(["eval", "--reviews", "--qemu-version", "ten", str(qapi)]) == 2
 
 
 def test_reviews_on_real_threads(corpus_real: Path, capsys: pytest.CaptureFixture[str]) -> None:
