@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewbot.diff import parse_diff
 from reviewbot.ingest import load
@@ -306,3 +308,30 @@ def _targets() -> list[Any]:
     from reviewbot.mine import _patch_targets
 
     return list(_patch_targets(_patch()))
+
+
+# --- any reply text: no crash, and anchors only ever name lines the patch shows ---------------
+
+_PIECES = st.sampled_from([
+    ">  int a;", "> -int c = 1;", "> +int c = 2;", ">int d;", "> > +int c = 2;", ">", "",
+    "Looks wrong.", "Thanks,", "Rita", "-- ", "Reviewed-by: Rita <rita@example.org>",
+    "On Mon, Pat wrote:", "-----Original Message-----", ">+int c =", "> 2;", "@@ -10,5",
+])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_PIECES, max_size=30), st.booleans())
+def test_any_reply_anchors_inside_the_patch(pieces: list[str], flowed: bool) -> None:
+    ctype = "text/plain; format=flowed" if flowed else "text/plain"
+    mined = mine_reply(_mail("\n".join(pieces), content_type=ctype), _patch().mail, 1,
+                       _targets())
+    shown_new = {ln.target_line for h in _patch().files[0].hunks for ln in h.lines}
+    shown_old = {ln.source_line for h in _patch().files[0].hunks for ln in h.lines}
+    for c in mined:
+        assert c.comment or c.trailers
+        if c.path is not None:
+            assert c.path == "hw/foo.c"
+            shown = shown_old if c.side == SIDE_OLD else shown_new
+            assert c.line_start in shown and c.line_end in shown
+            assert c.line_start is not None and c.line_end is not None
+            assert c.line_start <= c.line_end
