@@ -63,6 +63,8 @@ def run_check(
         rules = load_rules(())
     chosen = select_rules(rules, options)
     sctx = context if context is not None else SeriesContext(series, options)
+    if options.tree is not None:
+        _ = sctx.tree  # a bad --tree is a usage error, not something each rule trips over
     raw: list[Finding] = []
     for rule in chosen:
         raw.extend(_run_rule(rule, sctx))

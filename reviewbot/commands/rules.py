@@ -70,14 +70,15 @@ def describe(rule: Rule) -> str:
         parts.append("Parameters:\n" + "".join(
             f"  {k}: {v}\n" for k, v in sorted(rule.params.items())))
     if rule.examples:
-        parts.append("Examples:\n")
+        shown = "Examples:\n"
         for ex in rule.examples:
             path = Path(ex)
-            parts.append(f"  --- {path.parent.name}/{path.name}\n")
+            shown += f"  --- {path.parent.name}/{path.name}\n"
             try:
                 text = path.read_text(encoding="utf-8")
             except OSError:
                 continue
-            parts.append(textwrap.indent(text.rstrip("\n"), "  ") + "\n")
+            shown += textwrap.indent(text.rstrip("\n"), "  ") + "\n"
+        parts.append(shown)
     parts.append(f"Defined in {rule.path}:{rule.line}\n")
     return "\n".join(parts)

@@ -1,0 +1,119 @@
+"""``reviewbot check``: options, formats, output file, exit status 0/1/2, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reviewbot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+MBOX = str(ROOT / "corpus" / "memdev" / "v1.mbox")
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(["check", *args])
+    cap = capsys.readouterr()
+    return status, cap.out, cap.err
+
+
+def test_findings_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, MBOX)
+    assert status == 1 and err == ""
+    assert "hw/mem/memdev-window.c:22: warning: file-global" in out
+
+
+def test_fail_on_error_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, MBOX, "--fail-on", "error")
+    assert status == 0
+    assert "[qom-realize-reaches-machine]" in out  # still reported, just not failing
+
+
+def test_enable_only_one_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, MBOX, "--enable", "qom-walk-whole-tree", "--format", "json")
+    data = json.loads(out)
+    assert [f["rule"] for f in data["findings"]] == ["qom-walk-whole-tree"]
+    assert [r["id"] for r in data["rules"]] == ["qom-walk-whole-tree"]
+    assert status == 0  # an info finding is below the default --fail-on warning
+
+
+def test_disable(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, MBOX, "--disable", "qom-walk-whole-tree",
+                    "--disable", "series-split-patch", "--format", "json")
+    rules = {f["rule"] for f in json.loads(out)["findings"]}
+    assert "qom-walk-whole-tree" not in rules and "series-split-patch" not in rules
+    assert "qom-realize-reaches-machine" in rules
+
+
+def test_output_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    status, out, _ = run(capsys, MBOX, "--format", "json", "-o", str(target))
+    assert status == 1 and out == ""
+    assert json.loads(target.read_text())["version"] == 1
+
+
+def test_extra_rules_dir(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pack = tmp_path / "local"
+    (pack / "examples").mkdir(parents=True)
+    (pack / "examples" / "local-no-qlist.c").write_text("/* ok: local-no-qlist */\nint x;\n")
+    (pack / "local-no-qlist.yaml").write_text(
+        "id: local-no-qlist\nseverity: error\ncheck: file-global-state\n"
+        "params: {kinds: [qlist_head]}\nmessage: 'no {type} here'\nrationale: house rule\n"
+        "fix: keep it in the device\norigin: local\nexamples: [examples/local-no-qlist.c]\n")
+    status, out, _ = run(capsys, MBOX, "--rules", str(pack), "--enable", "local-no-qlist")
+    assert status == 1
+    assert out.startswith("hw/mem/memdev-window.c:22: error: no QLIST_HEAD(, MemdevWindowState) "
+                          "here [local-no-qlist]")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["/nonexistent/thread.mbox"], "/nonexistent/thread.mbox"),
+    ([MBOX, "--enable", "no-such-rule"], "unknown rule id 'no-such-rule'"),
+    ([MBOX, "--qemu-version", "ten"], "--qemu-version: expected X.Y or X.Y.Z"),
+    ([MBOX, "--rules", "/nonexistent/rules"], "/nonexistent/rules: rules directory not found"),
+    ([MBOX, "--tree", "/nonexistent/qemu"], "/nonexistent/qemu: --tree is not a directory"),
+    ([MBOX, "-o", "/nonexistent/dir/out.txt"], "/nonexistent/dir/out.txt: cannot write"),
+])
+def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], args: list[str],
+                                      message: str) -> None:
+    status, _, err = run(capsys, *args)
+    assert status == 2
+    assert err.startswith("reviewbot: error: ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["check", MBOX, "--format", "yaml"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["check", MBOX, "--fail-on", "fatal"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 2
+
+
+def test_missing_formatter_module_is_a_clear_error(capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewbot.commands import check
+
+    real = check.formatter
+
+    def fake(name: str) -> object:
+        return real("no-such-format")
+
+    monkeypatch.setattr(check, "formatter", fake)
+    status, _, err = run(capsys, MBOX, "--format", "email")
+    assert status == 2
+    assert err == "reviewbot: error: output format 'no-such-format' is not available in this " \
+                  "build\n"
+
+
+def test_as_a_program_in_a_terminal_free_pipe() -> None:
+    done = subprocess.run([sys.executable, "-m", "reviewbot", "check", MBOX, "--format", "json"],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["summary"]["warning"] == 7

@@ -1,0 +1,46 @@
+"""``reviewbot rules`` lists every rule; ``rules show ID`` explains one."""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewbot.cli import main
+from reviewbot.rules.loader import load_rules
+
+
+def test_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(load_rules())
+    line = next(x for x in out if x.startswith("qom-realize-reaches-machine "))
+    assert line.split()[1:3] == ["warning", "qemu-qom"]
+    assert line.endswith("A device's realize/unrealize reaches the machine")
+
+
+def test_list_one_pack(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "list", "--pack", "comments"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [x.split()[0] for x in out] == ["comments-deleted-comment"]
+
+
+def test_show(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "show", "qom-realize-phase-check"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("qom-realize-phase-check (warning, pack qemu-qom, "
+                          "check phase-check-unneeded)\n")
+    assert "Rationale:\n  With dc->hotpluggable = false" in out
+    assert "Fix:\n  Drop the phase_check() from realize" in out
+    assert "Examples:\n  --- examples/qom-realize-phase-check.c\n" in out
+    assert "  /* ruleid: qom-realize-phase-check */" in out
+    assert "  phases: ['PHASE_MACHINE_READY', 'PHASE_MACHINE_INITIALIZED']" in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["rules", "show", "nope"], "unknown rule id 'nope'"),
+    (["rules", "show"], "'rules show' needs a rule ID"),
+    (["rules", "list", "--pack", "nope"], "no rule pack 'nope'"),
+])
+def test_errors(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("reviewbot: error: ") and message in err
