@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -72,7 +73,8 @@ def time_limit(seconds: float, origin: str) -> Iterator[None]:
     """Raise LimitExceeded in the block after ``seconds`` of wall time.
 
     Uses SIGALRM, so it only acts in the main thread of a process on a POSIX system;
-    elsewhere the block runs unlimited. It does not nest: an inner limit replaces an outer one.
+    elsewhere the block runs unlimited. Nests: an outer timer still running is re-armed
+    with what is left of it when the block ends.
     """
     usable = (
         seconds > 0
@@ -86,13 +88,19 @@ def time_limit(seconds: float, origin: str) -> Iterator[None]:
     def expired(signum: int, frame: FrameType | None) -> None:
         raise LimitExceeded(f"{origin}: could not analyse within {seconds:g} s")
 
+    started = time.monotonic()
+    outer_left, _ = signal.getitimer(signal.ITIMER_REAL)
     previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL,
+                     min(seconds, outer_left) if outer_left > 0 else seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_left > 0:
+            left = outer_left - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-6))
 
 
 def _human(size: int) -> str:
