@@ -1,0 +1,163 @@
+"""C facts of a whole tree (``hw/``, ``include/``, ``system/``...), cached on disk.
+
+A file's facts are cached under a key made of its path, its content hash and
+``cfacts.FACTS_VERSION``, so a second run parses only the files that changed (or all of them
+after an upgrade that changes the facts). The first run spreads the parsing over every core.
+
+Cache directory: ``cache_dir`` if given, else ``$REVIEWBOT_CACHE_DIR``, else
+``$XDG_CACHE_HOME/reviewbot``, else ``~/.cache/reviewbot``. It never lives in the tree.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import pickle
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewbot.cfacts import FACTS_VERSION, FileFacts, extract
+from reviewbot.tree import C_SUFFIXES, DEFAULT_PREFIXES, Tree
+
+# Entries kept from earlier runs besides those of this run (other trees, older revisions).
+MAX_CACHE_ENTRIES = 40000
+
+
+@dataclass
+class IndexStats:
+    files: int = 0
+    bytes: int = 0
+    parsed: int = 0  # files parsed in this run
+    cached: int = 0  # files whose facts came from the cache
+    seconds: float = 0.0
+    jobs: int = 1
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("REVIEWBOT_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "reviewbot"
+
+
+def _cache_file(cache_dir: Path) -> Path:
+    return cache_dir / f"facts-v{FACTS_VERSION}.pickle"
+
+
+def _key(path: str, data: bytes) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    h.update(path.encode("utf-8", "surrogateescape"))
+    h.update(b"\0")
+    h.update(data)
+    return h.digest()
+
+
+def _load_cache(cache_dir: Path) -> dict[bytes, FileFacts]:
+    try:
+        with _cache_file(cache_dir).open("rb") as fh:
+            data = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+            ValueError, TypeError):
+        return {}  # absent or unreadable: start afresh
+    return data if isinstance(data, dict) else {}
+
+
+def _save_cache(cache_dir: Path, entries: dict[bytes, FileFacts]) -> None:
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".facts-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(entries, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        Path(tmp).replace(_cache_file(cache_dir))
+    except OSError:
+        pass  # a cache that cannot be written only costs time on the next run
+
+
+def _extract_batch(batch: list[tuple[str, bytes]]) -> list[FileFacts]:
+    gc.disable()
+    try:
+        return [extract(path, data.decode("utf-8", "surrogateescape")) for path, data in batch]
+    finally:
+        gc.enable()
+
+
+def _batches(items: list[tuple[str, bytes]], count: int) -> list[list[tuple[str, bytes]]]:
+    """``count`` batches of similar total size (largest files dealt first)."""
+    ordered = sorted(items, key=lambda it: -len(it[1]))
+    batches: list[list[tuple[str, bytes]]] = [[] for _ in range(count)]
+    sizes = [0] * count
+    for item in ordered:
+        i = sizes.index(min(sizes))
+        batches[i].append(item)
+        sizes[i] += len(item[1])
+    return [b for b in batches if b]
+
+
+def parse_files(items: list[tuple[str, bytes]], jobs: int) -> list[FileFacts]:
+    """Facts of (path, content) pairs, on ``jobs`` processes."""
+    if jobs <= 1 or len(items) < 8:
+        return _extract_batch(items)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    # Several small batches per worker so that a slow batch does not hold up the end.
+    batches = _batches(items, jobs * 4)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        results = list(pool.map(_extract_batch, batches))
+    return [ff for batch in results for ff in batch]
+
+
+def index_tree(
+    tree: Tree,
+    prefixes: Sequence[str] = DEFAULT_PREFIXES,
+    jobs: int | None = None,
+    cache_dir: str | Path | None = None,
+    *,
+    suffixes: Sequence[str] = C_SUFFIXES,
+    stats: IndexStats | None = None,
+    use_cache: bool = True,
+) -> list[FileFacts]:
+    """Facts of every C file under ``prefixes`` in ``tree``, in path order."""
+    started = time.perf_counter()
+    jobs = jobs or os.cpu_count() or 1
+    paths = tree.list_files(prefixes, suffixes)
+    contents = tree.read_many(paths)
+    keys = {p: _key(p, contents[p]) for p in paths if p in contents}
+    directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+
+    was_enabled = gc.isenabled()
+    gc.disable()  # loading many small objects: the collector would only slow it down
+    try:
+        cache = _load_cache(directory) if use_cache else {}
+        found = {p: cache[k] for p, k in keys.items() if k in cache}
+        missing = [(p, contents[p]) for p in keys if p not in found]
+        parsed = parse_files(missing, jobs) if missing else []
+        for ff in parsed:
+            found[ff.path] = ff
+        if parsed and use_cache:
+            fresh = {keys[p]: ff for p, ff in found.items()}
+            for k, ff in cache.items():
+                if len(fresh) >= MAX_CACHE_ENTRIES + len(keys):
+                    break
+                fresh.setdefault(k, ff)
+            _save_cache(directory, fresh)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+    if stats is not None:
+        stats.files = len(keys)
+        stats.bytes = sum(len(contents[p]) for p in keys)
+        stats.parsed = len(parsed)
+        stats.cached = len(keys) - len(parsed)
+        stats.seconds = time.perf_counter() - started
+        stats.jobs = jobs
+    return [found[p] for p in sorted(found)]
