@@ -1,0 +1,149 @@
+"""The hooks in .pre-commit-hooks.yaml, run by the real pre-commit from a repository config.
+
+pre-commit installs a hook repository at a revision, so the tests point a
+``.pre-commit-config.yaml`` at a clone of this checkout's HEAD: what is tested is the
+committed hook definition and package, installed the way users get it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qemu_like as q
+
+PRE_COMMIT = shutil.which("pre-commit", path=str(Path(sys.executable).parent))
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(PRE_COMMIT is None, reason="pre-commit is not installed in this venv "
+                       "(it is in the project's test extras)"),
+]
+
+
+# Known gap, reported to the lead: the series pack reads the commit message of a staged
+# change, which has none yet ("staged changes", no Signed-off-by), so a clean staged change
+# still fails. strict: this turns into a failure, as a reminder, once that is fixed.
+STAGED_HAS_NO_MESSAGE = pytest.mark.xfail(
+    strict=True, reason="series rules report the missing commit message of a staged change")
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A clone of this checkout at HEAD: (path, revision)."""
+    if not (q.REPO_ROOT / ".git").exists():
+        pytest.skip(f"{q.REPO_ROOT} is not a git checkout; pre-commit needs one to clone")
+    dest = tmp_path_factory.mktemp("hook-source") / "reviewbot"
+    subprocess.run(["git", "clone", "-q", str(q.REPO_ROOT), str(dest)], check=True)
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=dest, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    return dest, rev
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # one hook environment for the whole session: installing it takes a while
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+@pytest.fixture
+def project(git_repo: Callable[..., Any], hook_repo: tuple[Path, str],
+            pre_commit_home: Path) -> Any:
+    repo = git_repo("project")
+    path, rev = hook_repo
+    repo.write(".pre-commit-config.yaml", (
+        "repos:\n"
+        f"  - repo: {path}\n"
+        f"    rev: {rev}\n"
+        "    hooks:\n"
+        "      - id: reviewbot\n"
+        "      - id: reviewbot-push\n"
+    ))
+    repo.commit("initial import", {"MAINTAINERS": q.MAINTAINERS_BASE, "README": "x\n"})
+    repo.env = {**repo.env, "PRE_COMMIT_HOME": str(pre_commit_home)}
+    return repo
+
+
+def _pre_commit(repo: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    assert PRE_COMMIT is not None
+    return subprocess.run([PRE_COMMIT, *args], cwd=repo.path, env=repo.env,
+                          capture_output=True, text=True, check=False, timeout=900)
+
+
+def test_bad_staged_change_fails_with_the_finding(project: Any) -> None:
+    project.write(q.FOO, q.BAD_FOO)
+    project.git("add", q.FOO)
+    done = _pre_commit(project, "run", "reviewbot")
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "reviewbot (staged change)" in out
+    assert "Failed" in out
+    assert "hw/misc/foo.c:12" in out
+    assert "[qom-realize-reaches-machine]" in out
+    # the staged change was checked, not the work tree: the file is still only staged
+    assert project.git("status", "--porcelain").splitlines() == [f"A  {q.FOO}"]
+
+
+@STAGED_HAS_NO_MESSAGE
+def test_clean_staged_change_passes(project: Any) -> None:
+    project.write(q.FOO, q.CLEAN_FOO)
+    project.git("add", q.FOO)
+    done = _pre_commit(project, "run", "reviewbot")
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    assert "reviewbot (staged change)" in out
+    assert "Passed" in out
+
+
+@STAGED_HAS_NO_MESSAGE
+def test_unstaged_bad_code_is_not_what_is_checked(project: Any) -> None:
+    # pre-commit stashes unstaged changes while hooks run: only the staged text counts
+    project.write(q.FOO, q.CLEAN_FOO)
+    project.git("add", q.FOO)
+    project.write(q.FOO, q.BAD_FOO)
+    done = _pre_commit(project, "run", "reviewbot")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (project.path / q.FOO).read_text() == q.BAD_FOO  # put back afterwards
+
+
+def test_installed_hook_blocks_git_commit(project: Any) -> None:
+    installed = _pre_commit(project, "install")
+    assert installed.returncode == 0, installed.stderr
+    project.write(q.FOO, q.BAD_FOO)
+    project.git("add", q.FOO)
+    done = subprocess.run(["git", "commit", "-q", "-m", "hw/misc: add foo"], cwd=project.path,
+                          env=project.env, capture_output=True, text=True, check=False)
+    assert done.returncode != 0
+    assert "[qom-realize-reaches-machine]" in done.stdout + done.stderr
+    assert project.git("rev-list", "--count", "HEAD").strip() == "1"
+
+
+def test_push_stage_checks_the_pushed_range(project: Any) -> None:
+    base = project.commits[-1]
+    project.commit(q.commit_message("hw/misc: add the foo device"), {q.FOO: q.BAD_FOO})
+    bad = project.commit(q.commit_message("MAINTAINERS: add the foo device"),
+                         {"MAINTAINERS": q.MAINTAINERS_FOO})
+    done = _pre_commit(project, "run", "--hook-stage", "pre-push", "--from-ref", base,
+                       "--to-ref", bad, "reviewbot-push")
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "reviewbot (commits being pushed)" in out
+    assert "[qom-realize-reaches-machine]" in out
+    assert "hw/misc/foo.c:12" in out
+
+
+def test_push_stage_passes_a_clean_range(project: Any) -> None:
+    base = project.commits[-1]
+    project.commit(q.commit_message("hw/misc: add the foo device"), {q.FOO: q.CLEAN_FOO})
+    head = project.commit(q.commit_message("MAINTAINERS: add the foo device"),
+                          {"MAINTAINERS": q.MAINTAINERS_FOO})
+    done = _pre_commit(project, "run", "--hook-stage", "pre-push", "--from-ref", base,
+                       "--to-ref", head, "reviewbot-push")
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    assert "Passed" in out
