@@ -180,7 +180,7 @@ def _first_patch(series: Series) -> Patch | None:
 
 def _total(series: Series) -> int:
     totals = [p.subject.total for p in series.patches if p.subject.total]
-    return max(totals, default=len(series.patches))
+    return _majority(totals) or len(series.patches)
 
 
 def _complete(series: Series) -> bool:
