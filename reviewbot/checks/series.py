@@ -383,6 +383,8 @@ def signed_off_by(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     patch = ctx.patch
     if not patch.files and not patch.diff_text.strip():
         return  # not a patch (a stray mail in the thread)
+    if not has_message(patch):
+        return  # nothing committed yet: the Signed-off-by comes with `git commit -s`
     sobs = _sobs(patch)
     author = real_author(patch)
     if problem == "missing":
@@ -417,8 +419,14 @@ _NO_PREFIX_NEEDED = re.compile(r'^(Revert "|Reapply "|Merge |Update version for|
                                r'Pull request|Open \d|Update (?:VERSION|the version))')
 
 
+def has_message(patch: Patch) -> bool:
+    """Is there a real commit message / mail? Not for --staged or a bare diff, whose mail
+    ingest makes up (message-id ``...@synthetic``)."""
+    return not patch.mail.message_id.endswith("@synthetic")
+
+
 def _patch_mails(ctx: PatchContext) -> Iterator[Patch]:
-    if ctx.patch.files or ctx.patch.diff_text.strip():
+    if (ctx.patch.files or ctx.patch.diff_text.strip()) and has_message(ctx.patch):
         yield ctx.patch
 
 

@@ -246,3 +246,21 @@ def test_numbering_explains_each_problem() -> None:
         "subject numbering is inconsistent: v1 in reply to the v2 cover letter",
         "subject numbering is inconsistent: counts 4 patches where the series has 3",
     ]
+
+
+def test_staged_change_has_no_message_to_check(git_repo: Any) -> None:
+    repo = git_repo()
+    repo.commit("hw/mem: base\n\nSigned-off-by: Ada Author <ada@example.org>",
+                {"hw/mem/spm.c": "int x;\n"})
+    repo.write("hw/mem/spm.c", "int x;\nint y;\n")
+    repo.git("add", "hw/mem/spm.c")
+    series = load(None, cwd=str(repo.path), staged=True)
+    rules = load_pack("series", builtin_rules_dir() / "series")
+    assert run_check(series, Options(), rules).findings == ()
+
+
+def test_bare_diff_has_no_message_to_check(tmp_path: Path) -> None:
+    diff = tmp_path / "change.diff"
+    diff.write_text(edit("hw/mem/spm.c", "int x;", "int y;"), encoding="utf-8")
+    rules = load_pack("series", builtin_rules_dir() / "series")
+    assert run_check(load(str(diff)), Options(), rules).findings == ()
