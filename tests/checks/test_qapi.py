@@ -224,3 +224,24 @@ def test_real_thread_audio_since_is_right(corpus_real: Path) -> None:
     assert run_check(series, Options(), rules()).findings == ()
     wrong = run_check(series, Options(qemu_version="4.2.50"), rules()).findings
     assert [(f.rule, f.path) for f in wrong] == [("qapi-since", "qapi/audio.json")]
+
+
+@pytest.mark.realtree
+def test_since_against_the_real_version_file() -> None:
+    import os
+
+    root = os.environ.get("REVIEWBOT_QEMU_TREE")
+    if not root or not (Path(root) / "VERSION").is_file():
+        pytest.skip("REVIEWBOT_QEMU_TREE is not set to a QEMU tree")
+    version = (Path(root) / "VERSION").read_text(encoding="utf-8").strip()
+    from reviewbot.qemu_version import from_version_file
+
+    expected = str(from_version_file(version).expected)
+    series = Series(patches=(patch_of(SINCE_DIFF),))
+    got = run_check(series, Options(tree=root), [rule("qapi-since")]).findings
+    flagged = {f.code.strip() for f in got}
+    for line in ("# @bar: a new member (since 10.0)",
+                 "# @baz: another one (default: off, since 10.1)", "# Since: 9.2"):
+        named = line.rsplit(" ", 1)[-1].strip(")")
+        assert (line in flagged) == (named != expected), (line, expected)
+    assert all(f"VERSION {version} in the tree" in f.fix for f in got)

@@ -264,3 +264,25 @@ def test_bare_diff_has_no_message_to_check(tmp_path: Path) -> None:
     diff.write_text(edit("hw/mem/spm.c", "int x;", "int y;"), encoding="utf-8")
     rules = load_pack("series", builtin_rules_dir() / "series")
     assert run_check(load(str(diff)), Options(), rules).findings == ()
+
+
+def _qemu_tree() -> Path:
+    import os
+
+    root = os.environ.get("REVIEWBOT_QEMU_TREE")
+    if not root or not (Path(root) / "MAINTAINERS").is_file():
+        pytest.skip("REVIEWBOT_QEMU_TREE is not set to a QEMU tree")
+    return Path(root)
+
+
+@pytest.mark.realtree
+def test_split_names_real_maintainers_sections() -> None:
+    tree = _qemu_tree()
+    series = Series(patches=(make_patch(DEVICE + QAPI + ACPI + MAINT),))
+    rules = [rule_by_id("series-split-patch")]
+    (f,) = run_check(series, Options(tree=str(tree)), rules).findings
+    # a new file no section lists yet: named without sections
+    assert f.evidence[0] == "new device model (new files and their build glue): hw/mem/spm.c"
+    assert "[MAINTAINERS: Machine core, QAPI Schema]" in f.evidence[1]
+    assert "ACPI/SMBIOS" in f.evidence[2] and "PC" in f.evidence[2]
+    assert f.evidence[-1].startswith("spans MAINTAINERS sections: ACPI/SMBIOS, ")
