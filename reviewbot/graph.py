@@ -33,8 +33,9 @@ register > dispatch > call — and ``kinds`` lists all of them):
   interface  type -> interface type
 
 Queries (free functions): ``find_functions``, ``functions_with_role``, ``chains_to``,
-``shortest_chain``, ``realize_of``, ``types_registering``, ``machine_handlers``,
-``dispatch_handlers``, ``type_ancestors``, ``is_machine_type``, ``focus``, ``to_json``.
+``shortest_chain``, ``all_shortest_chains``, ``realize_of``, ``types_registering``,
+``machine_handlers``, ``dispatch_handlers``, ``type_ancestors``, ``is_machine_type``, ``focus``,
+``to_json``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import gc
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import networkx as nx
@@ -415,6 +417,24 @@ def shortest_chain(g: nx.DiGraph, start: str, targets: Iterable[str],
                    max_depth: int = 6) -> Chain | None:
     chains = chains_to(g, start, targets, max_depth)
     return chains[0] if chains else None
+
+
+def all_shortest_chains(g: nx.DiGraph, start: str, target: str, max_depth: int = 6,
+                        limit: int = 50) -> list[Chain]:
+    """Every shortest call chain (up to ``limit``) from ``start`` to the function named
+    ``target``, not walking through other functions of that name."""
+    best = shortest_chain(g, start, [target], max_depth)
+    if best is None:
+        return []
+    end = best.target
+    calls = nx.subgraph_view(g, filter_edge=lambda u, v: g.edges[u, v]["kind"] in CALL_KINDS)
+    out = []
+    for path in nx.all_shortest_paths(calls, start, end):
+        lines = tuple(int(g.edges[u, v]["line"]) for u, v in pairwise(path))
+        out.append(Chain(tuple(path), lines))
+        if len(out) >= limit:
+            break
+    return sorted(out, key=lambda c: c.nodes)
 
 
 def realize_of(g: nx.DiGraph, type_name: str, role: str = "realize",
