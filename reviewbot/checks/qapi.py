@@ -95,12 +95,56 @@ def qapi_since(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
                 named = parse_release(m.group("ver"))
                 if named is None or named in target.releases:
                     continue
+                if ln.target_line is None or documents_existing(ctx, fd, ln.target_line):
+                    continue  # a Since added to the doc of something older (a doc fix)
                 yield rule.finding(
                     ctx, path=fd.path, line=ln.target_line, code=ln.text,
                     anchor=ln.text.strip(), named=m.group("ver"), expected=str(target.expected),
                     basis=target.basis,
                     evidence=[f"{fd.path}:{ln.target_line}: {ln.text.strip()}",
                               f"release derived from {target.basis}; accepted: {accepted}"])
+
+
+_MEMBER_DOC = re.compile(r"^#\s*@(?P<name>[\w-]+)\s*:")
+
+
+def _documented_thing(lines: dict[int, str], line: int) -> tuple[str, str] | None:
+    """What the doc line ``line`` belongs to: ("definition", name) for a ``Since:`` section,
+    ("member", name) for a line of a ``# @name:`` paragraph; None when that is not visible."""
+    text = lines.get(line, "")
+    if re.match(r"^#\s*Since\b", text, re.IGNORECASE):
+        after = line + 1
+        while lines.get(after, "").startswith("#"):
+            after += 1
+        found = _DEFINITION.match(lines.get(after, ""))
+        return ("definition", found.group("name")) if found else None
+    no = line
+    while no > 0:
+        text = lines.get(no, "")
+        m = _MEMBER_DOC.match(text)
+        if m is not None:
+            return "member", m.group("name")
+        if not text.startswith("#") or text.strip() == "#" or text.startswith("##"):
+            return None
+        no -= 1
+    return None
+
+
+def documents_existing(ctx: PatchContext, fd: FileDiff, line: int) -> bool:
+    """Does the ``Since`` on post-image ``line`` document a member or definition that this
+    patch does not add?"""
+    thing = _documented_thing(_lines_of(ctx, fd), line)
+    if thing is None:
+        return False
+    kind, name = thing
+    added = [ln.text for h in fd.hunks for ln in h.added]
+    removed = [ln.text for h in fd.hunks for ln in h.removed]
+    if kind == "definition":
+        new = any((m := _DEFINITION.match(t)) and m.group("name") == name for t in added)
+        return not new
+    word = re.compile(r"""['"]\*?""" + re.escape(name) + r"""['"]""")
+    return not (any(word.search(t) for t in added if not t.lstrip().startswith("#"))
+                and not any(word.search(t) for t in removed if not t.lstrip().startswith("#")))
 
 
 # ---------------------------------------------------------------------------------------------

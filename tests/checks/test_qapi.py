@@ -67,7 +67,7 @@ SINCE_DIFF = """\
 diff --git a/qapi/machine.json b/qapi/machine.json
 --- a/qapi/machine.json
 +++ b/qapi/machine.json
-@@ -10,3 +10,9 @@
+@@ -10,3 +10,14 @@
  ##
  # @Foo:
  #
@@ -76,7 +76,12 @@ diff --git a/qapi/machine.json b/qapi/machine.json
 +# @baz: another one (default: off, since 10.1)
 +#
 +# Since: 9.2
-+#
++##
++{ 'struct': 'Foo',
++  'data': { 'bar': 'int',
++            '*baz': 'bool' } }
++
++##
 """
 
 
@@ -131,6 +136,27 @@ diff --git a/qapi/machine.json b/qapi/machine.json
  x
 """
     assert check("qapi-since", patch_of(moved), tree=FakeTree("10.0.50")) == []
+
+
+def test_since_added_to_the_doc_of_existing_things_is_a_doc_fix() -> None:
+    doc_fix = """\
+diff --git a/qapi/machine.json b/qapi/machine.json
+--- a/qapi/machine.json
++++ b/qapi/machine.json
+@@ -1,8 +1,10 @@
+ ##
+ # @Foo:
+ #
+-# @bar: a member
++# @bar: a member (since 2.12)
+ #
++# Since: 2.11
++#
+ ##
+ { 'struct': 'Foo',
+   'data': { 'bar': 'int' } }
+"""
+    assert check("qapi-since", patch_of(doc_fix), tree=FakeTree("10.0.50")) == []
 
 
 def test_other_files_are_not_schema() -> None:
