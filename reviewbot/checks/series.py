@@ -332,6 +332,13 @@ def name_tokens(name: str) -> tuple[str, ...]:
     return tuple(sorted(words))
 
 
+def same_name(a: str, b: str) -> bool:
+    """The same person's name, allowing a dropped middle name or initial ("Michael S.
+    Tsirkin" / "Michael Tsirkin")."""
+    ta, tb = set(name_tokens(a)), set(name_tokens(b))
+    return bool(ta and tb) and (ta <= tb or tb <= ta)
+
+
 def real_author(patch: Patch) -> Person:
     """The author with list rewriting undone ("Name via Qemu-devel <list>" -> Name)."""
     from reviewbot.model import Person
@@ -372,7 +379,7 @@ def _matches(author: Person, t: Trailer) -> bool:
     if author.email and _norm_email(person.email) == _norm_email(author.email):
         return True
     return not author.email and bool(author.name) and \
-        name_tokens(person.name) == name_tokens(author.name)
+        same_name(person.name, author.name)
 
 
 @primitive("signed-off-by", scope="patch", required=["problem"])
@@ -401,7 +408,7 @@ def signed_off_by(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     elif problem == "name" and mine and author.name:
         names = [(t, trailer_person(t)) for t in mine]
         mismatched = [(t, p) for t, p in names if p is not None and p.name
-                      and name_tokens(p.name) != name_tokens(author.name)]
+                      and not same_name(p.name, author.name)]
         if mismatched and len(mismatched) == len(mine):
             t, person = mismatched[0]
             yield rule.finding(ctx, author=author.name, name=person.name,

@@ -14,6 +14,7 @@ from reviewbot.checks.series import (
     has_changelog,
     name_tokens,
     real_author,
+    same_name,
     split_plan,
 )
 from reviewbot.context import Options, SeriesContext
@@ -205,6 +206,15 @@ def test_author_via_list_is_matched_by_name() -> None:
 def test_name_tokens_ignore_order_accents_and_punctuation() -> None:
     assert name_tokens("Kővágó, Zoltán") == name_tokens("Zoltan Kovago")
     assert name_tokens("Ada Author") != name_tokens("A. N. Other")
+
+
+def test_same_name_allows_a_dropped_middle_initial() -> None:
+    assert same_name("Michael S. Tsirkin", "Michael Tsirkin")
+    assert not same_name("Ada Author", "A. N. Other")
+    assert not same_name("", "Ada Author")
+    patch = make_patch(DEVICE, author=Person("Michael Tsirkin", "mst@example.org"),
+                       sob="Michael S. Tsirkin <mst@example.org>")
+    assert run("series-signed-off-by-name", Series(patches=(patch,))) == []
 
 
 # The examples: exactly these findings, on exactly these mails.
