@@ -157,3 +157,16 @@ def pre_push_range() -> str:
     if not from_ref or set(from_ref) == {"0"}:
         return to_ref
     return f"{from_ref}..{to_ref}"
+
+
+def thread_of_stdin_mail() -> Path:
+    """The thread of the mail on standard input (b4 gives a series check the cover letter),
+    fetched from the public-inbox server; its cached mbox."""
+    from reviewbot.lore import BASE_ENV, DEFAULT_BASE, fetch_thread
+
+    head = BytesHeaderParser().parse(sys.stdin.buffer)
+    msgid = head.get("Message-ID")
+    if not msgid:
+        raise InputError("<stdin>: the mail has no Message-ID to find its thread by")
+    base = os.environ.get(BASE_ENV) or DEFAULT_BASE
+    return fetch_thread(str(msgid), base)

@@ -6,7 +6,7 @@ import argparse
 
 HELP = "install the git send-email hook, or run as a hook (sendemail-validate, pre-commit)"
 
-RUNNABLE = ("sendemail-validate", "pre-commit", "pre-push")
+RUNNABLE = ("sendemail-validate", "pre-commit", "pre-push", "b4-review-series")
 _CHECK_ARGS_HELP = ("options for `reviewbot check`, as one string "
                     "(e.g. --check-args='--fail-on error --tree ../qemu')")
 
@@ -30,7 +30,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "run", help="what an installed hook runs",
         description="sendemail-validate MAIL [HEADERS]: collect the mails git send-email "
         "validates and check the series when the last one arrives. pre-commit: check the "
-        "staged change. pre-push: check PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF.")
+        "staged change. pre-push: check PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF. "
+        "b4-review-series: as b4's review-series-check-cmd, read the cover letter on standard "
+        "input, fetch its thread from the public-inbox server ($REVIEWBOT_LORE_BASE, else "
+        "lore) and check the whole series, answering in b4 review's JSON.")
     run.add_argument("hook", choices=RUNNABLE, help="which hook is running")
     run.add_argument("files", nargs="*", metavar="FILE",
                      help="sendemail-validate: the mail file, then (git 2.42+) the SMTP "
@@ -64,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         header = args.files[1] if len(args.files) == 2 else None
         return hooks.sendemail_validate(args.files[0], header, lambda a: check(list(a)),
                                         check_args)
+    if args.hook == "b4-review-series":
+        return check([str(hooks.thread_of_stdin_mail()), "--format", "b4-review", *check_args])
     if args.files:
         raise UsageError(f"{args.hook}: takes no files (pre-commit passes none: "
                          "pass_filenames is false)")
