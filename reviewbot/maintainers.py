@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _ENTRY = re.compile(r"^([A-Z]):\s*(.*?)\s*$")
 _INLINE_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
@@ -168,6 +169,12 @@ def parse_maintainers(text: str, origin: str = "MAINTAINERS") -> Maintainers:
         pending_title = (line.strip(), no)
     close()
     return Maintainers(tuple(sections), origin)
+
+
+@lru_cache(maxsize=4)
+def parse_maintainers_cached(text: str) -> Maintainers:
+    """parse_maintainers, once per text: every patch of a series asks for the same file."""
+    return parse_maintainers(text)
 
 
 def _section(title: str, line: int, values: dict[str, list[str]]) -> Section:

@@ -90,9 +90,9 @@ def _tree_maintainers(ctx: Any) -> Maintainers | None:
     text = reader() if callable(reader) else None
     if not text:
         return None
-    from reviewbot.maintainers import parse_maintainers
+    from reviewbot.maintainers import parse_maintainers_cached
 
-    return parse_maintainers(text)
+    return parse_maintainers_cached(text)
 
 
 def _is_dir_in(ctx: Any) -> Any:

@@ -9,16 +9,17 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.finding import Finding, PatchRef
 from reviewbot.rules.registry import primitive
+from reviewbot.speclog import LogProblem
 
 if TYPE_CHECKING:
     from reviewbot.context import PatchContext, SeriesContext
     from reviewbot.model import Mail, Patch, Series
     from reviewbot.rules.model import Rule
-    from reviewbot.speclog import LogProblem
 
 LOG_PROBLEMS = ("e820-overlap", "e820-unsorted", "e820-unknown-type", "soft-reserved-no-srat",
                 "srat-outside-e820")
@@ -59,19 +60,27 @@ def log_findings(rule: Rule, problem: LogProblem, ref: PatchRef | None,
                         evidence=[f"> {q}" for q in problem.quoted], **args)
 
 
+@lru_cache(maxsize=64)
+def _problems(text: str) -> tuple[LogProblem, ...]:
+    """Each mail is read once for the five log rules."""
+    from reviewbot.speclog import check_text
+
+    if "BIOS-e820" not in text and "SRAT" not in text:
+        return ()
+    return tuple(check_text(text, skip_quoted=True))
+
+
 @primitive("boot-log", scope="series", required=["problem"])
 def boot_log(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
     """E820 / SRAT lines pasted in the cover letter, a patch or a reply, checked for one
     ``problem``: e820-overlap, e820-unsorted, e820-unknown-type, soft-reserved-no-srat,
     srat-outside-e820."""
-    from reviewbot.speclog import check_text
-
     wanted = rule.params["problem"]
     if wanted not in LOG_PROBLEMS:
         raise ValueError(f"boot-log: unknown problem {wanted!r}")
     for mail, index, text in mail_texts(ctx.series):
         # Lines quoted with '>' are someone else's log, reported where it was first pasted.
-        for problem in check_text(text, skip_quoted=True):
+        for problem in _problems(text):
             if problem.kind == wanted:
                 yield log_findings(rule, problem, _mail_ref(mail, index))
 
