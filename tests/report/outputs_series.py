@@ -1,21 +1,19 @@
-"""A small real series (cover + 2 patches, as `git format-patch` writes them) for the
-formatter tests, and the findings a check would report on it.
+"""A small series (cover + 2 patches, as `git format-patch` writes them) for the formatter
+tests, read through the real ingest, and the findings a check would report on it.
 
-The series is built from the mail text with the stdlib mail parser and ``parse_diff`` so the
-line numbers the formatters print can be checked against the text itself.
+The findings are built by hand so that each formatter test knows exactly what it renders;
+the line numbers it prints are checked against the mail text itself.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+import io
 
 from reviewbot.context import Options
-from reviewbot.diff import parse_diff
 from reviewbot.engine import CheckResult
 from reviewbot.finding import Finding, PatchRef, Severity
-from reviewbot.model import Mail, Patch, Person, Series, Subject
+from reviewbot.ingest import load
+from reviewbot.model import Patch, Series
 from reviewbot.rules.model import Rule
 
 COVER = """\
@@ -110,59 +108,28 @@ index 2222222..3333333 100644
 """
 
 
-def _person(value: str) -> Person:
-    name, addr = parseaddr(value)
-    return Person(name=name, email=addr)
+MBOX_FROM = "From 0123456789abcdef Mon Sep 17 00:00:00 2001\n"
 
 
-def parse_mail(text: str, origin: str) -> tuple[Mail, int]:
-    """A Mail from raw text, and the 1-based line of the body where the diff starts (0 if
-    there is none)."""
-    msg = email.message_from_string(text, policy=email.policy.default)
-    raw_subject = str(msg["Subject"])
-    counter = total = None
-    title = raw_subject
-    if raw_subject.startswith("[PATCH"):
-        tag, _, title = raw_subject[1:].partition("] ")
-        if "/" in tag:
-            n, _, m = tag.split()[-1].partition("/")
-            counter, total = int(n), int(m)
-    head_lines = text.split("\n\n", 1)[0].count("\n") + 1
-    body = text.split("\n\n", 1)[1]
-    diff_at = 0
-    for no, line in enumerate(body.split("\n"), start=1):
-        if line.startswith("diff --git "):
-            diff_at = no
-            break
-    mail = Mail(
-        message_id=str(msg["Message-ID"]).strip("<>"),
-        subject=Subject(raw=raw_subject, title=title, is_patch=counter is not None,
-                        counter=counter, total=total),
-        sender=_person(str(msg["From"])),
-        author=_person(str(msg["From"])),
-        date=parsedate_to_datetime(str(msg["Date"])),
-        in_reply_to=str(msg["In-Reply-To"]).strip("<>") if msg["In-Reply-To"] else None,
-        references=tuple(r.strip("<>") for r in str(msg["References"] or "").split()),
-        to=tuple(Person(n, a) for n, a in getaddresses([str(msg["To"] or "")]) if a),
-        cc=tuple(Person(n, a) for n, a in getaddresses([str(msg["Cc"] or "")]) if a),
-        body=body,
-        origin=origin,
-        body_offset=head_lines + 2,
-    )
-    return mail, diff_at
+def mbox(*mails: str) -> bytes:
+    return "\n".join(MBOX_FROM + m for m in mails).encode()
 
 
-def make_patch(text: str, origin: str) -> Patch:
-    mail, diff_at = parse_mail(text, origin)
-    diff_text = "\n".join(mail.body.split("\n")[diff_at - 1:]).replace("\n--\n2.39.5\n", "\n")
-    return Patch(mail=mail, commit_message="", notes="", trailers=(), diff_text=diff_text,
-                 files=parse_diff(diff_text, origin), diff_line=diff_at)
+def load_text(data: bytes) -> Series:
+    """The series through the real ingest, as `reviewbot check -` would read it."""
+    return load("-", stdin=io.BytesIO(data))
+
+
+def make_patch(text: str) -> Patch:
+    (patch,) = load_text(text.encode()).patches
+    return patch
 
 
 def build_series(*, cover: bool = True) -> Series:
-    patches = (make_patch(PATCH1, "series.mbox#2"), make_patch(PATCH2, "series.mbox#3"))
-    cover_mail = parse_mail(COVER, "series.mbox#1")[0] if cover else None
-    return Series(patches=patches, cover=cover_mail, source="series.mbox")
+    mails = (COVER, PATCH1, PATCH2) if cover else (PATCH1, PATCH2)
+    series = load_text(mbox(*mails))
+    assert len(series.patches) == 2 and (series.cover is not None) == cover
+    return series
 
 
 def rule(rule_id: str, severity: Severity, message: str) -> Rule:

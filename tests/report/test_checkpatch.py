@@ -17,8 +17,7 @@ def _lines(result: object) -> list[str]:
 
 
 def test_single_patch_lines_point_into_the_mail_as_given() -> None:
-    patch = s.make_patch(s.PATCH1, "-")
-    series = s.Series(patches=(patch,), source="-")
+    series = s.load_text(s.PATCH1.encode())  # one mail, no mbox From_ line, as b4 pipes it
     found = (s.REACHES.finding(None, path="hw/misc/foo.c", line=s.MACHINE_LINE,
                                code=s.MACHINE_CODE, patch=s.ref(series, 1),
                                function="foo_realize", target="qdev_get_machine"),)
@@ -37,14 +36,16 @@ def test_series_names_each_mail_and_maps_levels() -> None:
     lines = _lines(result)
     assert len(lines) == 3
     reach, signoff, maint = lines
-    assert reach.startswith(f"series.mbox#2:{s.mail_line_of(s.PATCH1, '+' + s.MACHINE_CODE)}: "
-                            "ERROR: ")
-    maint_n = s.mail_line_of(s.PATCH2, "+F: hw/misc/foo.c")
-    assert maint == (f"series.mbox#3:{maint_n}: WARNING: MAINTAINERS changes belong in their "
+    # numbers count lines of each message in the mbox, its From_ line included
+    patch1, patch2 = s.MBOX_FROM + s.PATCH1, s.MBOX_FROM + s.PATCH2
+    reach_n = s.mail_line_of(patch1, "+" + s.MACHINE_CODE)
+    assert reach.startswith(f"<stdin>#2:{reach_n}: ERROR: ")
+    maint_n = s.mail_line_of(patch2, "+F: hw/misc/foo.c")
+    assert maint == (f"<stdin>#3:{maint_n}: WARNING: MAINTAINERS changes belong in their "
                      "own patch [series-maintainers-own-patch]")
     # a finding about the mail as a whole points at the first body line
-    body_start = s.PATCH2.split("\n").index("") + 2
-    assert signoff == (f"series.mbox#3:{body_start}: WARNING: no Signed-off-by from the author "
+    body_start = patch2.split("\n").index("") + 2
+    assert signoff == (f"<stdin>#3:{body_start}: WARNING: no Signed-off-by from the author "
                        "[patch-missing-signoff]")
 
 
@@ -54,7 +55,7 @@ def test_info_is_check_and_messages_stay_on_one_line() -> None:
     found = (note.finding(None, patch=s.ref(series, 0)),)
     (line,) = _lines(s.check_result(series, found))
     assert line.endswith(": CHECK: first line second line [multi-line]")
-    assert line.startswith("series.mbox#1:")
+    assert line.startswith("<stdin>#1:")
 
 
 def test_clean_result_prints_nothing() -> None:

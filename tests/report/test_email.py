@@ -13,6 +13,7 @@ import outputs_series as s
 import pytest
 
 from reviewbot.finding import Severity
+from reviewbot.model import Person
 from reviewbot.report import email as email_report
 
 
@@ -128,7 +129,7 @@ def test_without_sender_there_is_no_from_header(monkeypatch: pytest.MonkeyPatch)
 def test_reply_goes_to_the_author_when_the_list_rewrote_the_sender(tmp_path: Path) -> None:
     series = s.build_series()
     patch = series.patches[0]
-    via = s.Person("Ada Author via Qemu-devel", "qemu-devel@nongnu.org")
+    via = Person("Ada Author via Qemu-devel", "qemu-devel@nongnu.org")
     mail = dataclasses.replace(patch.mail, sender=via)
     series = dataclasses.replace(series, patches=(dataclasses.replace(patch, mail=mail),
                                                   series.patches[1]))
