@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Query
 
 # Bump when the facts or their extraction change: index caches are keyed by it.
-FACTS_VERSION = 1
+FACTS_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -355,12 +355,19 @@ def _split_args(args: bytes) -> tuple[str, ...]:
 
 
 def _fill(buf: bytearray, start: int, end: int, head: bytes, pad: int) -> None:
-    """Overwrite buf[start:end] with ``head`` then ``pad`` bytes; newlines stay in place."""
+    """Overwrite buf[start:end] with ``head`` then ``pad`` bytes; newlines stay in place,
+    and so do the backslashes that continue a line (inside a #define)."""
     for i in range(start, end):
-        if buf[i] == 0x0A:
+        c = buf[i]
+        if c == 0x0A or (c == 0x5C and i + 1 < len(buf) and buf[i + 1] in (0x0A, 0x0D)) or (
+                c == 0x0D and i + 1 < len(buf) and buf[i + 1] == 0x0A):
             continue
         k = i - start
         buf[i] = head[k] if k < len(head) else pad
+
+
+# GNU named variadic parameters, ``#define F(fmt, args...)``: the grammar wants plain ``...``.
+_NAMED_VARIADIC = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+\w+\([^)\n]*?\w(\.\.\.)", re.M)
 
 
 def blank_macros(src: bytes) -> tuple[bytes, list[MacroUse]]:
@@ -368,6 +375,11 @@ def blank_macros(src: bytes) -> tuple[bytes, list[MacroUse]]:
     table = macro_table()
     out: bytearray | None = None
     uses: list[MacroUse] = []
+    if b"..." in src:
+        for m in _NAMED_VARIADIC.finditer(src):
+            if out is None:
+                out = bytearray(src)
+            out[m.start(1):m.end(1)] = b"   "
     done_until = 0
     for start, end in _macro_hits(src):
         if start < done_until:

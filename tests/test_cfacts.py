@@ -221,3 +221,27 @@ def test_bad_c_does_not_raise(text: str) -> None:
     ff = extract("bad.c", text, partial=True)
     assert ff.partial
     assert ff.path == "bad.c"
+
+
+def test_macros_inside_a_multiline_define_keep_the_continuations() -> None:
+    # A loop macro inside a #define used to lose its backslash and take the rest of the
+    # file down with it (hw/core/qdev.c lost qdev_get_machine this way).
+    text = (
+        "#define CALL_ALL(_cb, args...)              \\\n"
+        "    do {                                     \\\n"
+        "        QTAILQ_FOREACH(_l, &listeners,       \\\n"
+        "                       link) {               \\\n"
+        "            _l->_cb(_l, ##args);             \\\n"
+        "        }                                    \\\n"
+        "    } while (0)\n"
+        "\n"
+        "Object *qdev_get_machine(void)\n"
+        "{\n"
+        "    return root;\n"
+        "}\n"
+    )
+    ff = extract("hw/core/qdev.c", text)
+    assert [(f.name, f.line) for f in ff.functions] == [("qdev_get_machine", 9)]
+    define = ff.define("CALL_ALL")
+    assert define is not None
+    assert define.params == "(_cb, args...)"  # texts come from the original source
