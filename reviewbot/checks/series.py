@@ -106,9 +106,14 @@ def split_plan(patch: Patch, maintainers: Maintainers | None = None,
                is_dir: Any = None) -> list[tuple[Concern, list[str], list[str]]]:
     """(concern, files, MAINTAINERS sections) for each concern the patch touches, in split order."""
     files: dict[str, list[str]] = {}
+    glue: list[str] = []
     for fd in patch.files:
+        if _BUILD_GLUE.search(fd.path):
+            glue.append(fd.path)
         for key in file_concerns(fd):
             files.setdefault(key, []).append(fd.path)
+    if "device" in files:
+        files["device"].extend(glue)  # meson.build/Kconfig lines belong with the new files
     plan = []
     for key, paths in sorted(files.items(), key=lambda kv: CONCERNS[kv[0]].rank):
         sections: list[str] = []

@@ -97,7 +97,7 @@ def test_split_plan_orders_boilerplate_first() -> None:
     patch = make_patch(MAINT + ACPI + E820 + QAPI + DEVICE)
     plan = split_plan(patch)
     assert [c.key for c, _, _ in plan] == ["device", "qapi", "e820", "acpi", "maintainers"]
-    assert plan[0][1] == ["hw/mem/spm.c"]
+    assert plan[0][1] == ["hw/mem/spm.c", "hw/mem/meson.build"]
 
 
 def test_split_fires_with_three_concerns_and_names_them() -> None:
@@ -105,7 +105,8 @@ def test_split_fires_with_three_concerns_and_names_them() -> None:
     (f,) = run("series-split-patch", series)
     assert f.patch.message_id == "p@example.org"
     assert "3 separable things" in f.message
-    assert f.evidence[0] == "new device model (new files and their build glue): hw/mem/spm.c"
+    assert f.evidence[0] == ("new device model (new files and their build glue): "
+                             "hw/mem/spm.c, hw/mem/meson.build")
     assert "1. new device model" in f.fix and "3. ACPI table generation" in f.fix
 
 
@@ -147,7 +148,7 @@ def test_split_names_maintainers_sections_with_a_tree() -> None:
     series = Series(patches=(make_patch(DEVICE + QAPI + ACPI),))
     (f,) = run("series-split-patch", series, FakeTree(MAINTAINERS))
     assert f.evidence == (
-        "new device model (new files and their build glue): hw/mem/spm.c "
+        "new device model (new files and their build glue): hw/mem/spm.c, hw/mem/meson.build "
         "[MAINTAINERS: Memory devices]",
         "QAPI schema / command-line interface: qapi/machine.json [MAINTAINERS: QAPI Schema]",
         "ACPI table generation: hw/i386/acpi-build.c [MAINTAINERS: ACPI/SMBIOS]",
@@ -292,7 +293,8 @@ def test_split_names_real_maintainers_sections() -> None:
     rules = [rule_by_id("series-split-patch")]
     (f,) = run_check(series, Options(tree=str(tree)), rules).findings
     # a new file no section lists yet: named without sections
-    assert f.evidence[0] == "new device model (new files and their build glue): hw/mem/spm.c"
+    assert f.evidence[0] == ("new device model (new files and their build glue): "
+                             "hw/mem/spm.c, hw/mem/meson.build")
     assert "[MAINTAINERS: Machine core, QAPI Schema]" in f.evidence[1]
     assert "ACPI/SMBIOS" in f.evidence[2] and "PC" in f.evidence[2]
     assert f.evidence[-1].startswith("spans MAINTAINERS sections: ACPI/SMBIOS, ")
