@@ -95,12 +95,13 @@ def assemble(
         if mail.subject.is_reply:
             replies.append(mail)
             continue
+        if mail.subject.is_patch and mail.subject.counter == 0:
+            covers.append(mail)  # even when it carries an interdiff
+            continue
         patch, found = make_patch(mail, commit=(commits or {}).get(mail.message_id))
         all_problems.extend(found)
         if patch is not None:
             patches.append(patch)
-        elif mail.subject.is_patch and mail.subject.counter == 0:
-            covers.append(mail)
         elif mail.subject.is_patch and mail.in_reply_to is None:
             # "[PATCH]" with no diff and nothing answered: a cover letter without 0/N, or a
             # patch whose diff got lost. Either way, say so.

@@ -123,3 +123,12 @@ def test_reply_whose_target_is_absent_attaches_by_subject() -> None:
     s = load("-", stdin=_mbox(_patch(1, 1, "p1"), reply))
     assert [r.message_id for r in s.patches[0].replies] == ["r1"]
     assert s.patches[0].trailers[-1].from_reply == "r1"
+
+
+def test_cover_letter_with_an_interdiff_stays_the_cover() -> None:
+    cover = ("From: A <a@example.org>\nSubject: [PATCH v2 0/1] f: all\nMessage-Id: <c>\n\n"
+             "Changes.\n\nInterdiff against v1:\ndiff --git a/f1.c b/f1.c\n--- a/f1.c\n"
+             "+++ b/f1.c\n@@ -1 +1 @@\n-new\n+newer\n")
+    s = load("-", stdin=_mbox(cover, _patch(1, 1, "p1", version=" v2")))
+    assert s.cover is not None and s.cover.message_id == "c"
+    assert [p.mail.message_id for p in s.patches] == ["p1"]
