@@ -8,6 +8,7 @@ the line numbers it prints are checked against the mail text itself.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from reviewbot.context import Options
 from reviewbot.engine import CheckResult
@@ -186,3 +187,9 @@ def mail_line_of(text: str, needle: str) -> int:
         if needle in line:
             return no
     raise AssertionError(f"{needle!r} not in text")
+
+
+def write_mbox(tmp_dir: Path, *mails: str, name: str = "series.mbox") -> Path:
+    path = tmp_dir / name
+    path.write_bytes(mbox(*mails))
+    return path

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import outputs_series as s
+import pytest
 
 from reviewbot.finding import Severity
 from reviewbot.report import b4_review
@@ -52,3 +53,20 @@ def test_clean_series_passes() -> None:
     obj = _obj(s.check_result(found=()))
     assert obj == {"tool": "reviewbot", "status": "pass", "summary": "no findings",
                    "url": "", "details": ""}
+
+
+def test_check_answers_b4_review_for_a_real_finding(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from reviewbot.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(s.PATCH1.encode())))
+    main(["check", "--format", "b4-review", "-"])
+    out, err = capsys.readouterr()
+    assert err == ""
+    obj = json.loads(out)
+    assert obj["tool"] == "reviewbot"
+    details = json.loads(obj["details"])
+    reach = [d for d in details if "[qom-realize-reaches-machine]" in d["description"]]
+    assert len(reach) == 1
+    assert reach[0]["description"].startswith(f"hw/misc/foo.c:{s.MACHINE_LINE}: ")
+    assert reach[0]["srcline"] == s.MACHINE_CODE.strip()

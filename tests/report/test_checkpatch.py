@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import outputs_series as s
+import pytest
 
 from reviewbot.finding import Severity
 from reviewbot.report import checkpatch
@@ -60,3 +61,19 @@ def test_info_is_check_and_messages_stay_on_one_line() -> None:
 
 def test_clean_result_prints_nothing() -> None:
     assert _lines(s.check_result(found=())) == []
+
+
+def test_check_on_one_mail_from_stdin_points_at_the_offending_line(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # what b4's per-patch check commands run: one mail on stdin, no mbox From_ line
+    from reviewbot.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(s.PATCH1.encode())))
+    status = main(["check", "--format", "checkpatch", "-"])
+    out, err = capsys.readouterr()
+    assert status == 1, err
+    assert err == ""  # b4 turns any stderr line into a failure
+    (line,) = [ln for ln in out.splitlines() if "[qom-realize-reaches-machine]" in ln]
+    n = int(line.split(":")[1])
+    assert line.startswith(f"-:{n}: WARNING: ")
+    assert s.PATCH1.split("\n")[n - 1] == "+" + s.MACHINE_CODE

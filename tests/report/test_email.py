@@ -136,3 +136,26 @@ def test_reply_goes_to_the_author_when_the_list_rewrote_the_sender(tmp_path: Pat
     _, msgs = _mbox(s.check_result(series), tmp_path)
     assert msgs[0]["To"] == "Ada Author <ada@example.org>"
     assert "qemu-devel@nongnu.org" in msgs[0]["Cc"]
+
+
+def test_check_writes_a_reply_quoting_the_real_finding(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from reviewbot.cli import main
+
+    source = s.write_mbox(tmp_path, s.COVER, s.PATCH1, s.PATCH2)
+    replies = tmp_path / "replies.mbox"
+    assert main(["check", str(source), "--format", "email", "-o", str(replies)]) == 1
+    msgs = list(mailbox.mbox(str(replies)))
+    by_parent = {m["In-Reply-To"]: m for m in msgs}
+    reply = by_parent["<patch.1@example.org>"]
+    assert reply["Subject"] == "Re: [PATCH 1/2] hw/misc: add the foo device"
+    body = _body(reply).split("\n")
+    quoted = body.index("> +    MachineState *ms = MACHINE(qdev_get_machine());")
+    assert body[quoted + 1] == ""
+    assert "[qom-realize-reaches-machine]" in " ".join(body[quoted + 2:quoted + 6])
+    per_series = tmp_path / "one.mbox"
+    assert main(["check", str(source), "--format", "email", "--per-series",
+                 "-o", str(per_series)]) == 1
+    (only,) = list(mailbox.mbox(str(per_series)))
+    assert only["In-Reply-To"] == "<cover.1@example.org>"
+    capsys.readouterr()

@@ -143,3 +143,52 @@ def test_finding_of_a_rule_that_did_not_load_still_has_a_descriptor() -> None:
     result = doc["runs"][0]["results"][0]
     assert driver["rules"][result["ruleIndex"]]["id"] == "input-problem"
     assert result["level"] == "error"
+
+
+def _check_sarif(path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    from reviewbot.cli import main
+
+    status = main(["check", str(path), "--format", "sarif"])
+    out, err = capsys.readouterr()
+    assert status == 1, err
+    doc: dict[str, Any] = json.loads(out)
+    return doc
+
+
+def test_check_writes_valid_sarif_for_a_real_finding(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = _check_sarif(s.write_mbox(tmp_path, s.COVER, s.PATCH1, s.PATCH2), capsys)
+    _validate(doc)
+    run = doc["runs"][0]
+    described = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert "qom-realize-reaches-machine" in described
+    assert all(r["help"]["text"] and r["fullDescription"]["text"] for r in described.values()
+               if r["id"] != "could-not-analyse")
+    reach = [r for r in run["results"] if r["ruleId"] == "qom-realize-reaches-machine"]
+    assert len(reach) == 1
+    location = reach[0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "hw/misc/foo.c"
+    assert location["region"]["startLine"] == s.MACHINE_LINE
+
+
+def test_fingerprint_is_the_same_in_v2_after_code_moved_and_was_reindented(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    v1 = _check_sarif(s.write_mbox(tmp_path, s.PATCH1, name="v1.mbox"), capsys)
+    # v2: two more lines above the call and the call re-indented with a tab
+    patch_v2 = (s.PATCH1.replace("@@ -0,0 +1,19 @@", "@@ -0,0 +1,21 @@")
+                .replace('+#include "hw/qdev-core.h"\n',
+                         '+#include "hw/qdev-core.h"\n+#include "qapi/error.h"\n+\n')
+                .replace("+    MachineState *ms = MACHINE(qdev_get_machine());",
+                         "+\tMachineState *ms = MACHINE(qdev_get_machine( ));")
+                .replace("19 +++", "21 +++").replace("19 insertions", "21 insertions"))
+    v2 = _check_sarif(s.write_mbox(tmp_path, patch_v2, name="v2.mbox"), capsys)
+
+    def reach(doc: dict[str, Any]) -> dict[str, Any]:
+        (found,) = [r for r in doc["runs"][0]["results"]
+                    if r["ruleId"] == "qom-realize-reaches-machine"]
+        return found
+
+    lines = [reach(d)["locations"][0]["physicalLocation"]["region"]["startLine"]
+             for d in (v1, v2)]
+    assert lines == [s.MACHINE_LINE, s.MACHINE_LINE + 2]
+    assert reach(v1)["partialFingerprints"] == reach(v2)["partialFingerprints"]
