@@ -298,3 +298,27 @@ def test_split_names_real_maintainers_sections() -> None:
     assert "[MAINTAINERS: Machine core, QAPI Schema]" in f.evidence[1]
     assert "ACPI/SMBIOS" in f.evidence[2] and "PC" in f.evidence[2]
     assert f.evidence[-1].startswith("spans MAINTAINERS sections: ACPI/SMBIOS, ")
+
+
+CORPUS = REPO / "corpus" / "versions"
+
+
+@pytest.mark.parametrize(("version", "status", "expected"), [
+    ("v1", 1, [("series-cover-letter-missing", 1), ("series-subject-too-long", 1),
+               ("series-signed-off-by-missing", 2), ("series-subject-prefix", 2),
+               ("series-signed-off-by-author", 3), ("series-numbering", 4),
+               ("series-signed-off-by-name", 4)]),
+    ("v2", 0, []),
+    ("v3", 1, [("series-changelog-missing", 0)]),
+])
+def test_check_command_on_the_versions_corpus(version: str, status: int,
+                                              expected: list[tuple[str, int]],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from reviewbot.cli import main
+
+    assert main(["check", "--format", "json", str(CORPUS / f"{version}.mbox")]) == status
+    doc = json.loads(capsys.readouterr().out)
+    got = [(f["rule"], f["patch"]["index"]) for f in doc["findings"]]
+    assert sorted(got) == sorted(expected)

@@ -74,3 +74,20 @@ def test_real_threads_have_no_spec_findings(corpus_real: Path) -> None:
     for mbox in sorted(corpus_real.glob("*.mbox")):
         result = run_check(load(str(mbox)), Options(), rules())
         assert result.findings == (), mbox.name
+
+
+def test_check_command_on_the_e820_corpus(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from reviewbot.cli import main
+
+    mbox = EXAMPLES.parents[2] / "corpus" / "e820-log" / "spm-window.mbox"
+    assert main(["check", "--format", "json", str(mbox)]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    got = [(f["rule"], f["patch"]["index"], f["path"], f["line"]) for f in doc["findings"]]
+    assert got == [("spec-e820-overlap", 0, None, None),
+                   ("spec-constant-value", 1, "hw/i386/e820_memory_layout.h", 10)]
+    overlap = doc["findings"][0]
+    assert overlap["evidence"] == [
+        "> [    0.000000] BIOS-e820: [mem 0x0000000100000000-0x000000013fffffff] usable",
+        "> [    0.000000] BIOS-e820: [mem 0x0000000130000000-0x000000016fffffff] soft reserved"]
