@@ -203,9 +203,15 @@ def _uncovered(start: int, end: int, ranges: list[tuple[int, int]]) -> tuple[int
     return pos, min(end, nxt - 1)
 
 
+# Firmware maps have tens of entries (Linux keeps at most a few hundred); beyond this a
+# "log" is not a boot log, and the pairwise checks below would only burn time on it.
+MAX_ENTRIES = 1024
+
+
 def check_log(log: MemoryLog, spec: FirmwareSpec | None = None) -> list[LogProblem]:
-    """What is wrong with one boot's E820 map and SRAT entries."""
+    """What is wrong with one boot's E820 map and SRAT entries (the first MAX_ENTRIES)."""
     spec = spec or firmware_spec()
+    log = MemoryLog(log.e820[:MAX_ENTRIES], log.srat[:MAX_ENTRIES])
     problems: list[LogProblem] = []
     for i, entry in enumerate(log.e820):
         if spec.e820_type_for_log(entry.type_text) is None:

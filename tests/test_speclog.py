@@ -125,3 +125,17 @@ def test_text_between_lines_of_one_map_does_not_split_it() -> None:
     (log,) = parse_log(text)
     assert len(log.e820) == 2
     assert [(p.kind, p.line) for p in check_text(text)] == [("e820-overlap", 3)]
+
+
+def test_huge_map_is_cut_short_not_slow() -> None:
+    import time
+
+    from reviewbot.speclog import MAX_ENTRIES
+
+    lines = [f"BIOS-e820: [mem {i * 0x1000:#018x}-{i * 0x1000 + 0x1fff:#018x}] usable"
+             for i in range(20000)]  # every range overlaps the next
+    started = time.monotonic()
+    problems = check_text("\n".join(lines))
+    assert time.monotonic() - started < 10
+    assert len(problems) == MAX_ENTRIES - 1
+    assert {p.kind for p in problems} == {"e820-overlap"}
