@@ -109,8 +109,10 @@ def load_range(source: str, cwd: str) -> GitInput:
         opts, revs = ["-1"], [commit]
         base = _parent(commit, root)
     # revisions are resolved commit ids by now; --end-of-options is belt and braces
-    done = run_git(["format-patch", "--stdout", *_DIFF_OPTIONS, *opts, "--end-of-options",
-                    *revs], root)
+    # the user's format.* config may ask for a cover letter, attachments or an upstream base;
+    # none of that is the patches themselves
+    done = run_git(["format-patch", "--stdout", "--no-cover-letter", "--no-attach", "--no-base",
+                    *_DIFF_OPTIONS, *opts, "--end-of-options", *revs], root)
     if done.returncode != 0:
         raise InputError(f"{source}: git format-patch failed: {_err(done)}")
     raws = split_mbox(done.stdout, f"git:{source}")

@@ -185,3 +185,16 @@ def test_not_a_repository_exit_2_one_line(tmp_path: Path, git_env: dict[str, str
                    "repository to read it as a revision range from\n")
     assert main(["show", "-C", str(plain), "--staged"]) == 2
     assert capsys.readouterr().err == f"reviewbot: error: {plain}: not a git repository\n"
+
+
+def test_user_config_does_not_change_what_is_read(git_repo: Callable[..., Any]) -> None:
+    repo = _three_commits(git_repo)
+    for key, value in [("format.coverLetter", "true"), ("format.attach", "true"),
+                       ("format.useAutoBase", "true"), ("diff.noprefix", "true"),
+                       ("diff.mnemonicPrefix", "true"), ("color.ui", "always"),
+                       ("core.quotePath", "true")]:
+        repo.git("config", key, value)
+    s = load("HEAD~2..HEAD", cwd=str(repo.path))
+    assert s.cover is None
+    assert [(f.path, f.added_count) for p in s.patches for f in p.files] == [
+        ("hw/misc/widget.c", 3), ("hw/misc/widget.c", 1)]
