@@ -21,6 +21,7 @@ REPLY_KEYS = frozenset({
 })
 
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)[ \t]*:[ \t]*(\S.*)?$")
+_ORIGINAL_MESSAGE = re.compile(r"^\s*-{3,}\s*Original Message\s*-{3,}\s*$", re.IGNORECASE)
 _NAME_ADDR = re.compile(r"^(.*?)\s*<([^<>\s]+@[^<>\s]+)>$")
 _BRACKET_NOTE = re.compile(r"^\[.*\]$")  # "[ maintainer: fixed typo ]" between trailers
 
@@ -89,8 +90,8 @@ def reply_trailers(body: str, reply_id: str) -> tuple[Trailer, ...]:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if line.rstrip() == "--":  # "-- " signature separator
-            break
+        if line.rstrip() == "--" or _ORIGINAL_MESSAGE.match(line):
+            break  # a signature, or an Outlook-style original appended without '>' quotes
         m = _TRAILER.match(line.strip()) if not line.startswith(">") else None
         i += 1
         if m is None or canonical_key(m.group(1)) not in REPLY_KEYS:

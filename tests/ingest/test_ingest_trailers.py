@@ -41,3 +41,9 @@ def test_reply_trailers_skip_quotes_and_signature_and_join_split_values() -> Non
         ("Tested-by", "<t@x.org>"),
     ]
     assert {t.from_reply for t in got} == {"r@x"}
+
+
+def test_reply_trailers_stop_at_an_unquoted_outlook_original() -> None:
+    body = ("Reviewed-by: Top Poster <t@x.org>\n\n-----Original Message-----\n"
+            "From: Author <a@x.org>\nSubject: [PATCH] x\n\nAcked-by: Earlier <e@x.org>\n")
+    assert [t.value for t in reply_trailers(body, "r")] == ["Top Poster <t@x.org>"]
