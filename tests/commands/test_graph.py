@@ -1,0 +1,124 @@
+"""``reviewbot graph`` on the bundled example series: json content, dot, graphml, svg/png."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+
+from reviewbot.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = str(REPO / "corpus" / "memdev" / "v1.mbox")
+WIN = "hw/mem/memdev-window.c"
+REALIZE = f"{WIN}::memdev_window_realize"
+
+
+def run_graph(tmp_path: Path, *args: str) -> tuple[int, bytes]:
+    out = tmp_path / "out"
+    code = main(["graph", EXAMPLE, "-o", str(out), "--cache-dir", str(tmp_path / "cache"),
+                 *args])
+    return code, out.read_bytes() if out.exists() else b""
+
+
+def as_json(data: bytes) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(data)
+    return loaded
+
+
+def test_json_shows_the_realize_reaching_the_machine(tmp_path: Path) -> None:
+    code, data = run_graph(tmp_path, "--format", "json")
+    assert code == 0
+    doc = as_json(data)
+    assert doc["version"] == 1
+    nodes = {n["id"]: n for n in doc["nodes"]}
+    edges = {(e["source"], e["target"]): e for e in doc["edges"]}
+    realize = nodes[REALIZE]
+    assert (realize["roles"], realize["path"], realize["partial"]) == (
+        ["DeviceClass.realize", "realize"], WIN, False)
+    highlighted = sorted((e["target"], e["line"]) for e in doc["edges"] if e.get("highlight"))
+    assert highlighted == [
+        ("fn::memory_device_plug", 81), ("fn::memory_device_pre_plug", 77),
+        ("fn::qdev_get_machine", 76), ("fn::qemu_add_machine_init_done_notifier", 86)]
+    reg = edges[(f"{WIN}::memdev_window_class_init", REALIZE)]
+    assert (reg["kind"], reg["role"], reg["cls"]) == ("register", "realize", "DeviceClass")
+    assert edges[("type::TYPE_MEMDEV_WINDOW", f"{WIN}::memdev_window_class_init")]["kind"] \
+        == "typeinfo"
+    assert nodes[f"global::{WIN}::memdev_windows"]["gkind"] == "qlist_head"
+    assert "machine_done_notifier" in nodes[f"{WIN}::memdev_window_machine_done"]["roles"]
+    # the modified pc.c is rebuilt from its hunks: its functions are marked partial
+    assert nodes["hw/i386/pc.c::pc_memory_init"]["partial"] is True
+
+
+def test_focus_keeps_the_neighbourhood(tmp_path: Path) -> None:
+    code, data = run_graph(tmp_path, "--format", "json", "--focus", "memdev_window_realize",
+                           "--depth", "1")
+    assert code == 0
+    ids = {n["id"] for n in as_json(data)["nodes"]}
+    assert REALIZE in ids
+    assert "fn::qdev_get_machine" in ids
+    assert f"{WIN}::memdev_window_class_init" in ids
+    assert "hw/i386/pc.c::pc_memory_init" not in ids
+
+
+def test_focus_on_an_unknown_function_is_a_one_line_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run_graph(tmp_path, "--focus", "no_such_function")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err == "reviewbot: error: --focus no_such_function: no such function in the graph\n"
+
+
+def test_dot_draws_the_chain_in_red(tmp_path: Path) -> None:
+    code, data = run_graph(tmp_path)
+    assert code == 0
+    text = data.decode()
+    assert text.startswith("digraph reviewbot {")
+    assert (f'"{REALIZE}" -> "fn::qdev_get_machine" [color="red", penwidth="2"];') in text
+    assert '"type::TYPE_MEMDEV_WINDOW" -> "type::TYPE_DEVICE" [label="parent"' in text
+
+
+def test_graphml_reads_back(tmp_path: Path) -> None:
+    code, data = run_graph(tmp_path, "--format", "graphml")
+    assert code == 0
+    (tmp_path / "g.graphml").write_bytes(data)
+    g = nx.read_graphml(tmp_path / "g.graphml")
+    assert g.nodes[REALIZE]["roles"] == "DeviceClass.realize,realize"
+    assert g.edges[REALIZE, "fn::qdev_get_machine"]["line"] == 76
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
+@pytest.mark.parametrize(("fmt", "magic"), [("svg", b"<?xml"), ("png", b"\x89PNG")])
+def test_svg_and_png_through_graphviz(tmp_path: Path, fmt: str, magic: bytes) -> None:
+    code, data = run_graph(tmp_path, "--format", fmt, "--focus", "memdev_window_realize")
+    assert code == 0
+    assert data.startswith(magic)
+
+
+def test_svg_without_graphviz_is_a_clear_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    code, data = run_graph(tmp_path, "--format", "svg")
+    assert (code, data) == (2, b"")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "needs Graphviz's 'dot' program" in err
+
+
+def test_tree_resolves_calls_into_other_files(tmp_path: Path) -> None:
+    tree = tmp_path / "qemu"
+    (tree / "hw" / "core").mkdir(parents=True)
+    (tree / "hw" / "core" / "qdev.c").write_text(
+        "Object *qdev_get_machine(void)\n{\n    return machine_root();\n}\n", encoding="utf-8")
+    code, data = run_graph(tmp_path, "--format", "json", "--tree", str(tree))
+    assert code == 0
+    doc = as_json(data)
+    edges = {(e["source"], e["target"]): e for e in doc["edges"]}
+    assert edges[(REALIZE, "hw/core/qdev.c::qdev_get_machine")]["highlight"] is True
+    assert (tree / "hw" / "core" / "qdev.c").read_text(encoding="utf-8").startswith("Object")
+    assert sorted(p.name for p in (tree / "hw").iterdir()) == ["core"]  # nothing written
