@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -211,3 +212,21 @@ def test_then_check_runs_on_a_real_thread(server: tuple[str, type[_Handler]],
     out, err = capsys.readouterr()
     assert status == 0, err
     assert "spapr" in out
+
+
+def test_args_go_to_check(server: tuple[str, type[_Handler]],
+                                                 corpus_real: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    base, handler = server
+    mbox = (corpus_real / "spapr-drop-qdev-get-machine.mbox").read_bytes()
+    msgid = "20201209170052.1431440-5-groug@kaod.org"  # patch 4/6: any mail of the thread
+    _serve(handler, f"/qemu-devel/{msgid}/t.mbox.gz", gzip.compress(mbox))
+    status = main(["lore", f"<{msgid}>", "--base", f"{base}/qemu-devel",
+                   "--args=--format json --fail-on error"])
+    out, err = capsys.readouterr()
+    assert status in (0, 1), err
+    report = json.loads(out)
+    assert report["fail_on"] == "error"
+    assert report["series"]["patches"] == 1
+    assert report["series"]["cover_letter"] is True
+    assert report["series"]["source"].endswith(".mbox")

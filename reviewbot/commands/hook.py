@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "install the git send-email hook, or run as a hook (sendemail-validate, pre-commit)"
+HELP = ("install the git send-email hook, or run as a hook (sendemail-validate, pre-commit, "
+        "pre-push, b4 review series check)")
 
 RUNNABLE = ("sendemail-validate", "pre-commit", "pre-push", "b4-review-series")
 _CHECK_ARGS_HELP = ("options for `reviewbot check`, as one string "

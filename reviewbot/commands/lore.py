@@ -13,8 +13,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from reviewbot.lore import BASE_ENV, DEFAULT_BASE, MAX_DOWNLOAD, TIMEOUT, MiB
 
     parser.epilog = (
-        "Options after -- go to the --then command, e.g. "
-        "`reviewbot lore 20250101.123-1-ada@example.org -- --format sarif`. "
+        "Example: reviewbot lore 20250101.123-1-ada@example.org --args='--format sarif'. "
         "Threads are cached under $XDG_CACHE_HOME/reviewbot/lore (default ~/.cache).")
     parser.add_argument("msgid", metavar="MSGID",
                         help="message-id of any mail in the thread (<...>, id:... and "
@@ -31,12 +30,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-download", type=int, default=MAX_DOWNLOAD // MiB, metavar="MIB",
                         help=f"largest download accepted, in MiB (default: "
                         f"{MAX_DOWNLOAD // MiB})")
-    parser.add_argument("rest", nargs="*", metavar="ARGS",
-                        help="arguments for the --then command, after --")
+    parser.add_argument("--args", default="", metavar="ARGS", dest="then_args",
+                        help="options for the --then command, as one string "
+                        "(e.g. --args='--format json --fail-on error')")
 
 
 def run(args: argparse.Namespace) -> int:
     import os
+    import shlex
     import sys
 
     from reviewbot.cli import main
@@ -52,10 +53,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"reviewbot: {message}\n")
 
     path = fetch_thread(args.msgid, base, limits=limits, refresh=args.refresh, log=log)
-    rest = list(args.rest)
+    rest = shlex.split(args.then_args)
     if args.then == "fetch":
         if rest:
-            raise UsageError("--then fetch takes no further arguments")
+            raise UsageError("--then fetch takes no --args")
         sys.stdout.write(f"{path}\n")
         return 0
     return main([args.then, str(path), *rest])
