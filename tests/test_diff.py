@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reviewbot.diff import ADDED, CONTEXT, REMOVED, parse_diff
@@ -166,3 +168,24 @@ def test_malformed_hunk_header_is_an_input_error() -> None:
 def test_text_without_a_diff_has_no_files() -> None:
     assert parse_diff("just words\n--- not a header\n") == ()
     assert parse_diff("") == ()
+
+
+def test_agrees_with_unidiff_on_every_real_patch(corpus_real: Path) -> None:
+    """unidiff as an oracle on well-formed diffs: same files, same added/removed lines."""
+    from unidiff import PatchSet
+
+    from reviewbot.ingest import load
+
+    checked = 0
+    for mbox in sorted(corpus_real.glob("*.mbox")):
+        for patch in load(str(mbox)).patches:
+            theirs = PatchSet(patch.diff_text)
+            assert [pf.path for pf in theirs] == [f.path for f in patch.files]
+            for pf, fd in zip(theirs, patch.files, strict=True):
+                added = {ln.target_line_no for h in pf for ln in h if ln.is_added}
+                removed = {ln.source_line_no for h in pf for ln in h if ln.is_removed}
+                assert (fd.added_lines, fd.removed_lines) == (added, removed), fd.path
+                diff_lines = [ln.diff_line_no for h in pf for ln in h if ln.is_added]
+                assert [ln.diff_line for h in fd.hunks for ln in h.added] == diff_lines
+                checked += 1
+    assert checked == 23  # files, over the 11 patches in corpus-real
