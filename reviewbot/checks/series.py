@@ -432,9 +432,9 @@ _NO_PREFIX_NEEDED = re.compile(r'^(Revert "|Reapply "|Merge |Update version for|
 
 
 def has_message(patch: Patch) -> bool:
-    """Is there a real commit message / mail? Not for --staged or a bare diff, whose mail
-    ingest makes up (message-id ``...@synthetic``)."""
-    return not patch.mail.message_id.endswith("@synthetic")
+    """Is there a real commit message / mail? A commit or a sent mail has one; --staged and
+    a bare diff do not (ingest makes their mail up, message-id ``...@synthetic``)."""
+    return patch.commit is not None or not patch.mail.message_id.endswith("@synthetic")
 
 
 def _patch_mails(ctx: PatchContext) -> Iterator[Patch]:

@@ -322,3 +322,18 @@ def test_check_command_on_the_versions_corpus(version: str, status: int,
     doc = json.loads(capsys.readouterr().out)
     got = [(f["rule"], f["patch"]["index"]) for f in doc["findings"]]
     assert sorted(got) == sorted(expected)
+
+
+def test_git_range_checks_commits_but_not_mail_threading(git_repo: Any) -> None:
+    repo = git_repo()
+    repo.commit("base\n\nSigned-off-by: Ada Author <ada@example.org>", {"hw/mem/a.c": "int a;\n"})
+    repo.commit("hw/mem: grow a\n\nSigned-off-by: Ada Author <ada@example.org>",
+                {"hw/mem/a.c": "int a;\nint b;\n"})
+    repo.commit("grow a again, unsigned", {"hw/mem/a.c": "int a;\nint b;\nint c;\n"})
+    series = load("HEAD~2..HEAD", cwd=str(repo.path))
+    assert len(series.patches) == 2 and all(p.commit for p in series.patches)
+    rules = load_pack("series", builtin_rules_dir() / "series")
+    got = sorted((f.rule, f.patch.index if f.patch else -1)
+                 for f in run_check(series, Options(), rules).findings)
+    # no cover letter / changelog / numbering talk: format-patch adds those at send time
+    assert got == [("series-signed-off-by-missing", 2), ("series-subject-prefix", 2)]
