@@ -41,7 +41,6 @@ class _Section:
     """What one reply says about one mail."""
 
     mail: Mail
-    patch: Patch | None
     general: list[Finding] = field(default_factory=list)
     anchored: list[tuple[Finding, FileDiff, Hunk, Line]] = field(default_factory=list)
 
@@ -78,15 +77,13 @@ def _sections(series: Series, findings: list[Finding]) -> list[_Section]:
     go to the cover letter, or to the first patch when there is none."""
     by_mail: dict[str, _Section] = {}
     order = ([series.cover] if series.cover else []) + [p.mail for p in series.patches]
-    patches = {p.mail.message_id: p for p in series.patches}
     fallback = series.cover or (series.patches[0].mail if series.patches else None)
     for finding in findings:
         patch = patch_for(series, finding.patch)
         mail = patch.mail if patch is not None else fallback
         if mail is None:
             continue
-        section = by_mail.setdefault(
-            mail.message_id, _Section(mail=mail, patch=patches.get(mail.message_id)))
+        section = by_mail.setdefault(mail.message_id, _Section(mail=mail))
         located = _locate(patch, finding) if patch is not None else None
         if located is None:
             section.general.append(finding)
