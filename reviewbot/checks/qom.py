@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from reviewbot.rules.model import Rule
 
 C_FILES = (".c",)
+# Base types every device has: sharing them says nothing about two devices being alike.
+GENERIC_TYPES = frozenset({"TYPE_DEVICE", "TYPE_OBJECT", "TYPE_SYS_BUS_DEVICE", "TYPE_INTERFACE"})
 DEVICE_ROLES = ("realize", "unrealize")
 
 
@@ -230,9 +232,10 @@ def _registering_types(g: nx.DiGraph, node: str) -> list[str]:
     return types_registering(g, node)
 
 
-def _similar_machine_handler(g: nx.DiGraph, type_names: Sequence[str]) -> str | None:
-    """A machine hotplug handler that dispatches a type related to ``type_names``."""
-    from reviewbot.graph import machine_handlers, type_ancestors, type_id
+def _similarity(g: nx.DiGraph, type_names: Sequence[str]) -> Any:
+    """A function scoring how alike a type is to ``type_names``: (shared interfaces and
+    ancestors, same direct parent); (0, 0) for unrelated types."""
+    from reviewbot.graph import type_ancestors, type_id
 
     def related(name: str) -> set[str]:
         out = {name, *type_ancestors(g, name)}
@@ -241,39 +244,62 @@ def _similar_machine_handler(g: nx.DiGraph, type_names: Sequence[str]) -> str | 
             if tid in g:
                 out.update(str(g.nodes[v]["name"]) for _, v, e in g.out_edges(tid, data=True)
                            if e["kind"] == "interface")
-        return out - {"TYPE_DEVICE", "TYPE_OBJECT", "TYPE_SYS_BUS_DEVICE"}
+        return out - GENERIC_TYPES
 
     mine: set[str] = set()
+    parents: set[str] = set()
     for name in type_names:
         mine |= related(name)
-    candidates: list[tuple[int, str]] = []
-    for d in machine_handlers(g):
-        if d.type in type_names:
+        parents.update(type_ancestors(g, name)[:1])
+
+    def score(other: str) -> tuple[int, int]:
+        if other in type_names:
+            return (0, 0)
+        shared = len(related(other) & mine)
+        same_parent = int(bool(parents & set(type_ancestors(g, other)[:1])))
+        return (shared, same_parent if shared else 0)
+
+    return score
+
+
+def _plug_dispatches(g: nx.DiGraph, roles: Sequence[str] = ("machine_pre_plug", "machine_plug"),
+                     ) -> list[Any]:
+    from reviewbot.graph import machine_handlers
+
+    return [d for d in machine_handlers(g)
+            if g.nodes[d.target].get("defined") and set(roles) & set(d.roles)]
+
+
+def _similar_machine_handler(g: nx.DiGraph, type_names: Sequence[str]) -> str | None:
+    """A machine hotplug handler that dispatches a type like ``type_names``."""
+    score = _similarity(g, type_names)
+    candidates: list[tuple[int, int, int, str]] = []
+    for d in _plug_dispatches(g):
+        shared, same_parent = score(d.type)
+        if not shared:
             continue
-        score = len(related(d.type) & mine)
-        if score == 0:
-            continue
-        hnode = g.nodes[d.handler]
-        tnode = g.nodes[d.target]
-        candidates.append((-score, f"{hnode['name']}() in {hnode['path']} hands {d.type} to "
-                                   f"{tnode['name']}() (line {d.line})"))
-    return min(candidates)[1] if candidates else None
+        handler, target = g.nodes[d.handler], g.nodes[d.target]
+        candidates.append((-shared, -same_parent, -int("plug" in str(target["name"])),
+                           f"{handler['name']}() in {handler['path']} hands {d.type} to "
+                           f"{target['name']}() (line {d.line})"))
+    return min(candidates)[3] if candidates else None
 
 
-def _machine_chain_to(g: nx.DiGraph, targets: Sequence[str],
-                      roles: Sequence[str]) -> str | None:
-    """The shortest chain from a machine hotplug handler to one of ``targets``."""
-    from reviewbot.graph import chains_to, functions_with_role
+def _machine_chain_to(g: nx.DiGraph, targets: Sequence[str], roles: Sequence[str],
+                      type_names: Sequence[str]) -> str | None:
+    """How a machine handler reaches one of ``targets`` for a type like ``type_names``."""
+    from reviewbot.graph import chains_to
 
-    best = None
-    for role in roles:
-        for handler in functions_with_role(g, role):
-            for chain in chains_to(g, handler, targets, max_depth=3):
-                if best is None or (chain.depth, chain.nodes) < (best.depth, best.nodes):
-                    best = chain
-    if best is None:
-        return None
-    return f"{best.describe(g)} (in {g.nodes[best.nodes[0]]['path']})"
+    score = _similarity(g, type_names)
+    candidates: list[tuple[int, int, int, str]] = []
+    for d in _plug_dispatches(g, roles):
+        shared, same_parent = score(d.type)
+        for chain in chains_to(g, d.target, targets, max_depth=3):
+            handler = g.nodes[d.handler]
+            text = (f"{handler['name']}() ({handler['path']}, for {d.type}) -> "
+                    f"{chain.describe(g)}")
+            candidates.append((-shared, -same_parent, chain.depth, text))
+    return min(candidates)[3] if candidates else None
 
 
 @primitive("reaches-call", scope="patch",
@@ -328,7 +354,8 @@ def reaches_call(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
             elif ctx.tree is not None and exemplar == "machine-chain":
                 targets_hit = [r.names[-1].rstrip("()") for r in found]
                 hint = _machine_chain_to(g, targets_hit, _param_list(
-                    rule, "exemplar_roles", ("machine_pre_plug", "machine_plug")))
+                    rule, "exemplar_roles", ("machine_pre_plug", "machine_plug")),
+                    _registering_types(g, node))
                 if hint:
                     evidence.append(f"the machine does this for other devices: {hint}")
             yield rule.finding(
@@ -486,6 +513,17 @@ def walks_from_root(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
 # --------------------------------------------------------------------------- dispatch
 
 
+def _implements(g: nx.DiGraph, type_name: str, interface: str) -> bool:
+    from reviewbot.graph import type_ancestors, type_id
+
+    for t in (type_name, *type_ancestors(g, type_name)):
+        tid = type_id(t)
+        if tid in g and any(e["kind"] == "interface" and g.nodes[v]["name"] == interface
+                            for _, v, e in g.out_edges(tid, data=True)):
+            return True
+    return False
+
+
 @primitive("interface-without-handler", scope="patch",
            params=("interface", "roles", "paths", "exclude_paths"), required=("interface",))
 def interface_without_handler(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
@@ -511,18 +549,20 @@ def interface_without_handler(ctx: PatchContext, rule: Rule) -> Iterable[Finding
                 continue
             if g is None:
                 g = ctx.graph
-            lineage = [ti.name, *type_ancestors(g, ti.name)]
+            lineage = [t for t in (ti.name, *type_ancestors(g, ti.name))
+                       if t not in GENERIC_TYPES]
             handled = [d for t in lineage for d in machine_handlers(g, t)
                        if roles & set(d.roles)]
             if handled:
                 continue
-            others = sorted({d.type for d in machine_handlers(g) if roles & set(d.roles)})
+            others = sorted({d.type for d in machine_handlers(g) if roles & set(d.roles)
+                             and _implements(g, d.type, interface)})
             yield rule.finding(
                 ctx, path=path, line=ti.line, code=_code_line(ctx, path, ti.line),
                 anchor=ti.name,
                 evidence=[f"{ti.name} implements {interface}",
                           "no machine hotplug handler tests for " + " or ".join(lineage),
-                          "types the machines do dispatch: " + (", ".join(others[:8]) or
-                                                                "none found")],
+                          f"{interface} types the machines do plug: "
+                          + (", ".join(others[:8]) or "none found")],
                 type=ti.name, interface=interface,
             )

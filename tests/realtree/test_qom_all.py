@@ -105,3 +105,28 @@ def test_qom_and_comments_packs_over_real_device_files() -> None:
     assert vfio.evidence[0].startswith(
         "vfio_realize -> vfio_add_capabilities -> vfio_add_std_cap -> vfio_msix_setup -> "
         "qdev_get_machine()")
+
+
+def test_with_the_tree_the_fix_names_the_pc_dimm_handlers() -> None:
+    """A new memory device checked against the real tree (whole-tree index): the evidence
+    names how hw/i386/pc.c plugs pc-dimm, and that no machine plugs the new type."""
+    root = _tree()
+    example = Path(__file__).resolve().parents[2] / "corpus" / "memdev" / "v1.mbox"
+    from reviewbot.ingest import load
+
+    patch = load(str(example)).patches[0]
+    device = next(f for f in patch.files if f.path == "hw/mem/memdev-window.c")
+    text = "\n".join(ln.text for h in device.hunks for ln in h.lines) + "\n"
+    rules = [r for r in load_rules() if r.pack == "qemu-qom"]
+    series = synthetic_series([("hw/mem/memdev-window.c", text)])
+    result = run_check(series, Options(tree=str(root)), rules)
+    by_rule = {f.rule: f for f in result.findings}
+    assert by_rule["qom-realize-reaches-machine"].evidence[-1] == (
+        "the machine does this for a similar device: pc_machine_device_plug_cb() in "
+        "hw/i386/pc.c hands TYPE_PC_DIMM to pc_memory_plug() (line 1438)")
+    assert by_rule["qom-realize-memory-device-plug"].evidence[-1].startswith(
+        "the machine does this for other devices: pc_machine_device_")
+    assert "pc_dimm_" in by_rule["qom-realize-memory-device-plug"].evidence[-1]
+    missing = by_rule["qom-memory-device-no-machine-handler"]
+    assert missing.line == 168
+    assert "TYPE_PC_DIMM" in missing.evidence[-1]
