@@ -208,8 +208,8 @@ def _q(text: str) -> str:
 
 
 _ROLE_COLOURS = (
-    ("realize", "#fde2e2"), ("unrealize", "#fde2e2"), ("machine_", "#e2ecfd"),
-    ("machine_done_notifier", "#fff2cc"), ("class_init", "#e6f4e6"),
+    ("realize", "#fde2e2"), ("unrealize", "#fde2e2"), ("machine_done_notifier", "#fff2cc"),
+    ("machine_", "#e2ecfd"), ("class_init", "#e6f4e6"),
     ("instance_init", "#e6f4e6"),
 )
 

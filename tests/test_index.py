@@ -1,0 +1,89 @@
+"""The tree index: every file's facts, a content-hash cache, a process pool."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reviewbot.cfacts import extract
+from reviewbot.index import IndexStats, index_tree
+from reviewbot.tree import DirTree, GitTree
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "c"
+
+
+def make_tree(root: Path, copies: int = 3) -> Path:
+    """A small tree: the fixtures, each copied ``copies`` times under hw/, plus a header."""
+    for src in sorted(FIXTURES.rglob("*.c")):
+        rel = src.relative_to(FIXTURES)
+        for i in range(copies):
+            dest = root / rel.parent / f"{rel.stem}-{i}.c"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+    (root / "include" / "hw").mkdir(parents=True)
+    (root / "include" / "hw" / "foo.h").write_text('#define TYPE_FOO "foo"\n', encoding="utf-8")
+    (root / "docs").mkdir()
+    (root / "docs" / "skip.c").write_text("int skipped;\n", encoding="utf-8")
+    return root
+
+
+def test_index_parses_then_reuses_the_cache(tmp_path: Path) -> None:
+    tree = DirTree(make_tree(tmp_path / "tree"))
+    cache = tmp_path / "cache"
+    first = IndexStats()
+    facts = index_tree(tree, ("hw/", "include/"), jobs=2, cache_dir=cache, stats=first)
+    paths = [f.path for f in facts]
+    assert paths == sorted(paths)
+    assert len(paths) == 13  # 4 fixtures x 3 copies + the header; docs/ is not indexed
+    assert (first.files, first.parsed, first.cached, first.jobs) == (13, 13, 0, 2)
+    dev = next(f for f in facts if f.path == "hw/misc/foo-dev-1.c")
+    text = (FIXTURES / "hw/misc/foo-dev.c").read_text(encoding="utf-8")
+    assert dev == extract("hw/misc/foo-dev-1.c", text)  # the pool gives what extract gives
+
+    second = IndexStats()
+    again = index_tree(tree, ("hw/", "include/"), jobs=2, cache_dir=cache, stats=second)
+    assert (second.parsed, second.cached) == (0, 13)
+    assert again == facts
+
+    changed = tmp_path / "tree" / "hw" / "misc" / "foo-dev-1.c"
+    changed.write_text(text.replace("foo_dev_place(s);\n    QLIST", "QLIST"), encoding="utf-8")
+    third = IndexStats()
+    updated = index_tree(tree, ("hw/", "include/"), jobs=2, cache_dir=cache, stats=third)
+    assert (third.parsed, third.cached) == (1, 12)
+    new_dev = next(f for f in updated if f.path == "hw/misc/foo-dev-1.c")
+    assert [c.callee for c in new_dev.calls if c.caller == "foo_dev_realize"] == [
+        "phase_check", "error_setg", "g_slist_append", "qemu_add_machine_init_done_notifier"]
+
+
+def test_a_broken_cache_is_ignored_and_rewritten(tmp_path: Path) -> None:
+    tree = DirTree(make_tree(tmp_path / "tree", copies=1))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for name in ("facts-v1.pickle", "facts-v2.pickle", "facts-v3.pickle"):
+        (cache / name).write_bytes(b"not a pickle")
+    stats = IndexStats()
+    facts = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
+    assert (stats.parsed, len(facts)) == (4, 4)
+    stats = IndexStats()
+    index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
+    assert stats.cached == 4
+
+
+def test_cache_dir_from_the_environment(tmp_path: Path, monkeypatch: Any) -> None:
+    tree = DirTree(make_tree(tmp_path / "tree", copies=1))
+    monkeypatch.setenv("REVIEWBOT_CACHE_DIR", str(tmp_path / "envcache"))
+    index_tree(tree, ("include/",), jobs=1)
+    assert [p.name for p in (tmp_path / "envcache").iterdir()] != []
+    assert not any(p.name.startswith("facts-") for p in (tmp_path / "tree").rglob("*"))
+
+
+def test_index_of_a_git_revision(git_repo: Callable[..., Any], tmp_path: Path) -> None:
+    repo = git_repo()
+    text = (FIXTURES / "hw/toy/toy-machine.c").read_text(encoding="utf-8")
+    rev = repo.commit("machine", {"hw/toy/toy-machine.c": text})
+    repo.commit("later", {"hw/toy/toy-machine.c": "int gone;\n"})
+    facts = index_tree(GitTree(repo.path, rev), ("hw/",), jobs=1, cache_dir=tmp_path / "c")
+    assert [f.path for f in facts] == ["hw/toy/toy-machine.c"]
+    assert facts[0].function("toy_machine_plug") is not None
