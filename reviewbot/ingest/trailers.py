@@ -22,6 +22,7 @@ REPLY_KEYS = frozenset({
 
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)[ \t]*:[ \t]*(\S.*)?$")
 _ORIGINAL_MESSAGE = re.compile(r"^\s*-{3,}\s*Original Message\s*-{3,}\s*$", re.IGNORECASE)
+_BARE_ADDR = re.compile(r"^\s*<[^<>\s]+@[^<>\s]+>\s*$")
 _NAME_ADDR = re.compile(r"^(.*?)\s*<([^<>\s]+@[^<>\s]+)>$")
 _BRACKET_NOTE = re.compile(r"^\[.*\]$")  # "[ maintainer: fixed typo ]" between trailers
 
@@ -66,7 +67,9 @@ def split_trailers(message: str) -> tuple[str, tuple[Trailer, ...]]:
     block = lines[start:]
     trailers: list[tuple[str, str]] = []
     for line in block:
-        if line[:1] in (" ", "\t") and trailers:
+        wrapped_addr = (bool(trailers) and "@" not in trailers[-1][1]
+                        and _BARE_ADDR.match(line) is not None)
+        if (line[:1] in (" ", "\t") or wrapped_addr) and trailers:
             key, value = trailers[-1]
             trailers[-1] = (key, f"{value} {line.strip()}")
             continue

@@ -47,3 +47,14 @@ def test_reply_trailers_stop_at_an_unquoted_outlook_original() -> None:
     body = ("Reviewed-by: Top Poster <t@x.org>\n\n-----Original Message-----\n"
             "From: Author <a@x.org>\nSubject: [PATCH] x\n\nAcked-by: Earlier <e@x.org>\n")
     assert [t.value for t in reply_trailers(body, "r")] == ["Top Poster <t@x.org>"]
+
+
+def test_commit_trailer_whose_address_wrapped_to_the_next_line() -> None:
+    _, trailers = split_trailers("x\n\nSigned-off-by: A Very Long Name\n<long@x.org>\n"
+                                 "Reviewed-by: R <r@x.org>\n<not@joined.org>\n")
+    assert trailers == ()  # the second bare address follows a complete trailer: not a block
+    _, trailers = split_trailers("x\n\nSigned-off-by: A Very Long Name\n<long@x.org>\n"
+                                 "Reviewed-by: R <r@x.org>\n")
+    assert [(t.key, t.value) for t in trailers] == [
+        ("Signed-off-by", "A Very Long Name <long@x.org>"), ("Reviewed-by", "R <r@x.org>")]
+    assert trailers[0].person is not None and trailers[0].person.email == "long@x.org"
