@@ -395,7 +395,7 @@ def signed_off_by(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     patch = ctx.patch
     if not patch.files and not patch.diff_text.strip():
         return  # not a patch (a stray mail in the thread)
-    if not has_message(patch):
+    if not has_message(patch, ctx.series):
         return  # nothing committed yet: the Signed-off-by comes with `git commit -s`
     sobs = _sobs(patch)
     author = real_author(patch)
@@ -431,14 +431,19 @@ _NO_PREFIX_NEEDED = re.compile(r'^(Revert "|Reapply "|Merge |Update version for|
                                r'Pull request|Open \d|Update (?:VERSION|the version))')
 
 
-def has_message(patch: Patch) -> bool:
-    """Is there a real commit message / mail? A commit or a sent mail has one; --staged and
-    a bare diff do not (ingest makes their mail up, message-id ``...@synthetic``)."""
-    return patch.commit is not None or not patch.mail.message_id.endswith("@synthetic")
+def has_message(patch: Patch, series: Series) -> bool:
+    """Is there a real commit message / mail? A commit or a mail has one (even a
+    format-patch file without a Message-Id); --staged and a bare diff, whose mail ingest
+    makes up without a sender, do not."""
+    if series.staged:
+        return False
+    if patch.commit is not None or not patch.mail.message_id.endswith("@synthetic"):
+        return True
+    return bool(patch.mail.sender.email or patch.mail.author.email)
 
 
 def _patch_mails(ctx: PatchContext) -> Iterator[Patch]:
-    if (ctx.patch.files or ctx.patch.diff_text.strip()) and has_message(ctx.patch):
+    if (ctx.patch.files or ctx.patch.diff_text.strip()) and has_message(ctx.patch, ctx.series):
         yield ctx.patch
 
 

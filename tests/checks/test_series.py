@@ -337,3 +337,17 @@ def test_git_range_checks_commits_but_not_mail_threading(git_repo: Any) -> None:
                  for f in run_check(series, Options(), rules).findings)
     # no cover letter / changelog / numbering talk: format-patch adds those at send time
     assert got == [("series-signed-off-by-missing", 2), ("series-subject-prefix", 2)]
+
+
+def test_format_patch_file_without_message_id_is_still_checked(git_repo: Any,
+                                                                tmp_path: Path) -> None:
+    """What git send-email's sendemail-validate hook hands over: no Message-Id yet."""
+    repo = git_repo()
+    repo.commit("base", {"hw/mem/a.c": "int a;\n"})
+    repo.commit("grow a, unsigned", {"hw/mem/a.c": "int a;\nint b;\n"})
+    out = tmp_path / "0001.patch"
+    out.write_text(repo.git("format-patch", "--stdout", "-1"), encoding="utf-8")
+    assert "Message-Id" not in out.read_text(encoding="utf-8")
+    rules = load_pack("series", builtin_rules_dir() / "series")
+    got = sorted(f.rule for f in run_check(load(str(out)), Options(), rules).findings)
+    assert got == ["series-signed-off-by-missing", "series-subject-prefix"]
