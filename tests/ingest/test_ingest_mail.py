@@ -150,3 +150,15 @@ def test_undeclared_non_utf8_body_is_an_error() -> None:
 def test_header_block_that_never_ends_is_truncated() -> None:
     with pytest.raises(InputError, match=r"^t.eml: truncated mail"):
         parse_mail(_mail("From: a@b.org\nSubject: [PATCH] x"))
+
+
+def test_directory_of_format_patch_files(tmp_path: Path) -> None:
+    raws = split_mbox((FIXTURES / "two-versions.mbox").read_bytes(), "x")
+    out = tmp_path / "outgoing"
+    out.mkdir()
+    for i, raw in enumerate(raws[4:7]):  # v2 cover and both v2 patches
+        (out / f"{i:04d}-x.patch").write_bytes(raw.data)
+    (out / "notes.txt").write_text("not a mail, ignored\n")
+    s = load("outgoing", cwd=str(tmp_path))  # relative to the -C directory
+    assert s.cover is not None and s.cover.message_id == "v2-0@example.org"
+    assert [p.mail.message_id for p in s.patches] == ["v2-1@example.org", "v2-2@example.org"]
