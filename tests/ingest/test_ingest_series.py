@@ -132,3 +132,13 @@ def test_cover_letter_with_an_interdiff_stays_the_cover() -> None:
     s = load("-", stdin=_mbox(cover, _patch(1, 1, "p1", version=" v2")))
     assert s.cover is not None and s.cover.message_id == "c"
     assert [p.mail.message_id for p in s.patches] == ["p1"]
+
+
+def test_patch_cut_short_is_kept_with_a_problem() -> None:
+    cut = _patch(1, 1, "p1").replace("@@ -1 +1 @@", "@@ -1,4 +1,5 @@")
+    s = load("-", stdin=_mbox(cut))
+    (fd,) = s.patches[0].files
+    assert fd.truncated and fd.added_lines == frozenset({1})
+    assert [(p.origin, p.message) for p in s.problems] == [
+        ("<stdin>#1", "f1.c: hunk at diff line 4 ends early (mail truncated?); the rest of "
+         "the file's change is unknown")]
