@@ -199,7 +199,10 @@ def _complete(series: Series) -> bool:
 def cover_letter_missing(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
     """A posted multi-patch series without a 0/N cover letter."""
     series = ctx.series
-    if series.cover is not None or _from_git(series) or _total(series) < 2:
+    # One patch on its own (git send-email's validate hook sees one file at a time) says
+    # nothing about the cover letter beside it.
+    if (series.cover is not None or _from_git(series) or _total(series) < 2
+            or len(series.patches) < 2):
         return
     first = _first_patch(series)
     # Without patch 1 we cannot tell whether a cover was sent; patch 1 replying to some

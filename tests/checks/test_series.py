@@ -351,3 +351,8 @@ def test_format_patch_file_without_message_id_is_still_checked(git_repo: Any,
     rules = load_pack("series", builtin_rules_dir() / "series")
     got = sorted(f.rule for f in run_check(load(str(out)), Options(), rules).findings)
     assert got == ["series-signed-off-by-missing", "series-subject-prefix"]
+
+
+def test_patch_one_alone_says_nothing_about_a_cover_letter() -> None:
+    p1 = make_patch(DEVICE, counter=1, total=3, msgid="1@x")
+    assert run("series-cover-letter-missing", Series(patches=(p1,))) == []
