@@ -235,7 +235,8 @@ _FROM_LINE = re.compile(r"^>*From ", re.MULTILINE)
 def write(result: ResultLike, out: TextIO) -> None:
     stamp = time.asctime(time.gmtime())
     for msg in replies(result):
-        text = msg.as_string(policy=POLICY)
+        # as_string() would base64 an 8bit body; the bytes generator keeps it readable
+        text = msg.as_bytes(policy=POLICY).decode("utf-8")
         head, _, body = text.partition("\n\n")
         body = _FROM_LINE.sub(lambda m: ">" + m.group(0), body)  # mboxrd escaping
         out.write(f"From reviewbot {stamp}\n{head}\n\n{body.rstrip(chr(10))}\n\n")

@@ -159,3 +159,13 @@ def test_check_writes_a_reply_quoting_the_real_finding(
     (only,) = list(mailbox.mbox(str(per_series)))
     assert only["In-Reply-To"] == "<cover.1@example.org>"
     capsys.readouterr()
+
+
+def test_non_ascii_body_stays_readable_8bit(tmp_path: Path) -> None:
+    series = s.build_series()
+    note = s.rule("spec-note", Severity.WARNING, "type 0xEFFFFFFF — “soft reserved”")
+    text, msgs = _mbox(s.check_result(series, (note.finding(None, patch=s.ref(series, 1)),)),
+                       tmp_path)
+    assert "Content-Transfer-Encoding: 8bit" in text
+    assert "type 0xEFFFFFFF — “soft reserved” [spec-note]" in text
+    assert "type 0xEFFFFFFF — “soft reserved”" in _body(msgs[0])
