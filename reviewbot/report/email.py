@@ -97,6 +97,19 @@ def _quote(line: Line) -> str:
     return f"> {marker}{line.text}".rstrip()
 
 
+def _last_line(finding: Finding, hunk: Hunk, first: Line) -> Line:
+    """The last diff line of a multi-line finding (end_line counts on the finding's side)."""
+    last = first
+    if not (finding.end_line and finding.line and finding.end_line > finding.line):
+        return last
+    for candidate in hunk.lines:
+        number = candidate.source_line if finding.side == "old" else candidate.target_line
+        if (candidate.diff_line > first.diff_line and number is not None
+                and number <= finding.end_line):
+            last = candidate
+    return last
+
+
 def _section_body(section: _Section) -> list[str]:
     out: list[str] = []
     for finding in section.general:
@@ -125,12 +138,7 @@ def _section_body(section: _Section) -> list[str]:
                       f"+{hunk.target_start},{hunk.target_length} @@ {hunk.section}")
             out.append(f"> {header}".rstrip())
             quoted_hunk, last_quoted = hunk, 0
-        last_line = line
-        if finding.end_line and finding.line and finding.end_line > finding.line:
-            for candidate in hunk.lines:
-                if (candidate.diff_line > line.diff_line and candidate.target_line is not None
-                        and candidate.target_line <= finding.end_line):
-                    last_line = candidate
+        last_line = _last_line(finding, hunk, line)
         start = line.diff_line - CONTEXT
         if last_quoted and start > last_quoted + 1:
             out.append(TRIM)

@@ -169,3 +169,20 @@ def test_non_ascii_body_stays_readable_8bit(tmp_path: Path) -> None:
     assert "Content-Transfer-Encoding: 8bit" in text
     assert "type 0xEFFFFFFF — “soft reserved” [spec-note]" in text
     assert "type 0xEFFFFFFF — “soft reserved”" in _body(msgs[0])
+
+
+def test_deleted_lines_are_quoted_by_their_old_line_numbers(tmp_path: Path) -> None:
+    removal = s.PATCH2.replace(
+        "@@ -10,3 +10,7 @@ Misc\n M: Someone <someone@example.org>\n S: Maintained\n"
+        " F: hw/misc/bar.c\n",
+        "@@ -10,5 +10,7 @@ Misc\n M: Someone <someone@example.org>\n-S: Maintained\n"
+        "-F: hw/misc/bar.c\n+S: Orphan\n+F: hw/misc/bar.c\n")
+    series = s.load_text(s.mbox(removal))
+    gone = s.rule("comments-deleted-comment", Severity.WARNING, "these lines held")
+    finding = gone.finding(None, path="MAINTAINERS", line=11, end_line=12, side="old",
+                           patch=s.ref(series, 1))
+    _, msgs = _mbox(s.check_result(series, (finding,)), tmp_path)
+    body = _body(msgs[0]).split("\n")
+    at = body.index("these lines held [comments-deleted-comment]")
+    assert body[at - 3:at] == ["> -S: Maintained", "> -F: hw/misc/bar.c", ""]
+    assert "> +S: Orphan" not in body[:at]
