@@ -153,3 +153,15 @@ def test_staged_with_source_and_no_source(capsys: pytest.CaptureFixture[str]) ->
     assert _bad(["show", "--staged", TWO], capsys) == "--staged takes no SOURCE"
     assert _bad(["show"], capsys) == (
         "no SOURCE given (a git range, a file, or - for standard input)")
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("mbox", sorted(str(p.relative_to(REPO))
+                                        for p in (REPO / "corpus").glob("*/*.mbox")))
+def test_every_bundled_corpus_series_shows(mbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["show", str(REPO / mbox), "--format", "json"], capsys)
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert data["patches"] and all(p["files"] for p in data["patches"])
