@@ -58,25 +58,72 @@ def _key(path: str, data: bytes) -> bytes:
     return h.digest()
 
 
-def _load_cache(cache_dir: Path) -> dict[bytes, FileFacts]:
+# (tree root, path) -> (size, mtime_ns, key): lets a warm run skip reading unchanged files.
+StatTable = dict[tuple[str, str], tuple[int, int, bytes]]
+
+
+@dataclass
+class _Cache:
+    facts: dict[bytes, FileFacts]
+    stats: StatTable
+    written_ns: int = 0
+
+
+def _load_cache(cache_dir: Path) -> _Cache:
     try:
         with _cache_file(cache_dir).open("rb") as fh:
             data = pickle.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-            ValueError, TypeError):
-        return {}  # absent or unreadable: start afresh
-    return data if isinstance(data, dict) else {}
+            ValueError, TypeError, IndexError):
+        return _Cache({}, {})  # absent or unreadable: start afresh
+    if not isinstance(data, _Cache):
+        return _Cache({}, {})
+    return data
 
 
-def _save_cache(cache_dir: Path, entries: dict[bytes, FileFacts]) -> None:
+def _save_cache(cache_dir: Path, cache: _Cache) -> None:
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".facts-", suffix=".tmp")
+        cache.written_ns = time.time_ns()
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(entries, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(cache, fh, protocol=pickle.HIGHEST_PROTOCOL)
         Path(tmp).replace(_cache_file(cache_dir))
     except OSError:
         pass  # a cache that cannot be written only costs time on the next run
+
+
+def _keys(tree: Tree, paths: list[str], cache: _Cache,
+          ) -> tuple[dict[str, bytes], dict[str, bytes], StatTable]:
+    """Content keys of ``paths``; the contents read to get them; the fresh stat table.
+
+    A file whose size and mtime match the table is not read again, unless its mtime is too
+    close to the time the table was written to be trusted (it may have changed within the
+    same clock tick, as git's racy-index rule has it).
+    """
+    root = str(tree.root) if tree.root is not None else ""
+    trusted_before = cache.written_ns - 2_000_000_000
+    keys: dict[str, bytes] = {}
+    stats: StatTable = {}
+    unknown: list[str] = []
+    for p in paths:
+        st = tree.stat(p) if root else None
+        if st is not None:
+            old = cache.stats.get((root, p))
+            if old is not None and old[:2] == st and st[1] < trusted_before:
+                keys[p] = old[2]
+                stats[(root, p)] = old
+                continue
+        unknown.append(p)
+    contents = tree.read_many(unknown)
+    for p in unknown:
+        if p not in contents:
+            continue
+        keys[p] = _key(p, contents[p])
+        st = tree.stat(p) if root else None
+        if st is not None:
+            stats[(root, p)] = (st[0], st[1], keys[p])
+    return keys, contents, stats
 
 
 def _extract_batch(batch: list[tuple[str, bytes]]) -> list[FileFacts]:
@@ -129,33 +176,37 @@ def index_tree(
     started = time.perf_counter()
     jobs = jobs or os.cpu_count() or 1
     paths = tree.list_files(prefixes, suffixes)
-    contents = tree.read_many(paths)
-    keys = {p: _key(p, contents[p]) for p in paths if p in contents}
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
 
     was_enabled = gc.isenabled()
     gc.disable()  # loading many small objects: the collector would only slow it down
     try:
-        cache = _load_cache(directory) if use_cache else {}
-        found = {p: cache[k] for p, k in keys.items() if k in cache}
-        missing = [(p, contents[p]) for p in keys if p not in found]
+        cache = _load_cache(directory) if use_cache else _Cache({}, {})
+        keys, contents, stat_table = _keys(tree, paths, cache)
+        found = {p: cache.facts[k] for p, k in keys.items() if k in cache.facts}
+        missing = [(p, contents.get(p) or tree.read_bytes(p) or b"")
+                   for p in keys if p not in found]
         parsed = parse_files(missing, jobs) if missing else []
         for ff in parsed:
             found[ff.path] = ff
-        if parsed and use_cache:
+        stats_changed = any(cache.stats.get(k) != v for k, v in stat_table.items())
+        if use_cache and (parsed or stats_changed):
             fresh = {keys[p]: ff for p, ff in found.items()}
-            for k, ff in cache.items():
+            for k, ff in cache.facts.items():
                 if len(fresh) >= MAX_CACHE_ENTRIES + len(keys):
                     break
                 fresh.setdefault(k, ff)
-            _save_cache(directory, fresh)
+            others = {k: v for k, v in cache.stats.items() if k not in stat_table}
+            _save_cache(directory, _Cache(fresh, {**others, **stat_table}))
     finally:
         if was_enabled:
             gc.enable()
 
     if stats is not None:
         stats.files = len(keys)
-        stats.bytes = sum(len(contents[p]) for p in keys)
+        root = str(tree.root)
+        stats.bytes = sum(stat_table[(root, p)][0] if (root, p) in stat_table
+                          else len(contents.get(p, b"")) for p in keys)
         stats.parsed = len(parsed)
         stats.cached = len(keys) - len(parsed)
         stats.seconds = time.perf_counter() - started

@@ -50,6 +50,10 @@ class Tree:
     def describe(self) -> str:
         return str(self.root) if self.root else "tree"
 
+    def stat(self, path: str) -> tuple[int, int] | None:
+        """(size, mtime in ns) when the tree can tell cheaply whether a file changed."""
+        return None
+
     def read_text(self, path: str) -> str | None:
         data = self.read_bytes(path)
         return None if data is None else data.decode("utf-8", "surrogateescape")
@@ -87,6 +91,16 @@ class DirTree(Tree):
                 return fh.read()
         except OSError:  # absent, a directory, unreadable
             return None
+
+    def stat(self, path: str) -> tuple[int, int] | None:
+        full = self._full(path)
+        if full is None:
+            return None
+        try:
+            st = full.stat()
+        except OSError:
+            return None
+        return st.st_size, st.st_mtime_ns
 
     def list_files(self, prefixes: Sequence[str] = DEFAULT_PREFIXES,
                    suffixes: Sequence[str] = C_SUFFIXES) -> list[str]:

@@ -87,3 +87,39 @@ def test_index_of_a_git_revision(git_repo: Callable[..., Any], tmp_path: Path) -
     facts = index_tree(GitTree(repo.path, rev), ("hw/",), jobs=1, cache_dir=tmp_path / "c")
     assert [f.path for f in facts] == ["hw/toy/toy-machine.c"]
     assert facts[0].function("toy_machine_plug") is not None
+
+
+def test_unchanged_files_are_not_read_again(tmp_path: Path, monkeypatch: Any) -> None:
+    import os
+
+    root = make_tree(tmp_path / "tree", copies=1)
+    files = sorted(p for p in root.rglob("*.c") if "docs" not in p.parts)
+    for p in files:
+        os.utime(p, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    tree = DirTree(root)
+    cache = tmp_path / "cache"
+    index_tree(tree, ("hw/",), jobs=1, cache_dir=cache)
+
+    read: list[str] = []
+    original = DirTree.read_many
+
+    def spy(self: DirTree, paths: Any) -> dict[str, bytes]:
+        wanted = list(paths)
+        read.extend(wanted)
+        return original(self, wanted)
+
+    monkeypatch.setattr(DirTree, "read_many", spy)
+    stats = IndexStats()
+    facts = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
+    assert (read, stats.cached, len(facts)) == ([], 4, 4)
+
+    # an edit gives the file a new mtime: that one file is read, hashed and parsed again
+    target = root / "hw" / "toy" / "macro-heavy-0.c"
+    target.write_text(target.read_text(encoding="utf-8").replace("heavy_count", "heavy_tally"),
+                      encoding="utf-8")
+    stats = IndexStats()
+    facts = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
+    assert read == ["hw/toy/macro-heavy-0.c"]
+    assert stats.parsed == 1
+    heavy = next(f for f in facts if f.path == "hw/toy/macro-heavy-0.c")
+    assert heavy.function("heavy_tally") is not None
