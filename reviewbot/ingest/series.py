@@ -102,14 +102,12 @@ def assemble(
         all_problems.extend(found)
         if patch is not None:
             patches.append(patch)
+        elif mail.subject.is_patch and mail.subject.counter is not None:
+            all_problems.append(InputProblem(
+                mail.origin, f"patch {mail.subject.counter}/{mail.subject.total} "
+                f"({mail.subject.title!r}) has no diff"))
         elif mail.subject.is_patch and mail.in_reply_to is None:
-            # "[PATCH]" with no diff and nothing answered: a cover letter without 0/N, or a
-            # patch whose diff got lost. Either way, say so.
-            covers.append(mail)
-            if mail.subject.counter is not None:
-                all_problems.append(InputProblem(
-                    mail.origin, f"patch {mail.subject.counter}/{mail.subject.total} "
-                    f"({mail.subject.title!r}) has no diff"))
+            covers.append(mail)  # "[PATCH v2] intro" without 0/N, answering nothing
         else:
             replies.append(mail)
 

@@ -96,11 +96,12 @@ def test_one_broken_mail_leaves_the_others_and_is_reported() -> None:
 
 
 def test_patch_without_diff_is_reported() -> None:
-    nodiff = ("From: A <a@example.org>\nSubject: [PATCH 2/2] lost\nMessage-Id: <p2>\n\n"
-              "The diff went missing.\n")
+    nodiff = ("From: A <a@example.org>\nSubject: [PATCH 2/2] lost\nMessage-Id: <p2>\n"
+              "In-Reply-To: <p1>\n\nThe diff went missing.\n")
     s = load("-", stdin=_mbox(_patch(1, 2, "p1"), nodiff))
     assert [p.subject.counter for p in s.patches] == [1]
     assert [p.message for p in s.problems] == ["patch 2/2 ('lost') has no diff"]
+    assert s.cover is None and s.replies == () and s.patches[0].replies == ()
 
 
 def test_duplicate_patch_keeps_the_later_mail() -> None:
