@@ -25,10 +25,6 @@ _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Directories under a rules root that hold data for primitives, not rules.
 NOT_PACKS = frozenset({"data", "examples"})
 
-# Primitives that live outside registry.PRIMITIVE_MODULES (see reviewbot/checks/core.py).
-_EXTRA_PRIMITIVE_MODULES = ("reviewbot.checks.core",)
-
-
 def builtin_rules_dir() -> Path:
     """``reviewbot/_rules`` in an installed wheel, the repository's ``rules/`` otherwise."""
     package = Path(__file__).resolve().parents[1]
@@ -95,12 +91,8 @@ def _top_level(path: Path, text: str) -> tuple[dict[str, _Node], int]:
 
 
 def _primitive(name: str) -> Any:
-    import importlib
-
     from reviewbot.rules import registry
 
-    for mod in _EXTRA_PRIMITIVE_MODULES:
-        importlib.import_module(mod)
     return registry.get(name)
 
 

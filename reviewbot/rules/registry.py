@@ -32,6 +32,7 @@ _PRIMITIVES: dict[str, Primitive] = {}
 
 # Modules that register primitives; imported on first lookup.
 PRIMITIVE_MODULES = (
+    "reviewbot.checks.core",
     "reviewbot.checks.qom",
     "reviewbot.checks.comments",
     "reviewbot.checks.series",
