@@ -183,8 +183,7 @@ def write_text(series: Series, out: TextIO, *, bodies: bool = False) -> None:
     if series.problems:
         out.write(f"problems ({len(series.problems)}):\n")
         for p in series.problems:
-            out.write(f"  {p.origin}: {p.message}\n" if not p.message.startswith(p.origin)
-                      else f"  {p.message}\n")
+            out.write(f"  {p.origin}: {p.message}\n")
 
 
 def _file_line(f: FileDiff) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from reviewbot.errors import InputError
-from reviewbot.model import InputProblem, Series
+from reviewbot.model import Series
 
 _FILE_SUFFIXES = (".mbox", ".mbx", ".eml", ".patch", ".diff", ".gz", ".mail", ".txt")
 
@@ -78,10 +78,9 @@ def _from_bytes(data: bytes, origin: str, source: str, series_version: int | Non
     raws, bare = raw_from_bytes(data, origin)
     if bare is not None:
         return assemble([bare], source=source, series_version=series_version)
-    mails, failed = parse_all(raws)
-    problems = [InputProblem(o, m) for o, m in failed]
-    if not mails and len(failed) == 1:
-        raise InputError(failed[0][1])
+    mails, problems = parse_all(raws)
+    if not mails and len(problems) == 1:
+        raise InputError(f"{problems[0].origin}: {problems[0].message}")
     return assemble(mails, source=source, series_version=series_version, problems=problems)
 
 
@@ -101,6 +100,5 @@ def _from_dir(path: Path, source: str, series_version: int | None) -> Series:
         raws = [r for f in files for r in raw_mails(read_bytes(f), str(f))]
     if not raws:
         raise InputError(f"{source}: empty maildir")
-    mails, failed = parse_all(raws)
-    problems = [InputProblem(o, m) for o, m in failed]
+    mails, problems = parse_all(raws)
     return assemble(mails, source=source, series_version=series_version, problems=problems)

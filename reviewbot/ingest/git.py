@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reviewbot.errors import InputError
-from reviewbot.ingest.mail import parse_mail, split_mbox
+from reviewbot.ingest.mail import parse_mail, problem, split_mbox
 from reviewbot.ingest.subject import parse_subject
 from reviewbot.ingest.trailers import parse_person
 from reviewbot.model import InputProblem, Mail, Person
@@ -128,7 +128,7 @@ def load_range(source: str, cwd: str) -> GitInput:
         try:
             mail = parse_mail(named)
         except InputError as exc:
-            problems.append(InputProblem(named.origin, str(exc)))
+            problems.append(problem(named.origin, exc))
             continue
         mails.append(mail)
         if sha:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from reviewbot.errors import InputError
 from reviewbot.ingest.subject import parse_subject, unfold
-from reviewbot.model import Mail, Person
+from reviewbot.model import InputProblem, Mail, Person
 
 # "From <sender> <asctime date>": an mbox separator. The date check keeps a body line that
 # happens to start with "From " (format-patch does not escape those) from splitting a mail.
@@ -351,13 +351,19 @@ def raw_mails(data: bytes, origin: str) -> list[RawMail]:
     return [RawMail(origin=origin, data=data)]
 
 
-def parse_all(raws: Iterable[RawMail]) -> tuple[list[Mail], list[tuple[str, str]]]:
-    """Decode every message; the ones that fail become (origin, message) problems."""
+def problem(origin: str, exc: InputError) -> InputProblem:
+    """An InputProblem whose message does not repeat the origin it is filed under."""
+    text = str(exc)
+    return InputProblem(origin, text.removeprefix(f"{origin}: "))
+
+
+def parse_all(raws: Iterable[RawMail]) -> tuple[list[Mail], list[InputProblem]]:
+    """Decode every message; the ones that fail become problems."""
     mails: list[Mail] = []
-    problems: list[tuple[str, str]] = []
+    problems: list[InputProblem] = []
     for raw in raws:
         try:
             mails.append(parse_mail(raw))
         except InputError as exc:
-            problems.append((raw.origin, str(exc)))
+            problems.append(problem(raw.origin, exc))
     return mails, problems

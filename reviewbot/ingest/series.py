@@ -115,7 +115,9 @@ def assemble(
     if not patches:
         what = (f"{len(mails)} mail(s), none with a diff" if mails
                 else "no readable mail")
-        detail = f"; {all_problems[0].message}" if all_problems else ""
+        first_problem = all_problems[0] if all_problems else None
+        detail = (f"; {first_problem.origin}: {first_problem.message}"
+                  if first_problem is not None else "")
         raise InputError(f"{source}: no patch found ({what}){detail}")
     if series_version is None:
         version = versions[-1]

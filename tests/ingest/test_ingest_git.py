@@ -198,3 +198,16 @@ def test_user_config_does_not_change_what_is_read(git_repo: Callable[..., Any]) 
     assert s.cover is None
     assert [(f.path, f.added_count) for p in s.patches for f in p.files] == [
         ("hw/misc/widget.c", 3), ("hw/misc/widget.c", 1)]
+
+
+def test_commit_with_non_utf8_text_is_a_problem_the_others_load(
+        git_repo: Callable[..., Any]) -> None:
+    repo = _three_commits(git_repo)
+    repo.commit("docs: latin-1 notes", {"notes.txt": b"caf\xe9\n"})
+    repo.commit("hw/misc: one more", {"hw/misc/widget.c": C_V2 + "int more;\n"})
+    s = load("HEAD~2..HEAD", cwd=str(repo.path))
+    assert [p.subject.title for p in s.patches] == ["hw/misc: one more"]
+    (problem,) = s.problems
+    assert problem.origin == f"git:{repo.commits[3][:12]}"
+    assert problem.message.startswith(
+        "body is not UTF-8 and declares no other charset (byte 0xe9 at offset ")
