@@ -207,7 +207,6 @@ def test_then_check_runs_on_a_real_thread(server: tuple[str, type[_Handler]],
     mbox = (corpus_real / "spapr-drop-qdev-get-machine.mbox").read_bytes()
     msgid = "20201209170052.1431440-1-groug@kaod.org"
     _serve(handler, f"/qemu-devel/{msgid}/t.mbox.gz", gzip.compress(mbox))
-    pytest.importorskip("reviewbot.ingest.mail")
     status = main(["lore", msgid, "--base", f"{base}/qemu-devel", "--then", "show"])
     out, err = capsys.readouterr()
     assert status == 0, err
