@@ -7,7 +7,6 @@ in the repository at ``cwd``.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import BinaryIO
@@ -56,8 +55,7 @@ def load(
     if path.exists() or path.is_symlink():
         from reviewbot.ingest.mail import read_bytes
         return _from_bytes(read_bytes(path), source, source, series_version)
-    looks_like_file = source.endswith(_FILE_SUFFIXES) or (os.sep in source and ".." not in source)
-    if looks_like_file:
+    if source.endswith(_FILE_SUFFIXES):
         raise InputError(f"{source}: no such file or directory")
     try:
         got = git.load_range(source, base_dir)

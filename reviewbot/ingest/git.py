@@ -105,7 +105,10 @@ def load_range(source: str, cwd: str) -> GitInput:
         opts, revs = [], [f"{start}..{end}"]
         base = start
     else:
-        commit = resolve(source, root, shown=source)
+        try:
+            commit = resolve(source, root, shown=source)
+        except InputError:
+            raise InputError(f"{source}: neither a file nor a revision in {root}") from None
         opts, revs = ["-1"], [commit]
         base = _parent(commit, root)
     # revisions are resolved commit ids by now; --end-of-options is belt and braces

@@ -211,3 +211,14 @@ def test_commit_with_non_utf8_text_is_a_problem_the_others_load(
     assert problem.origin == f"git:{repo.commits[3][:12]}"
     assert problem.message.startswith(
         "body is not UTF-8 and declares no other charset (byte 0xe9 at offset ")
+
+
+def test_single_revision_with_a_slash_and_one_that_is_nothing(
+        git_repo: Callable[..., Any], capsys: pytest.CaptureFixture[str]) -> None:
+    repo = _three_commits(git_repo)
+    repo.git("branch", "topic/widget", "HEAD~1")
+    s = load("topic/widget", cwd=str(repo.path))
+    assert [p.commit for p in s.patches] == [repo.commits[1]]
+    assert main(["show", "-C", str(repo.path), "topic/nothing"]) == 2
+    assert capsys.readouterr().err == (
+        f"reviewbot: error: topic/nothing: neither a file nor a revision in {repo.path}\n")
