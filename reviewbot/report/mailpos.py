@@ -76,6 +76,27 @@ def diff_line_of(patch: Patch, finding: Finding) -> Line | None:
     return None
 
 
+def new_line_for_removed(patch: Patch, finding: Finding) -> int | None:
+    """Where removed text was, in the post-image: the first surviving line after it (or,
+    at the end of a hunk, the last one before it)."""
+    shown = diff_line_of(patch, finding)
+    if shown is None or finding.side != "old":
+        return None
+    for fd in patch.files:
+        for hunk in fd.hunks:
+            if shown not in hunk.lines:
+                continue
+            at = hunk.lines.index(shown)
+            after = [ln.target_line for ln in hunk.lines[at:] if ln.target_line is not None]
+            before = [ln.target_line for ln in hunk.lines[:at] if ln.target_line is not None]
+            if after:
+                return after[0]
+            if before:
+                return before[-1]
+            return max(hunk.target_start, 1)
+    return None
+
+
 def file_header_line(patch: Patch, path: str) -> int | None:
     """Line (within the diff text) of the header of ``path``'s diff in this patch."""
     for fd in patch.files:

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from reviewbot import __version__
 from reviewbot.finding import Finding, Severity
 from reviewbot.model import Series
-from reviewbot.report.mailpos import ResultLike, mail_for
+from reviewbot.report.mailpos import ResultLike, mail_for, new_line_for_removed, patch_for
 from reviewbot.rules.model import Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -99,7 +99,13 @@ def _result(finding: Finding, rule_pos: dict[str, int], series: Series) -> dict[
         physical: dict[str, Any] = {
             "artifactLocation": {"uri": finding.path, "uriBaseId": SRCROOT},
         }
-        if finding.line:
+        if finding.line and finding.side == "old":
+            # deleted text has no line in the file as it is now: point where it was
+            patch = patch_for(series, finding.patch)
+            where = new_line_for_removed(patch, finding) if patch is not None else None
+            if where is not None:
+                physical["region"] = {"startLine": where}
+        elif finding.line:
             region: dict[str, Any] = {"startLine": finding.line}
             if finding.end_line and finding.end_line >= finding.line:
                 region["endLine"] = finding.end_line
@@ -121,6 +127,7 @@ def _result(finding: Finding, rule_pos: dict[str, int], series: Series) -> dict[
             result["locations"][0]["message"] = {"text": mail.subject.raw}
     if finding.side == "old":
         props["side"] = "old"
+        props["oldLine"] = finding.line
     if props:
         result["properties"] = props
     return result

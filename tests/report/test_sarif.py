@@ -192,3 +192,21 @@ def test_fingerprint_is_the_same_in_v2_after_code_moved_and_was_reindented(
              for d in (v1, v2)]
     assert lines == [s.MACHINE_LINE, s.MACHINE_LINE + 2]
     assert reach(v1)["partialFingerprints"] == reach(v2)["partialFingerprints"]
+
+
+def test_deleted_text_points_where_it_was_in_the_new_file() -> None:
+    head = s.PATCH2.split("@@ -10,3 +10,7 @@")[0]
+    removal = head + (
+        "@@ -10,4 +10,2 @@ Misc\n M: Someone <someone@example.org>\n-S: Maintained\n"
+        "-F: hw/misc/bar.c\n W: https://example.org/misc\n--\n2.39.5\n")
+    series = s.load_text(s.mbox(removal))
+    gone = s.rule("comments-deleted-comment", Severity.WARNING, "these lines held")
+    finding = gone.finding(None, path="MAINTAINERS", line=12, side="old",
+                           code="F: hw/misc/bar.c", patch=s.ref(series, 1))
+    doc = _doc(s.check_result(series, (finding,)))
+    _validate(doc)
+    (result,) = doc["runs"][0]["results"]
+    # old line 12 is gone; the first line after it, "W: ...", is line 11 of the new file
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 11}
+    assert result["properties"]["side"] == "old"
+    assert result["properties"]["oldLine"] == 12
