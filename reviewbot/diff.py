@@ -133,7 +133,7 @@ def _unquote(path: str) -> str:
         ch = body[i]
         if ch == "\\" and i + 1 < len(body):
             nxt = body[i + 1]
-            if nxt in "01234567" and i + 3 < len(body) + 1:
+            if nxt in "01234567" and i + 4 <= len(body):
                 out.append(int(body[i + 1:i + 4], 8) & 0xFF)
                 i += 4
                 continue
