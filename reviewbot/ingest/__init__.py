@@ -54,7 +54,7 @@ def load(
         return _from_dir(path, source, series_version)
     if path.exists() or path.is_symlink():
         from reviewbot.ingest.mail import read_bytes
-        return _from_bytes(read_bytes(path), source, source, series_version)
+        return _from_bytes(read_bytes(path, source), source, source, series_version)
     if source.endswith(_FILE_SUFFIXES):
         raise InputError(f"{source}: no such file or directory")
     try:

@@ -127,20 +127,22 @@ def is_maildir(path: Path) -> bool:
     return path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir()
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, shown: str | None = None) -> bytes:
+    """The file's bytes; errors name it as ``shown`` (the argument as the user gave it)."""
     from reviewbot import limits
 
+    name = shown if shown is not None else str(path)
     try:
-        note = limits.too_large(str(path), path.stat().st_size, limits.MAX_INPUT_BYTES)
+        note = limits.too_large(name, path.stat().st_size, limits.MAX_INPUT_BYTES)
         if note is not None and path.is_file():
             raise limits.LimitExceeded(note)
         return path.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file or directory") from None
+        raise InputError(f"{name}: no such file or directory") from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a directory (and not a maildir)") from None
+        raise InputError(f"{name}: is a directory (and not a maildir)") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
 
 
 # --- headers -----------------------------------------------------------------------------

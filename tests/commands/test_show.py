@@ -165,3 +165,8 @@ def test_every_bundled_corpus_series_shows(mbox: str, capsys: pytest.CaptureFixt
     assert (code, err) == (0, "")
     data = json.loads(out)
     assert data["patches"] and all(p["files"] for p in data["patches"])
+
+
+def test_errors_name_the_input_as_given(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _bad(["show", "-C", str(tmp_path), "nope.mbox"], capsys) == (
+        "nope.mbox: no such file or directory")
