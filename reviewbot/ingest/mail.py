@@ -262,27 +262,19 @@ def _date(value: str | None) -> datetime | None:
 
 # --- body --------------------------------------------------------------------------------
 
-def _text_part(msg: Message) -> Message | None:
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        disposition = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
-        if part.get_content_type() == "text/plain" and disposition != "attachment":
-            return part
-    return None
+_PATCH_TYPES = ("text/x-patch", "text/x-diff", "text/x-csrc", "text/plain")
 
 
-def decode_body(data: bytes, origin: str) -> str:
-    """The text/plain body: transfer-decoded, charset-decoded, LF line ends."""
-    try:
-        msg = email.message_from_bytes(data, policy=email.policy.compat32)
-        part = _text_part(msg)
-    except RecursionError:
-        raise InputError(f"{origin}: MIME parts nested too deeply") from None
-    if part is None:
-        types = ", ".join(sorted({p.get_content_type() for p in msg.walk()
-                                  if not p.is_multipart()}))
-        raise InputError(f"{origin}: no text/plain part in the mail (has: {types or 'none'})")
+def _leaves(msg: Message) -> list[Message]:
+    return [p for p in msg.walk() if not p.is_multipart()]
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = (part.get("Content-Disposition") or "").split(";", 1)[0].strip().lower()
+    return disposition == "attachment"
+
+
+def _decode_part(part: Message, origin: str) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         payload = b""
@@ -304,6 +296,38 @@ def decode_body(data: bytes, origin: str) -> str:
                 f"{origin}: body is not UTF-8 and declares no other charset "
                 f"(byte 0x{payload[exc.start]:02x} at offset {exc.start})") from None
     return text.replace("\r\n", "\n")
+
+
+def _has_diff(text: str) -> bool:
+    text = f"\n{text}"
+    return "\ndiff --git " in text or all(m in text for m in ("\n--- ", "\n+++ ", "\n@@ "))
+
+
+def decode_body(data: bytes, origin: str) -> str:
+    """The first inline text/plain part: transfer-decoded, charset-decoded, LF line ends.
+
+    When that part holds no diff, a patch attached as text/x-patch, text/x-diff or a text
+    attachment is appended to it (the way some mailers send patches)."""
+    try:
+        msg = email.message_from_bytes(data, policy=email.policy.compat32)
+        leaves = _leaves(msg)
+    except RecursionError:
+        raise InputError(f"{origin}: MIME parts nested too deeply") from None
+    main = next((p for p in leaves
+                 if p.get_content_type() == "text/plain" and not _is_attachment(p)), None)
+    if main is None:
+        types = ", ".join(sorted({p.get_content_type() for p in leaves}))
+        raise InputError(f"{origin}: no text/plain part in the mail (has: {types or 'none'})")
+    text = _decode_part(main, origin)
+    if _has_diff(text):
+        return text
+    for part in leaves:
+        if part is main or part.get_content_type() not in _PATCH_TYPES:
+            continue
+        attached = _decode_part(part, origin)
+        if _has_diff(attached):
+            return f"{text.rstrip(chr(10))}\n\n{attached}"
+    return text
 
 
 def parse_mail(raw: RawMail) -> Mail:

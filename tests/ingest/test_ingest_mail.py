@@ -162,3 +162,18 @@ def test_directory_of_format_patch_files(tmp_path: Path) -> None:
     s = load("outgoing", cwd=str(tmp_path))  # relative to the -C directory
     assert s.cover is not None and s.cover.message_id == "v2-0@example.org"
     assert [p.mail.message_id for p in s.patches] == ["v2-1@example.org", "v2-2@example.org"]
+
+
+def test_patch_attached_as_text_x_patch_is_read() -> None:
+    mail = parse_mail(_mail(
+        "From: A <a@example.org>\nSubject: [PATCH] hw/x: b\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\n'
+        "Add b, patch attached.\n\nSigned-off-by: A <a@example.org>\n--b\n"
+        'Content-Type: text/x-patch; name="0001-b.patch"\n'
+        'Content-Disposition: attachment; filename="0001-b.patch"\n'
+        "Content-Transfer-Encoding: base64\n\n"
+        "LS0tIGEvaHcveC5jCisrKyBiL2h3L3guYwpAQCAtMSArMSwyIEBACiBhCitiCg==\n--b\n"
+        "Content-Type: application/octet-stream; name=core\n"
+        "Content-Disposition: attachment\n\nnot text\n--b--\n"))
+    assert mail.body == ("Add b, patch attached.\n\nSigned-off-by: A <a@example.org>\n\n"
+                         "--- a/hw/x.c\n+++ b/hw/x.c\n@@ -1 +1,2 @@\n a\n+b\n")
