@@ -22,8 +22,12 @@ CORPUS_REAL = (REPO_ROOT / ".." / "shared" / "corpus-real").resolve()
 HANG_SECONDS = 30
 
 
-class Hang(Exception):
-    """An example ran past HANG_SECONDS."""
+class Hang(BaseException):
+    """An example ran past HANG_SECONDS.
+
+    A BaseException, so that reviewbot's own guards (which turn an Exception in a rule into a
+    "could not analyse" finding) cannot swallow it and keep going.
+    """
 
 
 @contextlib.contextmanager
@@ -136,13 +140,13 @@ class Outcome:
     err: str
 
 
-def run_cli(argv: Sequence[str]) -> Outcome:
+def run_cli(argv: Sequence[str], seconds: float = HANG_SECONDS) -> Outcome:
     """``reviewbot.cli.main(argv)`` with its output captured; SystemExit is a return."""
     from reviewbot.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     os.environ.pop("REVIEWBOT_DEBUG", None)
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), no_hang():
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), no_hang(seconds):
         try:
             code = main(list(argv))
         except SystemExit as exc:
