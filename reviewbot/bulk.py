@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from reviewbot import limits
 from reviewbot.errors import InputError
-from reviewbot.limits import SERIES_SECONDS, time_limit
+from reviewbot.limits import time_limit
 
 if TYPE_CHECKING:
     from reviewbot.context import Options
@@ -95,11 +96,16 @@ def _init_worker(options: Options, rules: tuple[Rule, ...] | None) -> None:
 
 
 def check_one(source: str, options: Options, rules: Sequence[Rule] | None = None,
-              seconds: float = SERIES_SECONDS) -> BulkItem:
-    """Load and check one source; never raises for a problem of that source."""
+              seconds: float | None = None) -> BulkItem:
+    """Load and check one source; never raises for a problem of that source.
+
+    ``seconds``: time limit for this source (default ``limits.SERIES_SECONDS``).
+    """
     from reviewbot.engine import run_check
     from reviewbot.ingest import load
 
+    if seconds is None:
+        seconds = limits.SERIES_SECONDS
     started = time.perf_counter()
     try:
         with time_limit(seconds, source):
