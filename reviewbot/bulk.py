@@ -157,7 +157,11 @@ def check_many(
     show = stream.isatty() if progress is None else progress
     report = _Progress(stream, len(sources)) if show else None
     workers = min(jobs or default_jobs(), max(1, len(sources)))
-    frozen_rules = tuple(rules) if rules is not None else None
+    if rules is None:
+        from reviewbot.rules.loader import load_rules
+
+        rules = load_rules(())  # once here, not once per series or per worker
+    frozen_rules = tuple(rules)
 
     if workers <= 1:
         items = []
@@ -178,7 +182,13 @@ def _in_pool(sources: list[str], options: Options, rules: tuple[Rule, ...] | Non
 
     # fork is cheap and the parent is single-threaded here; elsewhere use the default.
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    forking = "fork" in methods
+    context = multiprocessing.get_context("fork" if forking else None)
+    if forking:
+        # Build tree-sitter's parser and query once here; forked workers inherit them.
+        from reviewbot.cfacts import extract
+
+        extract("warm-up.c", "int x;\n")
     results: list[BulkItem | None] = [None] * len(sources)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_init_worker, initargs=(options, rules)) as pool:
