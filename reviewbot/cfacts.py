@@ -307,29 +307,25 @@ def _macro_hits(src: bytes) -> list[tuple[int, int]]:
 _DIRECTIVE_BEFORE = re.compile(rb"^\s*#\s*(?:define|undef|ifdef|ifndef|if\s+defined)\s*\(?\s*$")
 
 
-def _closing_paren(src: bytes, start: int) -> int:
-    """Index just past the parenthesis that closes the one at ``start``; -1 if unbalanced."""
+# Parentheses, and the literals and comments whose parentheses do not count.
+_PAREN_TOKENS = re.compile(rb'[()]|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|/\*.*?\*/', re.S)
+# Macro arguments in real code are short; a longer scan means unbalanced text.
+_MAX_ARGS_BYTES = 8192
+
+
+def _closing_paren(src: bytes, start: int) -> tuple[int, int]:
+    """(index just past the parenthesis closing the one at ``start`` or -1, end of the scan)."""
     depth = 0
-    i = start
-    end = min(len(src), start + 20000)
-    while i < end:
-        c = src[i]
+    limit = min(len(src), start + _MAX_ARGS_BYTES)
+    for m in _PAREN_TOKENS.finditer(src, start, limit):
+        c = src[m.start()]
         if c == 0x28:  # (
             depth += 1
         elif c == 0x29:  # )
             depth -= 1
             if depth == 0:
-                return i + 1
-        elif c in (0x22, 0x27):  # string or char literal
-            quote = c
-            i += 1
-            while i < end and src[i] != quote:
-                i += 2 if src[i] == 0x5C else 1
-        elif c == 0x2F and i + 1 < end and src[i + 1] == 0x2A:  # /* comment */
-            close = src.find(b"*/", i + 2, end)
-            i = end if close < 0 else close + 1
-        i += 1
-    return -1
+                return m.end(), m.end()
+    return -1, limit
 
 
 def _split_args(args: bytes) -> tuple[str, ...]:
@@ -381,6 +377,7 @@ def blank_macros(src: bytes) -> tuple[bytes, list[MacroUse]]:
                 out = bytearray(src)
             out[m.start(1):m.end(1)] = b"   "
     done_until = 0
+    failed_until = 0
     for start, end in _macro_hits(src):
         if start < done_until:
             continue  # inside the arguments of a macro already rewritten
@@ -399,8 +396,11 @@ def blank_macros(src: bytes) -> tuple[bytes, list[MacroUse]]:
             j += 1
         if j >= len(src) or src[j] != 0x28:
             continue
-        close = _closing_paren(src, j)
+        if j < failed_until:
+            continue  # inside text already found unbalanced: do not scan it again
+        close, scanned = _closing_paren(src, j)
         if close < 0:
+            failed_until = scanned
             continue
         if out is None:
             out = bytearray(src)

@@ -70,17 +70,30 @@ class Tree:
 
 
 class DirTree(Tree):
-    """A directory on disk, e.g. an unpacked QEMU source tree."""
+    """A directory on disk, e.g. an unpacked QEMU source tree.
+
+    Nothing outside the directory is read: ``..`` and absolute paths are refused, and a path
+    that goes through a symbolic link is read only when the link resolves inside the tree.
+    Files found by ``list_files`` were vetted while walking, so bulk reads skip the check.
+    """
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
+        self._vetted: set[str] = set()
+
+    def _inside(self, full: str) -> bool:
+        root = str(self.root)
+        return full == root or full.startswith(root + os.sep)
 
     def _full(self, path: str) -> Path | None:
         assert self.root is not None
         parts = path.replace("\\", "/").split("/")
         if not path or path.startswith("/") or ".." in parts:
             return None  # ../ escapes and absolute paths are not part of the tree
-        return self.root / path
+        full = self.root / path
+        if path not in self._vetted and not self._inside(os.path.realpath(full)):
+            return None  # a symbolic link out of the tree
+        return full
 
     def read_bytes(self, path: str) -> bytes | None:
         full = self._full(path)
@@ -109,15 +122,22 @@ class DirTree(Tree):
         tops = sorted({p.split("/", 1)[0] for p in prefixes}) if prefixes else [""]
         for top in tops:
             base = self.root / top
-            if not base.is_dir():
+            if not base.is_dir() or not self._inside(os.path.realpath(base)):
                 continue
+            # os.walk does not descend into symbolic links to directories
             for dirpath, dirnames, filenames in os.walk(base):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 rel_dir = os.path.relpath(dirpath, self.root)
                 for name in filenames:
                     rel = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
-                    if _matches(rel, prefixes, suffixes):
-                        out.append(rel)
+                    if not _matches(rel, prefixes, suffixes):
+                        continue
+                    full = os.path.join(dirpath, name)  # noqa: PTH118 - hot loop
+                    if os.path.islink(full) and not self._inside(  # noqa: PTH114
+                            os.path.realpath(full)):
+                        continue
+                    out.append(rel)
+        self._vetted.update(out)
         return sorted(out)
 
 
