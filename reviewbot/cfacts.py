@@ -15,7 +15,7 @@ import bisect
 import re
 import sys
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -188,17 +188,27 @@ class FileFacts:
         """Functions registered with ``type_init()``."""
         return tuple(u.args[0] for u in self.macro_uses if u.name == "type_init" and u.args)
 
-    def function(self, name: str) -> Function | None:
+    @cached_property
+    def _by_name(self) -> tuple[dict[str, Function], dict[str, Define]]:
+        functions: dict[str, Function] = {}
         for f in self.functions:
-            if f.name == name:
-                return f
-        return None
+            functions.setdefault(f.name, f)
+        defines: dict[str, Define] = {}
+        for d in self.defines:
+            defines.setdefault(d.name, d)
+        return functions, defines
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_by_name", None)  # a lookup table, rebuilt on demand
+        return state
+
+    def function(self, name: str) -> Function | None:
+        """The first definition of ``name`` in the file."""
+        return self._by_name[0].get(name)
 
     def define(self, name: str) -> Define | None:
-        for d in self.defines:
-            if d.name == name:
-                return d
-        return None
+        return self._by_name[1].get(name)
 
     def function_at(self, line: int) -> Function | None:
         for f in self.functions:
@@ -560,8 +570,24 @@ def _is_file_scope(node: Node) -> bool:
 
 
 def extract(path: str, text: str, partial: bool = False) -> FileFacts:
-    """Facts of one C file (or header). Never raises on bad C: unparsable regions are skipped
-    and their first lines listed in ``error_lines``."""
+    """Facts of one C file (or header).
+
+    Never raises on bad C: unparsable regions are skipped and their first lines listed in
+    ``error_lines``. Raises ``limits.LimitExceeded`` ("<path>: could not analyse: ...") for a
+    file over ``limits.MAX_C_FILE_BYTES`` or with a line over ``limits.MAX_LINE_CHARS``, or
+    whose analysis runs past ``limits.C_FILE_SECONDS``; the caller notes it and goes on.
+    """
+    from reviewbot import limits
+
+    note = limits.check_text(path, text, max_bytes=limits.MAX_C_FILE_BYTES,
+                             max_line=limits.MAX_LINE_CHARS)
+    if note is not None:
+        raise limits.LimitExceeded(note)
+    with limits.time_limit(limits.C_FILE_SECONDS, path):
+        return _extract(path, text, partial)
+
+
+def _extract(path: str, text: str, partial: bool) -> FileFacts:
     from tree_sitter import QueryCursor
 
     src = text.encode("utf-8", "surrogateescape")

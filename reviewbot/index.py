@@ -126,10 +126,20 @@ def _keys(tree: Tree, paths: list[str], cache: _Cache,
     return keys, contents, stats
 
 
+def _extract_one(path: str, data: bytes) -> FileFacts:
+    from reviewbot.limits import LimitExceeded
+
+    try:
+        return extract(path, data.decode("utf-8", "surrogateescape"))
+    except LimitExceeded:
+        # too big or too slow: the file stays in the index, without facts
+        return FileFacts(path=path, error_lines=(1,))
+
+
 def _extract_batch(batch: list[tuple[str, bytes]]) -> list[FileFacts]:
     gc.disable()
     try:
-        return [extract(path, data.decode("utf-8", "surrogateescape")) for path, data in batch]
+        return [_extract_one(path, data) for path, data in batch]
     finally:
         gc.enable()
 

@@ -20,6 +20,15 @@ from reviewbot.model import InputProblem, Series
 from reviewbot.tree import GitTree, Tree
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines as C compilers, diffs and tree-sitter count them: ended by LF (a CR before it is
+    dropped). Not str.splitlines(), which also breaks at form feeds and other separators."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
 @dataclass(frozen=True)
 class SourceFile:
     path: str
@@ -29,7 +38,7 @@ class SourceFile:
     @cached_property
     def lines(self) -> tuple[str, ...]:
         """Lines without their ends; ``lines[N - 1]`` is line N."""
-        return tuple(self.text.splitlines())
+        return tuple(split_lines(self.text))
 
     def line(self, number: int) -> str:
         """Line ``number`` (1-based); "" outside the file."""
@@ -50,7 +59,7 @@ class _Image:
 
     @classmethod
     def whole(cls, text: str) -> _Image:
-        lines = text.splitlines()
+        lines = split_lines(text)
         return cls(dict(enumerate(lines, start=1)), True, len(lines))
 
     def as_list(self) -> list[str]:

@@ -245,3 +245,26 @@ def test_macros_inside_a_multiline_define_keep_the_continuations() -> None:
     define = ff.define("CALL_ALL")
     assert define is not None
     assert define.params == "(_cb, args...)"  # texts come from the original source
+
+
+def test_a_file_over_the_size_limit_is_refused_with_a_note(monkeypatch: pytest.MonkeyPatch,
+                                                           ) -> None:
+    from reviewbot import limits
+
+    monkeypatch.setattr(limits, "MAX_C_FILE_BYTES", 1000)
+    with pytest.raises(limits.LimitExceeded, match=r"^hw/big\.c: could not analyse: file is"):
+        extract("hw/big.c", "int x;\n" * 200)
+    assert extract("hw/small.c", "int x;\n").globals[0].name == "x"
+
+
+def test_lookups_by_name_survive_pickling() -> None:
+    import pickle
+
+    ff = facts(DEV)
+    assert ff.function("foo_dev_realize") is not None  # builds the lookup table
+    again = pickle.loads(pickle.dumps(ff))
+    assert again == ff
+    assert "_by_name" not in again.__dict__
+    found = again.function("foo_dev_place")
+    assert found is not None
+    assert found.line == line_of(DEV, "static void foo_dev_place(")

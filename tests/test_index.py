@@ -123,3 +123,16 @@ def test_unchanged_files_are_not_read_again(tmp_path: Path, monkeypatch: Any) ->
     assert stats.parsed == 1
     heavy = next(f for f in facts if f.path == "hw/toy/macro-heavy-0.c")
     assert heavy.function("heavy_tally") is not None
+
+
+def test_a_file_over_the_limits_stays_in_the_index_without_facts(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    from reviewbot import limits
+
+    root = make_tree(tmp_path / "tree", copies=1)
+    (root / "hw" / "huge.c").write_text("int x;\n" * 1000, encoding="utf-8")
+    monkeypatch.setattr(limits, "MAX_C_FILE_BYTES", 4000)
+    facts = index_tree(DirTree(root), ("hw/",), jobs=1, cache_dir=tmp_path / "cache")
+    huge = next(f for f in facts if f.path == "hw/huge.c")
+    assert (huge.globals, huge.error_lines) == ((), (1,))
+    assert len(facts) == 5

@@ -222,3 +222,9 @@ def test_staged_reads_the_index(git_repo: Callable[..., Any]) -> None:
     images = PostImages(series, open_tree(series, None))
     assert images.after(0, "hw/x.c") == SourceFile("hw/x.c", staged, False)
     assert images.before(0, "hw/x.c") == SourceFile("hw/x.c", BASE, False)
+
+
+def test_lines_break_only_at_line_feeds() -> None:
+    src = SourceFile("hw/x.c", "/* one */\n\x0c\nint b;\r\nint c;\n")
+    assert src.lines == ("/* one */", "\x0c", "int b;", "int c;")
+    assert src.line(3) == "int b;"

@@ -82,6 +82,7 @@ def series_graph(series: Series, tree: Tree | None, *, focus_on: str | None = No
     from reviewbot.cfacts import extract
     from reviewbot.errors import InputError
     from reviewbot.graph import build_graph, focus
+    from reviewbot.limits import LimitExceeded
     from reviewbot.source import PostImages
 
     if not series.patches:
@@ -96,9 +97,15 @@ def series_graph(series: Series, tree: Tree | None, *, focus_on: str | None = No
         facts.extend(index_tree(tree, cache_dir=cache_dir))
     for path in touched:
         src = images.after(last, path)
-        if src is not None:
+        if src is None:
+            continue
+        try:
             facts.append(extract(path, src.text, src.partial))
+        except LimitExceeded as exc:
+            sys.stderr.write(f"reviewbot: note: {exc}\n")
     for problem in images.problems:
+        if not problem.message.startswith(tuple(f"{p}:" for p in touched)):
+            continue  # only the C files drawn
         sys.stderr.write(f"reviewbot: note: {problem.origin}: {problem.message}\n")
     full = build_graph(facts)
     if focus_on:
