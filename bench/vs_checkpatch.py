@@ -232,12 +232,13 @@ def _lines(path: Path) -> int:
 # ---------------------------------------------------------------- timing
 
 
-def measure(argv: Sequence[str], cwd: Path) -> tuple[Run, str]:
+def measure(argv: Sequence[str], cwd: Path,
+            env: dict[str, str] | None = None) -> tuple[Run, str]:
     """Run ``argv`` to the end; wall time and peak resident memory of that process alone."""
     with tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err)
+                                stdout=subprocess.DEVNULL, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -249,16 +250,19 @@ def measure(argv: Sequence[str], cwd: Path) -> tuple[Run, str]:
 def _time_all(inputs: list[Input], variants: dict[str, list[str] | None], *, perl: str,
               checkpatch: Path, tree: Path, work: Path, runs: int) -> list[str]:
     failures: dict[str, str] = {}
+    # reviewbot's tree index cache lives in the scratch directory, not in the user's cache;
+    # the untimed warm-up round fills it, as a user's first run would.
+    cache = str(work / "reviewbot-cache")
+    env = {**os.environ, "REVIEWBOT_CACHE_DIR": cache, "XDG_CACHE_HOME": cache}
     total = len(inputs) * len(variants) * (runs + 1)
     done = 0
     for round_no in range(runs + 1):  # round 0 is the untimed warm-up
         for item in inputs:
             for name, command in variants.items():
                 if command is None:
-                    argv, cwd = [perl, str(checkpatch), *item.checkpatch_args], tree
+                    run, message = measure([perl, str(checkpatch), *item.checkpatch_args], tree)
                 else:
-                    argv, cwd = [*command, item.reviewbot_source], work
-                run, message = measure(argv, cwd)
+                    run, message = measure([*command, item.reviewbot_source], work, env)
                 done += 1
                 if sys.stderr.isatty():
                     print(f"\r[{done}/{total}] {item.kind} {name}   ", end="", file=sys.stderr)
