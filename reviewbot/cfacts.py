@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Query
 
 # Bump when the facts or their extraction change: index caches are keyed by it.
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -473,6 +473,8 @@ class _File:
         self.func_starts: list[int] = []
         self.func_ends: list[int] = []
         self.func_names: list[str | None] = []
+        self.func_nodes: list[Node] = []
+        self._params: dict[int, dict[str, str]] = {}
 
     def text(self, node: Node) -> str:
         return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
@@ -482,6 +484,27 @@ class _File:
         if i >= 0 and byte < self.func_ends[i]:
             return self.func_names[i]
         return None
+
+    def params(self, byte: int) -> dict[str, str]:
+        """Parameter name -> type name of the function around ``byte`` (cached)."""
+        i = bisect.bisect_right(self.func_starts, byte) - 1
+        if i < 0 or byte >= self.func_ends[i]:
+            return {}
+        if i not in self._params:
+            found: dict[str, str] = {}
+            declarator = self.func_nodes[i].child_by_field_name("declarator")
+            while declarator is not None and declarator.type != "function_declarator":
+                declarator = declarator.child_by_field_name("declarator")
+            plist = declarator.child_by_field_name("parameters") if declarator else None
+            for param in plist.named_children if plist is not None else ():
+                if param.type != "parameter_declaration":
+                    continue
+                name, _ = _declarator_name(param.child_by_field_name("declarator"))
+                ptype = param.child_by_field_name("type")
+                if name:
+                    found[name] = self.text(ptype) if ptype is not None else ""
+            self._params[i] = found
+        return self._params[i]
 
 
 def _declarator_name(node: Node | None) -> tuple[str | None, bool]:
@@ -622,10 +645,12 @@ def _extract(path: str, text: str, partial: bool) -> FileFacts:
             st.func_starts.append(node.start_byte)
             st.func_ends.append(node.end_byte)
             st.func_names.append(name)
+            st.func_nodes.append(node)
     order = sorted(range(len(funcs)), key=lambda i: st.func_starts[i])
     st.func_starts = [st.func_starts[i] for i in order]
     st.func_ends = [st.func_ends[i] for i in order]
     st.func_names = [st.func_names[i] for i in order]
+    st.func_nodes = [st.func_nodes[i] for i in order]
 
     for pattern, caps in matches:
         if pattern == 1:
@@ -733,6 +758,13 @@ def _extract(path: str, text: str, partial: bool) -> FileFacts:
             cls = st.text(fn) if fn is not None else None
         else:
             cls = None
+        if owner is not None and (target is not None or cls is None):
+            param_types = st.params(node.start_byte)
+            if cls is None and obj_node.type == "identifier":
+                ptype = param_types.get(obj, "")
+                cls = ptype if ptype.endswith("Class") else None
+            if target in param_types:
+                target = None  # dc->realize = dev_realize, a parameter: not a function name
         assignments.append(Assignment(owner, obj, fld, st.text(rhs), target, cls, _line(node)))
         if fld == "notify" and target is not None:
             dotted_notify[obj] = target

@@ -268,3 +268,25 @@ def test_lookups_by_name_survive_pickling() -> None:
     found = again.function("foo_dev_place")
     assert found is not None
     assert found.line == line_of(DEV, "static void foo_dev_place(")
+
+
+def test_class_parameters_and_parameter_values_in_registrations() -> None:
+    text = (
+        "void device_class_set_parent_realize(DeviceClass *dc, DeviceRealize dev_realize,\n"
+        "                                     DeviceRealize *parent_realize)\n"
+        "{\n"
+        "    *parent_realize = dc->realize;\n"
+        "    dc->realize = dev_realize;\n"
+        "}\n"
+        "static void fill(DeviceClass *dc)\n"
+        "{\n"
+        "    dc->realize = foo_realize;\n"
+        "}\n"
+    )
+    got = [(a.function, a.cls, a.value, a.target) for a in extract("hw/core/qdev.c", text)
+           .assignments]
+    assert got == [
+        # a parameter is not a function name: no target, so no role for anything
+        ("device_class_set_parent_realize", "DeviceClass", "dev_realize", None),
+        ("fill", "DeviceClass", "foo_realize", "foo_realize"),
+    ]
