@@ -122,3 +122,27 @@ def test_tree_resolves_calls_into_other_files(tmp_path: Path) -> None:
     assert edges[(REALIZE, "hw/core/qdev.c::qdev_get_machine")]["highlight"] is True
     assert (tree / "hw" / "core" / "qdev.c").read_text(encoding="utf-8").startswith("Object")
     assert sorted(p.name for p in (tree / "hw").iterdir()) == ["core"]  # nothing written
+
+
+def test_git_range_reads_the_commits_and_indexes_the_repository(
+        git_repo: Any, tmp_path: Path) -> None:
+    fixtures = REPO / "tests" / "fixtures" / "c"
+    repo = git_repo()
+    base = repo.commit("base", {
+        "hw/misc/foo-dev.c": (fixtures / "hw/misc/foo-dev.c").read_text(encoding="utf-8"),
+        "hw/core/qdev.c": "Object *qdev_get_machine(void)\n{\n    return root;\n}\n",
+    })
+    toy = (fixtures / "hw/toy/toy-machine.c").read_text(encoding="utf-8")
+    repo.commit("hw/toy: add a toy machine", {"hw/toy/toy-machine.c": toy})
+    out = tmp_path / "g.json"
+    code = main(["graph", "-C", str(repo.path), f"{base}..HEAD", "--format", "json",
+                 "-o", str(out), "--cache-dir", str(tmp_path / "cache")])
+    assert code == 0
+    doc = as_json(out.read_bytes())
+    nodes = {n["id"]: n for n in doc["nodes"]}
+    assert nodes["hw/toy/toy-machine.c::toy_machine_plug"]["roles"] == [
+        "HotplugHandlerClass.plug", "machine_plug", "plug"]
+    assert nodes["hw/toy/toy-machine.c::toy_machine_plug"]["partial"] is False
+    # foo-dev.c is not in the series: only what the toy machine reaches is drawn
+    assert not any(n.startswith("hw/misc/foo-dev.c::") for n in nodes)
+    assert repo.git("status", "--porcelain") == ""
