@@ -1,8 +1,9 @@
 """C facts of a whole tree (``hw/``, ``include/``, ``system/``...), cached on disk.
 
-A file's facts are cached under a key made of its path, its content hash and
-``cfacts.FACTS_VERSION``, so a second run parses only the files that changed (or all of them
-after an upgrade that changes the facts). The first run spreads the parsing over every core.
+A file's facts are cached under a key made of its path and its content hash, in one file
+per tree and ``cfacts.FACTS_VERSION``, so a second run parses only the files that changed (or
+all of them after an upgrade that changes the facts). The first run spreads the parsing over
+every core. A file whose size and mtime have not changed is not even read again.
 
 Cache directory: ``cache_dir`` if given, else ``$REVIEWBOT_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/reviewbot``, else ``~/.cache/reviewbot``. It never lives in the tree.
@@ -23,8 +24,9 @@ from pathlib import Path
 from reviewbot.cfacts import FACTS_VERSION, FileFacts, extract
 from reviewbot.tree import C_SUFFIXES, DEFAULT_PREFIXES, Tree
 
-# Entries kept from earlier runs besides those of this run (other trees, older revisions).
-MAX_CACHE_ENTRIES = 40000
+# Entries kept from earlier runs besides those of this run (other revisions of the same
+# tree), as a share of this run's: a warm run loads the whole file, so it must stay small.
+KEEP_OLD_SHARE = 0.5
 
 
 @dataclass
@@ -46,8 +48,11 @@ def default_cache_dir() -> Path:
     return base / "reviewbot"
 
 
-def _cache_file(cache_dir: Path) -> Path:
-    return cache_dir / f"facts-v{FACTS_VERSION}.pickle"
+def _cache_file(cache_dir: Path, tree: Tree) -> Path:
+    """One file per tree (a directory, or a repository whatever its revision)."""
+    where = hashlib.blake2b(str(tree.root or "").encode("utf-8", "surrogateescape"),
+                            digest_size=8).hexdigest()
+    return cache_dir / f"facts-v{FACTS_VERSION}-{where}.pickle"
 
 
 def _key(path: str, data: bytes) -> bytes:
@@ -69,9 +74,9 @@ class _Cache:
     written_ns: int = 0
 
 
-def _load_cache(cache_dir: Path) -> _Cache:
+def _load_cache(cache_file: Path) -> _Cache:
     try:
-        with _cache_file(cache_dir).open("rb") as fh:
+        with cache_file.open("rb") as fh:
             data = pickle.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
             ValueError, TypeError, IndexError):
@@ -81,14 +86,14 @@ def _load_cache(cache_dir: Path) -> _Cache:
     return data
 
 
-def _save_cache(cache_dir: Path, cache: _Cache) -> None:
+def _save_cache(cache_file: Path, cache: _Cache) -> None:
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".facts-", suffix=".tmp")
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=".facts-", suffix=".tmp")
         cache.written_ns = time.time_ns()
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(cache, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        Path(tmp).replace(_cache_file(cache_dir))
+        Path(tmp).replace(cache_file)
     except OSError:
         pass  # a cache that cannot be written only costs time on the next run
 
@@ -191,7 +196,8 @@ def index_tree(
     was_enabled = gc.isenabled()
     gc.disable()  # loading many small objects: the collector would only slow it down
     try:
-        cache = _load_cache(directory) if use_cache else _Cache({}, {})
+        cache_file = _cache_file(directory, tree)
+        cache = _load_cache(cache_file) if use_cache else _Cache({}, {})
         keys, contents, stat_table = _keys(tree, paths, cache)
         found = {p: cache.facts[k] for p, k in keys.items() if k in cache.facts}
         missing = [(p, contents.get(p) or tree.read_bytes(p) or b"")
@@ -202,12 +208,12 @@ def index_tree(
         stats_changed = any(cache.stats.get(k) != v for k, v in stat_table.items())
         if use_cache and (parsed or stats_changed):
             fresh = {keys[p]: ff for p, ff in found.items()}
+            room = len(fresh) + int(len(keys) * KEEP_OLD_SHARE)
             for k, ff in cache.facts.items():
-                if len(fresh) >= MAX_CACHE_ENTRIES + len(keys):
+                if len(fresh) >= room:
                     break
                 fresh.setdefault(k, ff)
-            others = {k: v for k, v in cache.stats.items() if k not in stat_table}
-            _save_cache(directory, _Cache(fresh, {**others, **stat_table}))
+            _save_cache(cache_file, _Cache(fresh, stat_table))
     finally:
         if was_enabled:
             gc.enable()

@@ -60,15 +60,36 @@ def test_index_parses_then_reuses_the_cache(tmp_path: Path) -> None:
 def test_a_broken_cache_is_ignored_and_rewritten(tmp_path: Path) -> None:
     tree = DirTree(make_tree(tmp_path / "tree", copies=1))
     cache = tmp_path / "cache"
-    cache.mkdir()
-    for name in ("facts-v1.pickle", "facts-v2.pickle", "facts-v3.pickle"):
-        (cache / name).write_bytes(b"not a pickle")
+    index_tree(tree, ("hw/",), jobs=1, cache_dir=cache)
+    (written,) = cache.iterdir()
+    written.write_bytes(b"not a pickle")
     stats = IndexStats()
     facts = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
     assert (stats.parsed, len(facts)) == (4, 4)
     stats = IndexStats()
     index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
     assert stats.cached == 4
+
+
+def test_one_cache_file_per_tree_keeps_only_recent_entries(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "tree", copies=1)
+    other = make_tree(tmp_path / "other", copies=1)
+    cache = tmp_path / "cache"
+    index_tree(DirTree(root), ("hw/",), jobs=1, cache_dir=cache)
+    index_tree(DirTree(other), ("hw/",), jobs=1, cache_dir=cache)
+    assert len(list(cache.iterdir())) == 2
+    # rewrite every file a few times: old versions do not pile up in the cache
+    target = root / "hw" / "toy" / "macro-heavy-0.c"
+    for i in range(6):
+        target.write_text(f"int version_{i};\n", encoding="utf-8")
+        index_tree(DirTree(root), ("hw/",), jobs=1, cache_dir=cache)
+    import pickle
+
+    sizes = []
+    for f in cache.iterdir():
+        with f.open("rb") as fh:
+            sizes.append(len(pickle.load(fh).facts))
+    assert sorted(sizes) == [4, 6]  # 4 current + at most half as many old ones
 
 
 def test_cache_dir_from_the_environment(tmp_path: Path, monkeypatch: Any) -> None:
