@@ -1,18 +1,32 @@
-"""Unified diffs as frozen values.
+"""Unified diffs as frozen values, parsed by unidiff after a repair pass for what mail does.
 
-The parser walks the text itself, counting each hunk's lines against its ``@@`` header, rather
-than trusting line prefixes: a removed line ``-- x`` is then never taken for a ``--- x`` file
-header, and what mail does to diffs is survivable — a blank line standing for a context line
-whose single space was stripped, CRLF line ends, a hunk cut short at the end of a truncated
-mail (``Hunk.truncated``), binary diffs (``FileDiff.is_binary``, no hunks), renames and mode
-changes. unidiff rejects several of these outright, so it is not used here.
+unidiff wants a well-formed diff; mail rarely delivers one. ``_Repair`` first walks the text the
+way ``git apply`` reads it, counting each hunk's lines against its ``@@`` header, and fixes in
+place (line for line, so diff line numbers stay those of the input):
+
+- CRLF line ends lose the CR;
+- a blank line where the counts say a context line is due gets its stripped space back;
+- a hunk cut short at the end of a truncated mail gets the counts of what is there, and is
+  marked (``Hunk.truncated``) with the counts its header announced;
+- a ``\\ No newline`` marker in another language becomes the English one unidiff knows.
+
+It also delimits each file, so that text between files (a signature, an ``Index:`` line, a
+removed line ``-- x`` past a hunk's count) never reaches unidiff, and reads git's extended
+header lines (modes, renames, copies, binary markers), which unidiff only partly knows. Each
+file with hunks then goes through ``unidiff.PatchSet`` on its own, and its hunks and lines are
+converted into the frozen types below. A file without hunks (binary, pure rename, mode change)
+has nothing for unidiff to parse and is built from its header alone.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
+
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchSet
 
 from reviewbot.errors import InputError
 
@@ -114,10 +128,13 @@ class FileDiff:
 
 _DEV_NULL = "/dev/null"
 _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
+_NO_NEWLINE = "\\ No newline at end of file"
+_KINDS = frozenset((ADDED, REMOVED, CONTEXT))
 _GIT_EXTENDED = (
     "old mode ", "new mode ", "deleted file mode ", "new file mode ", "copy from ", "copy to ",
     "rename from ", "rename to ", "similarity index ", "dissimilarity index ", "index ",
 )
+_BASE85_LINE = re.compile(r"[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]+")
 _C_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "a": "\a", "b": "\b", "f": "\f",
               "r": "\r", "v": "\v"}
 
@@ -150,9 +167,8 @@ def _strip_prefix(path: str, prefix: str) -> str:
 
 
 def _header_path(raw: str, prefix: str) -> str | None:
-    """Path of a ---/+++ line: drop a tab-separated timestamp, the a/ or b/ prefix, /dev/null."""
-    raw = raw.split("\t", 1)[0].rstrip() if not raw.startswith('"') else raw.rstrip()
-    raw = _unquote(raw)
+    """A path as unidiff read it from a ---/+++ line: unquoted, without a/ or b/, /dev/null."""
+    raw = _unquote(raw.rstrip())
     if raw == _DEV_NULL or not raw:
         return None
     return _strip_prefix(raw, prefix)
@@ -176,12 +192,47 @@ def _git_header_paths(rest: str) -> tuple[str, str]:
     return parts[0], parts[-1]
 
 
-class _Parser:
+@dataclass
+class _HunkMark:
+    """What the repair pass learned about one hunk."""
+
+    header: int  # 0-based index of the @@ line
+    source_start: int
+    source_length: int  # as announced, before a truncated hunk's header was rewritten
+    target_start: int
+    target_length: int
+    section: str
+    truncated: bool
+    empty: bool  # not a single line after the header
+
+
+@dataclass
+class _Section:
+    """One file of the diff as the repair pass delimited it."""
+
+    header: int  # 0-based index of the "diff --git" line, or of "---" for a plain diff
+    start: int = -1  # lines [start, end) go to unidiff: from "---" to the end of the hunks
+    end: int = -1
+    hunks: list[_HunkMark] | None = None
+    hidden: list[int] = field(default_factory=list)  # lines in [start, end) unidiff must not see
+    git_paths: tuple[str, str] = ("", "")
+    new_file: bool = False
+    deleted: bool = False
+    rename: bool = False
+    copy: bool = False
+    binary: bool = False
+    old_mode: str | None = None
+    new_mode: str | None = None
+
+
+class _Repair:
+    """Walks the lines once, repairing them in place and cutting them into sections."""
+
     def __init__(self, lines: list[str], origin: str) -> None:
         self.lines = lines
         self.origin = origin
         self.pos = 0
-        self.files: list[FileDiff] = []
+        self.sections: list[_Section] = []
 
     def at(self, offset: int = 0) -> str | None:
         i = self.pos + offset
@@ -193,127 +244,166 @@ class _Parser:
                 and second is not None and second.startswith("+++ ")
                 and third is not None and third.startswith("@@ "))
 
-    def run(self) -> tuple[FileDiff, ...]:
+    def run(self) -> list[_Section]:
         while self.pos < len(self.lines):
             line = self.lines[self.pos]
             if line.startswith("diff --git "):
                 self.git_file()
             elif self.starts_plain_file():
-                self.plain_file(self.pos + 1)
+                self.hunks(_Section(header=self.pos))
             else:
                 self.pos += 1  # text between files: "Index:", "====", a signature, ...
-        return tuple(self.files)
+        return self.sections
 
     def git_file(self) -> None:
-        header_line = self.pos + 1
-        source, target = _git_header_paths(self.lines[self.pos][len("diff --git "):])
+        sec = _Section(header=self.pos)
+        sec.git_paths = _git_header_paths(self.lines[self.pos][len("diff --git "):])
         self.pos += 1
-        new_file = deleted = rename = copy = binary = False
-        old_mode = new_mode = None
         while (line := self.at()) is not None:
             if line.startswith(("new file mode ", "deleted file mode ")):
-                new_file = new_file or line.startswith("new")
-                deleted = deleted or line.startswith("deleted")
-                new_mode = line.rsplit(" ", 1)[-1] if new_file else new_mode
-                old_mode = line.rsplit(" ", 1)[-1] if deleted else old_mode
+                sec.new_file = sec.new_file or line.startswith("new")
+                sec.deleted = sec.deleted or line.startswith("deleted")
+                sec.new_mode = line.rsplit(" ", 1)[-1] if sec.new_file else sec.new_mode
+                sec.old_mode = line.rsplit(" ", 1)[-1] if sec.deleted else sec.old_mode
             elif line.startswith("old mode "):
-                old_mode = line[len("old mode "):].strip()
+                sec.old_mode = line[len("old mode "):].strip()
             elif line.startswith("new mode "):
-                new_mode = line[len("new mode "):].strip()
+                sec.new_mode = line[len("new mode "):].strip()
             elif line.startswith(("rename from ", "copy from ")):
-                rename = rename or line.startswith("rename")
-                copy = copy or line.startswith("copy")
-                source = _unquote(line.split(" from ", 1)[1])
+                sec.rename = sec.rename or line.startswith("rename")
+                sec.copy = sec.copy or line.startswith("copy")
+                sec.git_paths = (_unquote(line.split(" from ", 1)[1]), sec.git_paths[1])
             elif line.startswith(("rename to ", "copy to ")):
-                target = _unquote(line.split(" to ", 1)[1])
+                sec.git_paths = (sec.git_paths[0], _unquote(line.split(" to ", 1)[1]))
             elif line.startswith(_GIT_EXTENDED):
                 pass
             elif line.startswith("Binary files ") and line.endswith(" differ"):
-                binary = True
+                sec.binary = True
             elif line == "GIT binary patch":
-                binary = True
+                sec.binary = True
                 self.pos += 1
                 self.skip_binary_payload()
                 break
             else:
                 break
             self.pos += 1
-        if not binary and self.starts_plain_file():
-            # the ---/+++ lines are authoritative for the paths when present
-            self.plain_file(header_line, rename=rename, copy=copy,
-                            old_mode=old_mode, new_mode=new_mode)
-            return
-        self.files.append(FileDiff(
-            source_path=None if new_file else source, target_path=None if deleted else target,
-            hunks=(), is_binary=binary, is_rename=rename, is_copy=copy, diff_line=header_line,
-            old_mode=old_mode, new_mode=new_mode,
-        ))
+        if not sec.binary and self.starts_plain_file():
+            self.hunks(sec)  # the ---/+++ lines are authoritative for the paths when present
+        else:
+            self.sections.append(sec)
 
     def skip_binary_payload(self) -> None:
         # "literal N"/"delta N" then base85 lines, a blank line, and the same for the reverse.
         while (line := self.at()) is not None:
             if line.startswith(("literal ", "delta ")) or line == "" or (
-                    re.fullmatch(r"[A-Za-z][0-9A-Za-z!#$%&()*+;<=>?@^_`{|}~-]+", line)):
+                    _BASE85_LINE.fullmatch(line)):
                 self.pos += 1
             else:
                 return
 
-    def plain_file(self, header_line: int, *, rename: bool = False, copy: bool = False,
-                   old_mode: str | None = None, new_mode: str | None = None) -> None:
-        minus, plus = self.lines[self.pos], self.lines[self.pos + 1]
-        src = _header_path(minus[4:], "a/")
-        dst = _header_path(plus[4:], "b/")
+    def hunks(self, sec: _Section) -> None:
+        """The ---/+++ pair at ``pos`` and the hunks after it."""
+        sec.start = self.pos
+        sec.hunks = []
         self.pos += 2
-        hunks: list[Hunk] = []
         while (line := self.at()) is not None and line.startswith("@@"):
-            hunks.append(self.hunk())
-        self.files.append(FileDiff(
-            source_path=src, target_path=dst, hunks=tuple(hunks), is_rename=rename,
-            is_copy=copy, diff_line=header_line, old_mode=old_mode, new_mode=new_mode,
-        ))
+            mark = self.hunk()
+            sec.hunks.append(mark)
+            if mark.empty:
+                # unidiff reads at least one line into any hunk; an empty one is built here
+                sec.hidden.append(mark.header)
+            while (line := self.at()) is not None and line.startswith("\\"):
+                if mark.empty:
+                    sec.hidden.append(self.pos)
+                else:
+                    self.lines[self.pos] = _NO_NEWLINE
+                self.pos += 1
+        sec.end = self.pos
+        self.sections.append(sec)
 
-    def hunk(self) -> Hunk:
-        header = self.lines[self.pos]
-        m = _HUNK_HEADER.match(header)
+    def hunk(self) -> _HunkMark:
+        lines = self.lines
+        header = self.pos
+        m = _HUNK_HEADER.match(lines[header])
         if m is None:
-            raise InputError(f"{self.origin}: malformed hunk header at line {self.pos + 1}: "
-                             f"{header[:60]!r}")
-        src_start, tgt_start = int(m.group(1)), int(m.group(3))
+            raise InputError(f"{self.origin}: malformed hunk header at line {header + 1}: "
+                             f"{lines[header][:60]!r}")
         src_len = int(m.group(2)) if m.group(2) is not None else 1
         tgt_len = int(m.group(4)) if m.group(4) is not None else 1
-        hunk_line = self.pos + 1
-        self.pos += 1
         old_left, new_left = src_len, tgt_len
-        old_no, new_no = src_start, tgt_start
-        out: list[Line] = []
-        while old_left > 0 or new_left > 0:
-            line = self.at()
-            if line is None:
-                break
-            marker = line[:1]
-            if marker == "\\":  # "\ No newline at end of file"
-                self.pos += 1
-                continue
-            if marker in (" ", "") and old_left > 0 and new_left > 0:
-                out.append(Line(CONTEXT, line[1:], old_no, new_no, self.pos + 1))
-                old_no, new_no = old_no + 1, new_no + 1
+        pos, end = header + 1, len(lines)
+        while (old_left > 0 or new_left > 0) and pos < end:
+            marker = lines[pos][:1]
+            if marker == " " and old_left > 0 and new_left > 0:
                 old_left, new_left = old_left - 1, new_left - 1
             elif marker == "-" and old_left > 0:
-                out.append(Line(REMOVED, line[1:], old_no, None, self.pos + 1))
-                old_no, old_left = old_no + 1, old_left - 1
+                old_left -= 1
             elif marker == "+" and new_left > 0:
-                out.append(Line(ADDED, line[1:], None, new_no, self.pos + 1))
-                new_no, new_left = new_no + 1, new_left - 1
+                new_left -= 1
+            elif marker == "\\":  # "\ No newline at end of file", inside the hunk
+                pass
+            elif marker == "" and old_left > 0 and new_left > 0:
+                lines[pos] = " "  # mail stripped the context line's single space
+                old_left, new_left = old_left - 1, new_left - 1
             else:
                 break
-            self.pos += 1
-        while (line := self.at()) is not None and line.startswith("\\"):
-            self.pos += 1
-        return Hunk(
-            source_start=src_start, source_length=src_len, target_start=tgt_start,
-            target_length=tgt_len, section=m.group(5).strip(), lines=tuple(out),
-            diff_line=hunk_line, truncated=old_left > 0 or new_left > 0,
-        )
+            pos += 1
+        self.pos = pos
+        truncated = old_left > 0 or new_left > 0
+        empty = pos == header + 1
+        if truncated and not empty:
+            lines[header] = (f"@@ -{m.group(1)},{src_len - old_left} "
+                             f"+{m.group(3)},{tgt_len - new_left} @@ {m.group(5)}")
+        return _HunkMark(header, int(m.group(1)), src_len, int(m.group(3)), tgt_len,
+                         m.group(5).strip(), truncated, empty)
+
+
+def _file_without_hunks(sec: _Section) -> FileDiff:
+    source, target = sec.git_paths
+    return FileDiff(
+        source_path=None if sec.new_file else source, target_path=None if sec.deleted else target,
+        hunks=(), is_binary=sec.binary, is_rename=sec.rename, is_copy=sec.copy,
+        diff_line=sec.header + 1, old_mode=sec.old_mode, new_mode=sec.new_mode,
+    )
+
+
+def _file_with_hunks(lines: list[str], sec: _Section, origin: str) -> FileDiff:
+    marks = sec.hunks or []
+    shown: Sequence[int] = range(sec.start, sec.end)
+    if sec.hidden:
+        hidden = set(sec.hidden)
+        shown = [i for i in shown if i not in hidden]
+    try:
+        (patched,) = PatchSet([lines[i] + "\n" for i in shown])
+    except (UnidiffParseError, ValueError) as exc:
+        # the repair pass hands unidiff only what it accepts, so this is a bug; bad input
+        # must still end as one line
+        problem = " ".join(str(exc).split())[:80]
+        raise InputError(f"{origin}: unreadable diff at line {sec.start + 1}: {problem}") from exc
+    if len(patched) != sum(1 for mark in marks if not mark.empty):
+        raise InputError(f"{origin}: unreadable diff at line {sec.start + 1}: unidiff read "
+                         f"{len(patched)} hunks, not {len(marks)}")
+    theirs = iter(patched)
+    hunks = []
+    for mark in marks:
+        found = () if mark.empty else tuple([
+            # unidiff numbers the lines it was given from 1, every hunk line it reads
+            Line(ln.line_type, ln.value[:-1], ln.source_line_no, ln.target_line_no,
+                 shown[(ln.diff_line_no or 1) - 1] + 1)
+            for ln in next(theirs) if ln.line_type in _KINDS
+        ])
+        hunks.append(Hunk(
+            source_start=mark.source_start, source_length=mark.source_length,
+            target_start=mark.target_start, target_length=mark.target_length,
+            section=mark.section, lines=found, diff_line=mark.header + 1,
+            truncated=mark.truncated,
+        ))
+    return FileDiff(
+        source_path=_header_path(patched.source_file, "a/"),
+        target_path=_header_path(patched.target_file, "b/"),
+        hunks=tuple(hunks), is_rename=sec.rename, is_copy=sec.copy, diff_line=sec.header + 1,
+        old_mode=sec.old_mode, new_mode=sec.new_mode,
+    )
 
 
 def parse_diff(text: str, origin: str = "diff") -> tuple[FileDiff, ...]:
@@ -327,5 +417,8 @@ def parse_diff(text: str, origin: str = "diff") -> tuple[FileDiff, ...]:
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
-    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
-    return _Parser(lines, origin).run()
+    if "\r" in text:
+        lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    sections = _Repair(lines, origin).run()
+    return tuple(_file_with_hunks(lines, sec, origin) if sec.hunks is not None
+                 else _file_without_hunks(sec) for sec in sections)
