@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     import shutil
 
     from reviewbot.commands.common import load_series
-    from reviewbot.errors import UsageError
+    from reviewbot.errors import InputError, UsageError
     from reviewbot.tree import open_tree
 
     if args.depth < 0:
@@ -62,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         from pathlib import Path
 
-        Path(args.output).write_bytes(data)
+        try:
+            Path(args.output).write_bytes(data)
+        except OSError as exc:
+            raise InputError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
     else:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

@@ -146,3 +146,11 @@ def test_git_range_reads_the_commits_and_indexes_the_repository(
     # foo-dev.c is not in the series: only what the toy machine reaches is drawn
     assert not any(n.startswith("hw/misc/foo-dev.c::") for n in nodes)
     assert repo.git("status", "--porcelain") == ""
+
+
+def test_unwritable_output_is_a_one_line_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "no-such-dir" / "g.dot"
+    assert main(["graph", EXAMPLE, "-o", str(target)]) == 2
+    assert capsys.readouterr().err == (
+        f"reviewbot: error: {target}: cannot write: No such file or directory\n")
