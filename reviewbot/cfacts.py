@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Query
 
 # Bump when the facts or their extraction change: index caches are keyed by it.
-FACTS_VERSION = 3
+FACTS_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -166,6 +166,16 @@ class PhaseCheck:
 
 
 @dataclass(frozen=True)
+class GlobalUse:
+    """A function naming a writable file-scope variable of its file (outside comments and
+    strings), e.g. ``QLIST_INSERT_HEAD(&foo_devices, s, next)`` in a realize."""
+
+    function: str
+    name: str
+    line: int
+
+
+@dataclass(frozen=True)
 class FileFacts:
     path: str
     partial: bool = False
@@ -181,6 +191,7 @@ class FileFacts:
     comments: tuple[Comment, ...] = ()
     enums: tuple[EnumConst, ...] = ()
     phase_checks: tuple[PhaseCheck, ...] = ()
+    global_uses: tuple[GlobalUse, ...] = ()
     error_lines: tuple[int, ...] = ()  # first lines of regions tree-sitter could not parse
 
     @property
@@ -801,6 +812,7 @@ def _extract(path: str, text: str, partial: bool) -> FileFacts:
 
     typeinfos = [ti for decl in typeinfo_decls
                  for ti in _typeinfos(st, decl, interface_arrays)]
+    global_uses = _global_uses(st, [g.name for g in globals_ if not g.const and not g.extern])
 
     return FileFacts(
         path=path, partial=partial, functions=tuple(funcs),
@@ -809,8 +821,38 @@ def _extract(path: str, text: str, partial: bool) -> FileFacts:
         macro_uses=tuple(macro_uses), defines=tuple(defines), globals=tuple(globals_),
         notifiers=tuple(notifiers), dispatches=tuple(dispatches), comments=tuple(comments),
         enums=tuple(_enum_consts(st, enums)), phase_checks=tuple(phase_checks),
-        error_lines=tuple(sorted(set(errors))),
+        global_uses=tuple(global_uses), error_lines=tuple(sorted(set(errors))),
     )
+
+
+def _global_uses(st: _File, names: list[str]) -> list[GlobalUse]:
+    """Where functions of the file name one of ``names`` (first use per function and name)."""
+    if not names or not st.func_starts:
+        return []
+    src = st.src
+    pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in names)
+                         + rb")\b")
+    hits = [m for m in pattern.finditer(src) if st.enclosing(m.start()) is not None]
+    if not hits:
+        return []
+    spans = [(m.start(), m.end()) for m in _SKIPPED.finditer(src)]
+    starts = [a for a, _ in spans]
+    seen: set[tuple[str, str]] = set()
+    out: list[GlobalUse] = []
+    line, counted = 1, 0
+    for m in hits:
+        line += src.count(b"\n", counted, m.start())
+        counted = m.start()
+        k = bisect.bisect_right(starts, m.start()) - 1
+        if k >= 0 and m.start() < spans[k][1]:
+            continue  # in a comment or a literal
+        owner = st.enclosing(m.start())
+        name = m.group().decode()
+        if owner is None or (owner, name) in seen:
+            continue
+        seen.add((owner, name))
+        out.append(GlobalUse(owner, name, line))
+    return out
 
 
 def _guarded_calls(

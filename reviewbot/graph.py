@@ -31,6 +31,7 @@ register > dispatch > call — and ``kinds`` lists all of them):
   typeinfo   type -> function; ``field`` (class_init, instance_init, instance_finalize), ``line``
   parent     type -> parent type
   interface  type -> interface type
+  uses       function -> writable file-scope variable of its file it names; ``line`` (first)
 
 Queries (free functions): ``find_functions``, ``functions_with_role``, ``chains_to``,
 ``shortest_chain``, ``all_shortest_chains``, ``realize_of``, ``types_registering``,
@@ -55,7 +56,8 @@ CALL_KINDS = frozenset({"call", "dispatch"})
 HOTPLUG_FIELDS = ("pre_plug", "plug", "unplug_request", "unplug")
 # Fields whose assigned name is a callback even when the function is not in the facts given.
 CALLBACK_FIELDS = frozenset({"realize", "unrealize", "reset", "notify", *HOTPLUG_FIELDS})
-_STRENGTH = {"call": 0, "dispatch": 1, "register": 2, "typeinfo": 2, "parent": 2, "interface": 2}
+_STRENGTH = {"call": 0, "uses": 0, "dispatch": 1, "register": 2, "typeinfo": 2, "parent": 2,
+             "interface": 2}
 
 
 def fn_id(path: str, name: str) -> str:
@@ -214,6 +216,9 @@ class _Builder:
                 self.nodes[dst]["roles"].add("type_init")
 
     def _globals(self, ff: FileFacts) -> None:
+        for use in ff.global_uses:
+            self.add_edge(fn_id(ff.path, use.function), global_id(ff.path, use.name), "uses",
+                          line=use.line)
         for gv in ff.globals:
             if gv.extern:
                 continue

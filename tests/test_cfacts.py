@@ -290,3 +290,16 @@ def test_class_parameters_and_parameter_values_in_registrations() -> None:
         ("device_class_set_parent_realize", "DeviceClass", "dev_realize", None),
         ("fill", "DeviceClass", "foo_realize", "foo_realize"),
     ]
+
+
+def test_functions_naming_writable_globals() -> None:
+    from reviewbot.cfacts import GlobalUse
+
+    assert facts(DEV).global_uses == (
+        GlobalUse("foo_dev_realize", "foo_devices", line_of(DEV, "QLIST_INSERT_HEAD(")),
+        GlobalUse("foo_dev_realize", "foo_pending", line_of(DEV, "g_slist_append(")),
+    )
+    text = ("static GSList *pending;\nstatic const int table = 1;\n"
+            "void f(void)\n{\n    /* pending is not touched here */\n    puts(\"pending\");\n"
+            "    g(table);\n}\nvoid h(void)\n{\n    pending = NULL;\n    pending = NULL;\n}\n")
+    assert extract("hw/x.c", text).global_uses == (GlobalUse("h", "pending", 11),)

@@ -158,6 +158,10 @@ def test_globals(g: nx.DiGraph) -> None:
     assert (node["kind"], node["gkind"], node["static"], node["line"]) == (
         "global", "qlist_head", True, 23)
     assert g.nodes["global::hw/toy/macro-heavy.c::exit_notifier"]["gkind"] == "notifier"
+    use = g.edges[f"{DEV}::foo_dev_realize", f"global::{DEV}::foo_devices"]
+    assert (use["kind"], use["line"]) == ("uses", 62)
+    # a use is not a call: chains do not go through globals
+    assert not chains_to(g, f"{DEV}::foo_dev_realize", ["foo_devices"])
 
 
 def test_string_type_names_join_their_define() -> None:
