@@ -276,6 +276,10 @@ def to_dot(g: nx.DiGraph) -> str:
         elif kind == "typeinfo":
             attrs["label"] = str(e.get("field", ""))
             attrs["style"] = "dotted"
+        elif kind == "uses":
+            attrs["style"] = "dashed"
+            attrs["color"] = "gray40"
+            attrs["arrowhead"] = "odot"
         elif kind in ("parent", "interface"):
             attrs["label"] = kind
             attrs["arrowhead"] = "empty"
