@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 _IN_BODY = re.compile(r"^(From|Date|Subject):\s*(.*)$")
 _SIGNATURE_VERSION = re.compile(r"^\d+(\.\d+)+\S*$")
+_HUNK_COUNTS = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,36 @@ def find_diff_start(lines: list[str]) -> int:
     return -1
 
 
+def _last_hunk_end(lines: list[str], before: int) -> int:
+    """Index just past the lines that the last ``@@`` header above ``before`` counts as its
+    own, a blank line standing for a context line whose single space mail stripped; or
+    ``before`` if the hunk is not complete even so (a mail cut short, whose blank lines at
+    the end are then more likely padding than context)."""
+    header = next((i for i in range(before - 1, -1, -1) if lines[i].startswith("@@ ")), -1)
+    m = _HUNK_COUNTS.match(lines[header]) if header >= 0 else None
+    if m is None:
+        return before
+    old_left = int(m.group(1)) if m.group(1) is not None else 1
+    new_left = int(m.group(2)) if m.group(2) is not None else 1
+    i = header + 1
+    while (old_left > 0 or new_left > 0) and i < len(lines):
+        marker = lines[i][:1]
+        if marker in (" ", "") and old_left > 0 and new_left > 0:
+            old_left, new_left = old_left - 1, new_left - 1
+        elif marker == "-" and old_left > 0:
+            old_left -= 1
+        elif marker == "+" and new_left > 0:
+            new_left -= 1
+        elif marker != "\\":
+            break
+        i += 1
+    return i if old_left <= 0 and new_left <= 0 else before
+
+
 def strip_signature(lines: list[str]) -> list[str]:
-    """Drop git's trailing ``-- `` / version signature after the last hunk."""
+    """Drop git's trailing ``-- `` / version signature after the last hunk, and the blank
+    lines that end the mail, but not those the last hunk's counts claim: a diff ending on
+    an empty context line (``" "``, often stripped to ``""`` in transit) keeps it."""
     end = len(lines)
     while end and not lines[end - 1].strip():
         end -= 1
@@ -54,7 +83,7 @@ def strip_signature(lines: list[str]) -> list[str]:
         return lines[:end - 2]
     if end >= 1 and lines[end - 1] == "-- ":
         return lines[:end - 1]
-    return lines[:end]
+    return lines[:max(end, _last_hunk_end(lines, end))]
 
 
 def split_body(body: str) -> PatchBody:
