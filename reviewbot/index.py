@@ -69,7 +69,9 @@ StatTable = dict[tuple[str, str], tuple[int, int, bytes]]
 
 @dataclass
 class _Cache:
-    facts: dict[bytes, FileFacts]
+    # key -> pickled FileFacts: workers send them pickled anyway, and entries of other
+    # revisions are carried over without being unpickled
+    facts: dict[bytes, bytes]
     stats: StatTable
     written_ns: int = 0
 
@@ -141,10 +143,11 @@ def _extract_one(path: str, data: bytes) -> FileFacts:
         return FileFacts(path=path, error_lines=(1,))
 
 
-def _extract_batch(batch: list[tuple[str, bytes]]) -> list[FileFacts]:
+def _extract_batch(batch: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
     gc.disable()
     try:
-        return [_extract_one(path, data) for path, data in batch]
+        return [(path, pickle.dumps(_extract_one(path, data), protocol=pickle.HIGHEST_PROTOCOL))
+                for path, data in batch]
     finally:
         gc.enable()
 
@@ -161,8 +164,8 @@ def _batches(items: list[tuple[str, bytes]], count: int) -> list[list[tuple[str,
     return [b for b in batches if b]
 
 
-def parse_files(items: list[tuple[str, bytes]], jobs: int) -> list[FileFacts]:
-    """Facts of (path, content) pairs, on ``jobs`` processes."""
+def parse_files(items: list[tuple[str, bytes]], jobs: int) -> list[tuple[str, bytes]]:
+    """(path, pickled facts) of (path, content) pairs, on ``jobs`` processes."""
     if jobs <= 1 or len(items) < 8:
         return _extract_batch(items)
     import multiprocessing
@@ -199,20 +202,25 @@ def index_tree(
         cache_file = _cache_file(directory, tree)
         cache = _load_cache(cache_file) if use_cache else _Cache({}, {})
         keys, contents, stat_table = _keys(tree, paths, cache)
-        found = {p: cache.facts[k] for p, k in keys.items() if k in cache.facts}
+        blobs = {p: cache.facts[k] for p, k in keys.items() if k in cache.facts}
         missing = [(p, contents.get(p) or tree.read_bytes(p) or b"")
-                   for p in keys if p not in found]
+                   for p in keys if p not in blobs]
         parsed = parse_files(missing, jobs) if missing else []
-        for ff in parsed:
-            found[ff.path] = ff
+        blobs.update(parsed)
+        found: dict[str, FileFacts] = {}
+        for p, blob in blobs.items():
+            try:
+                found[p] = pickle.loads(blob)
+            except Exception:  # a damaged entry: parse that file again
+                found[p] = _extract_one(p, tree.read_bytes(p) or b"")
         stats_changed = any(cache.stats.get(k) != v for k, v in stat_table.items())
         if use_cache and (parsed or stats_changed):
-            fresh = {keys[p]: ff for p, ff in found.items()}
+            fresh = {keys[p]: blob for p, blob in blobs.items()}
             room = len(fresh) + int(len(keys) * KEEP_OLD_SHARE)
-            for k, ff in cache.facts.items():
+            for k, blob in cache.facts.items():
                 if len(fresh) >= room:
                     break
-                fresh.setdefault(k, ff)
+                fresh.setdefault(k, blob)
             _save_cache(cache_file, _Cache(fresh, stat_table))
     finally:
         if was_enabled:
