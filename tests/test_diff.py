@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from reviewbot.diff import ADDED, CONTEXT, REMOVED, parse_diff
+from reviewbot.diff import ADDED, CONTEXT, REMOVED, FileDiff, parse_diff
 from reviewbot.errors import InputError
 
 TWO_FILES = """\
@@ -111,6 +112,59 @@ def test_no_newline_markers_are_skipped() -> None:
         (REMOVED, "a", 4), (ADDED, "b", 6)]
 
 
+def test_foreign_no_newline_marker_between_hunks() -> None:
+    text = ("--- a/s.c\n+++ b/s.c\n@@ -1 +1 @@\n-a\n+b\n"
+            "\\ Kein Zeilenumbruch am Dateiende.\n@@ -9 +9 @@\n-y\n+Y\n")
+    (fd,) = parse_diff(text)
+    assert [(h.diff_line, [(ln.kind, ln.text, ln.diff_line) for ln in h.lines])
+            for h in fd.hunks] == [(3, [(REMOVED, "a", 4), (ADDED, "b", 5)]),
+                                   (7, [(REMOVED, "y", 8), (ADDED, "Y", 9)])]
+
+
+def test_hunk_cut_short_before_the_next_hunk() -> None:
+    text = ("--- a/s.c\n+++ b/s.c\n@@ -1,4 +1,4 @@ f\n a\n-b\n+B\n"
+            "@@ -10,2 +10,2 @@ g\n x\n-y\n+Y\n")
+    (fd,) = parse_diff(text)
+    first, second = fd.hunks
+    assert (first.truncated, first.source_length, first.target_length, first.section) == (
+        True, 4, 4, "f")
+    assert [(ln.text, ln.source_line, ln.target_line) for ln in first.lines] == [
+        ("a", 1, 1), ("b", 2, None), ("B", None, 2)]
+    assert (second.truncated, second.diff_line, second.section) == (False, 7, "g")
+    assert fd.added_lines == frozenset({2, 11}) and fd.removed_lines == frozenset({2, 11})
+
+
+def test_hunk_with_no_lines_at_all_keeps_the_next_hunks() -> None:
+    text = "--- a/s.c\n+++ b/s.c\n@@ -1,3 +1,3 @@\n\\ x\n@@ -10 +10 @@\n-y\n+Y\n"
+    (fd,) = parse_diff(text)
+    empty, second = fd.hunks
+    assert (empty.truncated, empty.lines, empty.diff_line) == (True, (), 3)
+    assert [(ln.kind, ln.source_line, ln.target_line, ln.diff_line) for ln in second.lines] == [
+        (REMOVED, 10, None, 6), (ADDED, None, 10, 7)]
+
+
+def test_repaired_lines_keep_their_diff_line_numbers() -> None:
+    """CR, a stripped context space and a cut-off hunk are repaired without moving a line."""
+    text = ("Index: s.c\r\n===\r\n--- a/s.c\r\n+++ b/s.c\r\n@@ -1,3 +1,3 @@\r\n a\r\n\r\n"
+            "-c\r\n+C\r\n@@ -20,5 +20,6 @@\r\n x\r\n+y\r\n")
+    (fd,) = parse_diff(text)
+    assert fd.diff_line == 3
+    raw = text.split("\r\n")
+    got = [(ln.kind, ln.text, ln.diff_line) for h in fd.hunks for ln in h.lines]
+    assert got == [(CONTEXT, "a", 6), (CONTEXT, "", 7), (REMOVED, "c", 8), (ADDED, "C", 9),
+                   (CONTEXT, "x", 11), (ADDED, "y", 12)]
+    assert all(raw[n - 1] in (kind + body, "") for kind, body, n in got)
+    assert [(h.diff_line, h.truncated) for h in fd.hunks] == [(5, False), (10, True)]
+
+
+def test_text_after_a_hunk_that_looks_like_diff_is_not_a_file() -> None:
+    text = ("--- a/s.c\n+++ b/s.c\n@@ -1 +1 @@\n-a\n+b\n"
+            "Binary files a/x and b/x differ\n--- y\n+++ z\n\\ No newline at end of file\n"
+            "@@ -1 +1 @@\n-q\n+r\nnew file mode 100644\n")
+    (fd,) = parse_diff(text)
+    assert (fd.path, fd.is_binary, fd.added_lines) == ("s.c", False, frozenset({1}))
+
+
 def test_renames_copies_and_modes() -> None:
     text = """\
 diff --git a/hw/old.c b/hw/new.c
@@ -170,22 +224,57 @@ def test_text_without_a_diff_has_no_files() -> None:
     assert parse_diff("") == ()
 
 
-def test_agrees_with_unidiff_on_every_real_patch(corpus_real: Path) -> None:
-    """unidiff as an oracle on well-formed diffs: same files, same added/removed lines."""
-    from unidiff import PatchSet
+def _pre_image(fd: FileDiff) -> str:
+    """A pre-image in which every hunk of ``fd`` applies exactly where its line numbers say:
+    the context and removed lines at their source lines, unique filler everywhere else."""
+    size = max((h.source_start + h.source_length - 1 for h in fd.hunks), default=0)
+    pre = [f"filler {i} of {fd.source_path}" for i in range(1, size + 1)]
+    for h in fd.hunks:
+        for ln in h.lines:
+            if ln.kind != ADDED:
+                assert ln.source_line is not None
+                pre[ln.source_line - 1] = ln.text
+    return "".join(f"{ln}\n" for ln in pre)
 
+
+def _git_apply(workdir: Path, diff_text: str, *args: str) -> str:
+    done = subprocess.run(["git", "apply", *args, "-"], cwd=workdir, input=diff_text,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_line_numbers_agree_with_git_apply_on_every_real_patch(corpus_real: Path,
+                                                               tmp_path: Path) -> None:
+    """git itself as the oracle: the files and counts ``git apply --numstat`` reads, and the
+    post-image ``git apply`` writes from pre-images built on our source line numbers has our
+    added and context lines at our target line numbers."""
     from reviewbot.ingest import load
 
     checked = 0
     for mbox in sorted(corpus_real.glob("*.mbox")):
-        for patch in load(str(mbox)).patches:
-            theirs = PatchSet(patch.diff_text)
-            assert [pf.path for pf in theirs] == [f.path for f in patch.files]
-            for pf, fd in zip(theirs, patch.files, strict=True):
-                added = {ln.target_line_no for h in pf for ln in h if ln.is_added}
-                removed = {ln.source_line_no for h in pf for ln in h if ln.is_removed}
-                assert (fd.added_lines, fd.removed_lines) == (added, removed), fd.path
-                diff_lines = [ln.diff_line_no for h in pf for ln in h if ln.is_added]
-                assert [ln.diff_line for h in fd.hunks for ln in h.added] == diff_lines
+        for n, patch in enumerate(load(str(mbox)).patches):
+            numstat = _git_apply(tmp_path, patch.diff_text, "--numstat").splitlines()
+            assert numstat == [f"{fd.added_count}\t{fd.removed_count}\t{fd.path}"
+                               for fd in patch.files], (mbox.name, n)
+            work = tmp_path / f"{mbox.stem}-{n}"
+            for fd in patch.files:
+                if fd.source_path is not None:
+                    (work / fd.source_path).parent.mkdir(parents=True, exist_ok=True)
+                    (work / fd.source_path).write_text(_pre_image(fd), encoding="utf-8")
+            work.mkdir(exist_ok=True)
+            _git_apply(work, patch.diff_text)
+            diff_lines = patch.diff_text.split("\n")
+            for fd in patch.files:
+                if fd.is_deleted:
+                    assert not (work / fd.path).exists()
+                    continue
+                post = (work / fd.path).read_text(encoding="utf-8").split("\n")
+                for h in fd.hunks:
+                    for ln in h.lines:
+                        assert diff_lines[ln.diff_line - 1] == ln.kind + ln.text
+                        if ln.kind != REMOVED:
+                            assert ln.target_line is not None
+                            assert post[ln.target_line - 1] == ln.text, (fd.path, ln)
                 checked += 1
     assert checked == 23  # files, over the 11 patches in corpus-real
