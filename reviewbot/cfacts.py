@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -603,8 +604,13 @@ def _is_file_scope(node: Node) -> bool:
     return False
 
 
-def extract(path: str, text: str, partial: bool = False) -> FileFacts:
+def extract(path: str, text: str, partial: bool = False, *,
+            enclosing: Mapping[int, str] | None = None) -> FileFacts:
     """Facts of one C file (or header).
+
+    ``enclosing`` (for a post-image rebuilt from hunks) maps lines to the function they are
+    in when the function's start is not in the text, as a hunk's ``@@ ... @@ section`` says;
+    facts found there without a function get that one.
 
     Never raises on bad C: unparsable regions are skipped and their first lines listed in
     ``error_lines``. Raises ``limits.LimitExceeded`` ("<path>: could not analyse: ...") for a
@@ -618,7 +624,33 @@ def extract(path: str, text: str, partial: bool = False) -> FileFacts:
     if note is not None:
         raise limits.LimitExceeded(note)
     with limits.time_limit(limits.C_FILE_SECONDS, path):
-        return _extract(path, text, partial)
+        facts = _extract(path, text, partial)
+    return _attribute(facts, enclosing) if enclosing else facts
+
+
+def _attribute(ff: FileFacts, enclosing: Mapping[int, str]) -> FileFacts:
+    """Give facts outside any visible function the function ``enclosing`` names."""
+    from dataclasses import replace
+
+    def call(c: Call) -> Call:
+        if c.caller is None and c.line in enclosing:
+            return replace(c, caller=enclosing[c.line])
+        return c
+
+    def owner(fact: Any) -> Any:
+        if fact.function is None and fact.line in enclosing:
+            return replace(fact, function=enclosing[fact.line])
+        return fact
+
+    return replace(
+        ff,
+        calls=tuple(call(c) for c in ff.calls),
+        assignments=tuple(owner(a) for a in ff.assignments),
+        notifiers=tuple(owner(n) for n in ff.notifiers),
+        dispatches=tuple(replace(owner(d), calls=tuple(call(c) for c in d.calls))
+                         for d in ff.dispatches),
+        phase_checks=tuple(owner(p) for p in ff.phase_checks),
+    )
 
 
 def _extract(path: str, text: str, partial: bool) -> FileFacts:

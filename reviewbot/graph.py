@@ -11,7 +11,9 @@ Node ids (stable strings):
 Node attributes: ``kind`` ("function" | "type" | "global"), ``name``, ``path``, ``line``,
 ``partial`` (facts came from a post-image rebuilt from hunks), and per kind:
   function: ``end_line``, ``static``, ``defined``, ``roles`` (sorted list), ``settings`` (sorted
-            list of constant class fields the function sets, e.g. "dc->hotpluggable = false")
+            list of constant class fields the function sets, e.g. "dc->hotpluggable = false");
+            ``path::f`` with ``defined`` False is a function of a post-image rebuilt from hunks
+            known only from a hunk header (``cfacts.extract(..., enclosing=...)``)
   type:     ``value`` (the string the TYPE_ macro stands for), ``abstract``, ``defined``
   global:   ``type``, ``gkind`` (cfacts.GLOBAL_KINDS), ``static``, ``const``
 
@@ -185,11 +187,10 @@ class _Builder:
         return self._freeze()
 
     def _calls(self, ff: FileFacts) -> None:
-        path = ff.path
         for call in ff.calls:
             if call.caller is None:
                 continue
-            src = fn_id(path, call.caller)
+            src = self.function_node(ff, call.caller)
             for dst in self.targets(ff, call.callee):
                 self.add_edge(src, dst, "call", line=call.line)
 
@@ -231,7 +232,7 @@ class _Builder:
         for a in ff.assignments:
             if a.function is None:
                 continue
-            src = fn_id(ff.path, a.function)
+            src = self.function_node(ff, a.function)
             if a.target is None or a.target == "NULL":
                 if a.value in ("true", "false") and src in self.nodes:
                     self.nodes[src]["settings"].add(f"{a.obj}->{a.field} = {a.value}")
@@ -258,7 +259,8 @@ class _Builder:
                 if n.function is not None:
                     attrs = {"role": "machine_done_notifier", "field": "notify",
                              "cls": "Notifier", "line": n.line, "via": n.registrar}
-                    data = self.add_edge(fn_id(ff.path, n.function), dst, "register", **attrs)
+                    data = self.add_edge(self.function_node(ff, n.function), dst, "register",
+                                         **attrs)
                     # more telling than the plain ``x.notify = f`` registration it may meet
                     data.update(kind="register", **attrs)
 
@@ -266,7 +268,7 @@ class _Builder:
         for d in ff.dispatches:
             if d.function is None:
                 continue
-            src = fn_id(ff.path, d.function)
+            src = self.function_node(ff, d.function)
             type_name = self.nodes[self.type_node(d.type)]["name"]
             for call in d.calls:
                 for dst in self.targets(ff, call.callee):

@@ -12,6 +12,7 @@ Where the whole text comes from, best first:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -43,6 +44,18 @@ class SourceFile:
     def line(self, number: int) -> str:
         """Line ``number`` (1-based); "" outside the file."""
         return self.lines[number - 1] if 1 <= number <= len(self.lines) else ""
+
+
+_SECTION_FUNCTION = re.compile(r"^[^=#;{}()]*?\b([A-Za-z_]\w*)\s*\(")
+
+
+def function_in_section(section: str) -> str | None:
+    """The function a hunk header's section names: ``static void f(int a,`` -> "f"; None for
+    ``struct s {``, ``static const TypeInfo t = {`` and other non-functions."""
+    m = _SECTION_FUNCTION.match(section.strip())
+    if m is None or m.group(1) in ("if", "for", "while", "switch", "return", "sizeof"):
+        return None
+    return m.group(1)
 
 
 class ApplyError(Exception):
@@ -299,6 +312,25 @@ class PostImages:
             return None
         text = self.tree.read_text(path)
         return None if text is None else SourceFile(path, text, False)
+
+    def sections(self, index: int, path: str) -> dict[int, str]:
+        """For a post-image rebuilt from hunks: post-image line -> the function patch
+        ``index``'s hunk names in its ``@@ ... @@`` section header (empty for whole images,
+        for hunks without a function header, and for lines of earlier patches)."""
+        src = self.after(index, path)
+        if src is None or not src.partial:
+            return {}
+        out: dict[int, str] = {}
+        for fd in self.series.patches[index].files:
+            if fd.path != path:
+                continue
+            for h in fd.hunks:
+                name = function_in_section(h.section)
+                if name is None:
+                    continue
+                for line in range(h.target_start, h.target_start + h.target_length):
+                    out[line] = name
+        return out
 
     def touched(self, index: int) -> tuple[str, ...]:
         """Paths patch ``index`` leaves in the tree (new and modified; not deleted)."""

@@ -303,3 +303,25 @@ def test_functions_naming_writable_globals() -> None:
             "void f(void)\n{\n    /* pending is not touched here */\n    puts(\"pending\");\n"
             "    g(table);\n}\nvoid h(void)\n{\n    pending = NULL;\n    pending = NULL;\n}\n")
     assert extract("hw/x.c", text).global_uses == (GlobalUse("h", "pending", 11),)
+
+
+def test_enclosing_names_the_function_of_a_rebuilt_hunk() -> None:
+    # lines 40-46 of a post-image rebuilt from one hunk: the function's start is not shown
+    text = "\n" * 39 + (
+        "    FooState *s = FOO(dev);\n"
+        "\n"
+        "    foo_setup(s);\n"
+        "    s->ms = MACHINE(qdev_get_machine());\n"
+        "    if (phase_check(PHASE_MACHINE_READY)) {\n"
+        "        dc->hotpluggable = false;\n"
+        "    }\n"
+        "}\n")
+    plain = extract("hw/misc/foo.c", text, partial=True)
+    assert {c.caller for c in plain.calls} == {None}
+    ff = extract("hw/misc/foo.c", text, partial=True,
+                 enclosing=dict.fromkeys(range(40, 48), "foo_realize"))
+    assert [(c.caller, c.callee, c.line) for c in ff.calls] == [
+        ("foo_realize", "foo_setup", 42), ("foo_realize", "qdev_get_machine", 43),
+        ("foo_realize", "phase_check", 44)]
+    assert [(p.function, p.line) for p in ff.phase_checks] == [("foo_realize", 44)]
+    assert ff.functions == ()  # not invented: only the facts are attributed

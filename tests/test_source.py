@@ -228,3 +228,46 @@ def test_lines_break_only_at_line_feeds() -> None:
     src = SourceFile("hw/x.c", "/* one */\n\x0c\nint b;\r\nint c;\n")
     assert src.lines == ("/* one */", "\x0c", "int b;", "int c;")
     assert src.line(3) == "int b;"
+
+
+MID_FUNCTION = (
+    "--- a/hw/misc/foo.c\n+++ b/hw/misc/foo.c\n"
+    "@@ -40,6 +40,7 @@ static void foo_realize(DeviceState *dev, Error **errp)\n"
+    "     FooState *s = FOO(dev);\n"
+    " \n"
+    "     foo_setup(s);\n"
+    "+    s->ms = MACHINE(qdev_get_machine());\n"
+    "     foo_start(s);\n"
+    " }\n"
+    " \n"
+    "@@ -90,3 +91,3 @@ static const TypeInfo foo_info = {\n"
+    "     .name = TYPE_FOO,\n"
+    "-    .parent = TYPE_SYS_BUS_DEVICE,\n"
+    "+    .parent = TYPE_DEVICE,\n"
+    "     .class_init = foo_class_init,\n"
+)
+
+
+def test_sections_name_the_function_around_each_hunk() -> None:
+    images = PostImages(series_of(MID_FUNCTION), None)
+    sections = images.sections(0, "hw/misc/foo.c")
+    assert {line: sections[line] for line in (40, 43, 46)} == {
+        40: "foo_realize", 43: "foo_realize", 46: "foo_realize"}
+    assert 91 not in sections  # a TypeInfo initialiser is not a function
+    src = images.after(0, "hw/misc/foo.c")
+    assert src is not None
+    assert src.line(43) == "    s->ms = MACHINE(qdev_get_machine());"
+
+
+def test_sections_are_empty_for_whole_images(tmp_path: Path) -> None:
+    assert PostImages(series_of(NEW), None).sections(0, "hw/new.c") == {}
+
+
+def test_function_in_section() -> None:
+    from reviewbot.source import function_in_section
+
+    assert function_in_section("static void f(int a,") == "f"
+    assert function_in_section("void *g (void)") == "g"
+    assert function_in_section("struct s {") is None
+    assert function_in_section("static const TypeInfo t = {") is None
+    assert function_in_section("") is None

@@ -103,7 +103,8 @@ def series_graph(series: Series, tree: Tree | None, *, focus_on: str | None = No
         if src is None:
             continue
         try:
-            facts.append(extract(path, src.text, src.partial))
+            facts.append(extract(path, src.text, src.partial,
+                                 enclosing=images.sections(last, path)))
         except LimitExceeded as exc:
             sys.stderr.write(f"reviewbot: note: {exc}\n")
     for problem in images.problems:

@@ -154,3 +154,24 @@ def test_unwritable_output_is_a_one_line_error(
     assert main(["graph", EXAMPLE, "-o", str(target)]) == 2
     assert capsys.readouterr().err == (
         f"reviewbot: error: {target}: cannot write: No such file or directory\n")
+
+
+def test_a_hunk_inside_a_function_is_drawn_under_that_function(tmp_path: Path) -> None:
+    patch = tmp_path / "mid.patch"
+    patch.write_text(
+        "From: A <a@example.org>\nSubject: [PATCH] hw/misc/foo: find the machine\n\n"
+        "Find it.\n\nSigned-off-by: A <a@example.org>\n---\n"
+        "diff --git a/hw/misc/foo.c b/hw/misc/foo.c\n--- a/hw/misc/foo.c\n+++ b/hw/misc/foo.c\n"
+        "@@ -40,5 +40,6 @@ static void foo_realize(DeviceState *dev, Error **errp)\n"
+        "     FooState *s = FOO(dev);\n \n     foo_setup(s);\n"
+        "+    s->ms = MACHINE(qdev_get_machine());\n     foo_start(s);\n }\n",
+        encoding="utf-8")
+    out = tmp_path / "g.json"
+    assert main(["graph", str(patch), "--format", "json", "-o", str(out)]) == 0
+    doc = as_json(out.read_bytes())
+    nodes = {n["id"]: n for n in doc["nodes"]}
+    realize = nodes["hw/misc/foo.c::foo_realize"]
+    assert (realize["defined"], realize["partial"], realize["path"]) == (
+        False, True, "hw/misc/foo.c")
+    edges = {(e["source"], e["target"]): e for e in doc["edges"]}
+    assert edges[("hw/misc/foo.c::foo_realize", "fn::qdev_get_machine")]["line"] == 43
