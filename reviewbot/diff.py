@@ -203,7 +203,7 @@ class _HunkMark:
     target_length: int
     section: str
     truncated: bool
-    empty: bool  # not a single line after the header
+    empty: bool  # not a single line after the header (kept from unidiff, which wants one)
 
 
 @dataclass
@@ -369,34 +369,44 @@ def _file_without_hunks(sec: _Section) -> FileDiff:
 
 def _file_with_hunks(lines: list[str], sec: _Section, origin: str) -> FileDiff:
     marks = sec.hunks or []
-    shown: Sequence[int] = range(sec.start, sec.end)
     if sec.hidden:
         hidden = set(sec.hidden)
-        shown = [i for i in shown if i not in hidden]
+        shown: Sequence[int] = [i for i in range(sec.start, sec.end) if i not in hidden]
+        given = [lines[i] + "\n" for i in shown]
+    else:
+        shown = range(sec.start, sec.end)
+        given = [ln + "\n" for ln in lines[sec.start:sec.end]]
     try:
-        (patched,) = PatchSet([lines[i] + "\n" for i in shown])
+        (patched,) = PatchSet(given)  # a ValueError unless exactly one file
     except (UnidiffParseError, ValueError) as exc:
         # the repair pass hands unidiff only what it accepts, so this is a bug; bad input
         # must still end as one line
         problem = " ".join(str(exc).split())[:80]
         raise InputError(f"{origin}: unreadable diff at line {sec.start + 1}: {problem}") from exc
-    if len(patched) != sum(1 for mark in marks if not mark.empty):
+    expected = sum(1 for mark in marks if not mark.empty)
+    if len(patched) != expected:
         raise InputError(f"{origin}: unreadable diff at line {sec.start + 1}: unidiff read "
-                         f"{len(patched)} hunks, not {len(marks)}")
+                         f"{len(patched)} hunks, not {expected}")
     theirs = iter(patched)
     hunks = []
     for mark in marks:
-        found = () if mark.empty else tuple([
-            # unidiff numbers the lines it was given from 1, every hunk line it reads
-            Line(ln.line_type, ln.value[:-1], ln.source_line_no, ln.target_line_no,
-                 shown[(ln.diff_line_no or 1) - 1] + 1)
-            for ln in next(theirs) if ln.line_type in _KINDS
-        ])
+        if mark.empty:
+            hunks.append(Hunk(mark.source_start, mark.source_length, mark.target_start,
+                              mark.target_length, mark.section, (), mark.header + 1,
+                              mark.truncated))
+            continue
+        hunk = next(theirs)
         hunks.append(Hunk(
-            source_start=mark.source_start, source_length=mark.source_length,
-            target_start=mark.target_start, target_length=mark.target_length,
-            section=mark.section, lines=found, diff_line=mark.header + 1,
-            truncated=mark.truncated,
+            source_start=hunk.source_start, source_length=mark.source_length,
+            target_start=hunk.target_start, target_length=mark.target_length,
+            section=hunk.section_header.strip(),
+            lines=tuple([
+                # unidiff numbers the lines it was given from 1, every hunk line it reads
+                Line(ln.line_type, ln.value[:-1], ln.source_line_no, ln.target_line_no,
+                     shown[(ln.diff_line_no or 1) - 1] + 1)
+                for ln in hunk if ln.line_type in _KINDS
+            ]),
+            diff_line=mark.header + 1, truncated=mark.truncated,
         ))
     return FileDiff(
         source_path=_header_path(patched.source_file, "a/"),

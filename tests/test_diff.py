@@ -141,6 +141,10 @@ def test_hunk_with_no_lines_at_all_keeps_the_next_hunks() -> None:
     assert (empty.truncated, empty.lines, empty.diff_line) == (True, (), 3)
     assert [(ln.kind, ln.source_line, ln.target_line, ln.diff_line) for ln in second.lines] == [
         (REMOVED, 10, None, 6), (ADDED, None, 10, 7)]
+    (fd,) = parse_diff("--- a/s.c\n+++ b/s.c\n@@ -0,0 +0,0 @@\n@@ -3 +3 @@\n-x\n+y\n")
+    nothing, after = fd.hunks
+    assert (nothing.truncated, nothing.lines) == (False, ())
+    assert [(ln.text, ln.target_line) for ln in after.added] == [("y", 3)]
 
 
 def test_repaired_lines_keep_their_diff_line_numbers() -> None:
