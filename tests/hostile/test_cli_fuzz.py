@@ -4,18 +4,35 @@ and exit 2 — never a traceback, never exit 3, never a hang."""
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fuzzkit import Hang, assert_orderly, mutated, mutated_real_mails, real_mails, run_cli
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 check = pytest.importorskip("reviewbot.commands.check")
 
 needs_corpus = pytest.mark.skipif(not real_mails(), reason="../shared/corpus-real not found")
+QEMU_TREE = os.environ.get("REVIEWBOT_QEMU_TREE", "")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tree index cache of these runs goes to a scratch directory, not ~/.cache."""
+    saved = {k: os.environ.get(k) for k in ("REVIEWBOT_CACHE_DIR", "XDG_CACHE_HOME")}
+    cache = str(tmp_path_factory.mktemp("cache"))
+    os.environ["REVIEWBOT_CACHE_DIR"] = os.environ["XDG_CACHE_HOME"] = cache
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 _SUFFIXES = (".mbox", ".patch", ".eml", ".diff", ".mbox.gz", ".txt")
 
 
@@ -64,6 +81,18 @@ def test_mutated_real_threads(data: bytes, fmt: str) -> None:
 @given(mutated_real_mails())
 def test_no_rule_crashes_on_mutated_real_threads(data: bytes) -> None:
     outcome = check_bytes(data, ".mbox", "--format", "json", "--all")
+    assert not crashes(findings_of(outcome))
+
+
+@pytest.mark.realtree
+@pytest.mark.skipif(not Path(QEMU_TREE, "VERSION").is_file(),
+                    reason="REVIEWBOT_QEMU_TREE does not name a QEMU tree")
+@needs_corpus
+@settings(max_examples=10)
+@given(mutated_real_mails())
+def test_mutated_real_threads_against_the_real_tree(data: bytes) -> None:
+    """Hunks that no longer fit the files they patch, applied to the real tree's files."""
+    outcome = check_bytes(data, ".mbox", "--format", "json", "--tree", QEMU_TREE)
     assert not crashes(findings_of(outcome))
 
 
