@@ -103,7 +103,8 @@ class SeriesContext:
             if src is not None and path.endswith(C_SUFFIXES):
                 from reviewbot.cfacts import extract
 
-                self._facts[key] = extract(path, src.text, partial=src.partial)
+                self._facts[key] = extract(path, src.text, partial=src.partial,
+                                           enclosing=self.post_images.sections(position, path))
         return self._facts[key]
 
     def tree_facts(self) -> list[FileFacts]:
@@ -112,15 +113,9 @@ class SeriesContext:
             self._tree_facts = []
             tree = self.tree
             if tree is not None and tree.root is not None and self.options.index_tree:
-                import importlib
+                from reviewbot.index import index_tree
 
-                try:
-                    index = importlib.import_module("reviewbot.index")
-                except ModuleNotFoundError as exc:  # the index is optional for a run
-                    if exc.name != "reviewbot.index":
-                        raise
-                    return self._tree_facts
-                self._tree_facts = list(index.index_tree(tree, TREE_PREFIXES, 2, None))
+                self._tree_facts = list(index_tree(tree, TREE_PREFIXES, None, None))
         return self._tree_facts
 
 
