@@ -219,7 +219,8 @@ def check_log(log: MemoryLog, spec: FirmwareSpec | None = None) -> list[LogProbl
                                        {"type": entry.type_text}))
         if entry.end < entry.start:
             problems.append(LogProblem("e820-overlap", entry.line, (entry.text,),
-                                       {"other": "its own start (end below start)"}))
+                                       {"other": "its own start",
+                                        "what": f"{entry.text.strip()} ends before it starts"}))
         if i == 0:
             continue
         prev = log.e820[i - 1]
@@ -231,7 +232,8 @@ def check_log(log: MemoryLog, spec: FirmwareSpec | None = None) -> list[LogProbl
                 lo, hi = max(other.start, entry.start), min(other.end, entry.end)
                 problems.append(LogProblem(
                     "e820-overlap", entry.line, (other.text, entry.text),
-                    {"other": other.text, "range": f"{_hex(lo)}-{_hex(hi)}"}))
+                    {"other": other.text, "range": f"{_hex(lo)}-{_hex(hi)}",
+                     "what": f"{_hex(lo)}-{_hex(hi)} is described twice"}))
                 break
     if log.srat:
         srat_ranges = [(s.start, s.end) for s in log.srat]

@@ -26,6 +26,36 @@ LOG_PROBLEMS = ("e820-overlap", "e820-unsorted", "e820-unknown-type", "soft-rese
 
 
 # ---------------------------------------------------------------------------------------------
+# A standalone log (``reviewbot spec FILE``)
+
+def check_log_text(text: str, path: str) -> list[Finding]:
+    """Findings of the spec-acpi log rules on a saved boot log; InputError when it has none."""
+    from reviewbot.errors import InputError
+    from reviewbot.finding import sort_findings
+    from reviewbot.rules.loader import builtin_rules_dir, load_pack
+    from reviewbot.speclog import check_log, parse_log
+
+    logs = parse_log(text)
+    if not logs:
+        raise InputError(f"{path}: no 'BIOS-e820:' or 'ACPI: SRAT:' lines found")
+    rules = {r.params.get("problem"): r
+             for r in load_pack("spec-acpi", builtin_rules_dir() / "spec-acpi")
+             if r.check == "boot-log"}
+    missing = sorted(set(LOG_PROBLEMS) - set(rules))
+    if missing:
+        raise InputError(f"{builtin_rules_dir()}: spec-acpi pack has no rule for "
+                         f"{', '.join(missing)}")
+    findings = []
+    for log in logs:
+        for problem in check_log(log):
+            detail: dict[str, Any] = dict(problem.detail)
+            findings.append(rules[problem.kind].finding(
+                None, path=path, line=problem.line, code=problem.quoted[-1],
+                anchor=problem.quoted[-1], evidence=list(problem.quoted), **detail))
+    return sort_findings(findings)
+
+
+# ---------------------------------------------------------------------------------------------
 # Logs in mails
 
 def _mail_ref(mail: Mail, index: int) -> PatchRef:

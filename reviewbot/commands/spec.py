@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from reviewbot.finding import Finding
@@ -47,34 +47,10 @@ def _read(name: str) -> str:
 
 
 def check_file(name: str) -> list[Finding]:
-    """Findings for the log in ``name``; InputError when it holds no E820/SRAT line."""
-    from reviewbot.checks.spec import LOG_PROBLEMS
-    from reviewbot.errors import InputError
-    from reviewbot.finding import sort_findings
-    from reviewbot.rules.loader import builtin_rules_dir, load_pack
-    from reviewbot.speclog import check_log, parse_log
+    """Findings for the log in ``name`` (``-``: standard input)."""
+    from reviewbot.checks.spec import check_log_text
 
-    text = _read(name)
-    logs = parse_log(text)
-    if not logs:
-        raise InputError(f"{name}: no 'BIOS-e820:' or 'ACPI: SRAT:' lines found")
-    rules = {r.params.get("problem"): r
-             for r in load_pack("spec-acpi", builtin_rules_dir() / "spec-acpi")
-             if r.check == "boot-log"}
-    missing = sorted(set(LOG_PROBLEMS) - set(rules))
-    if missing:
-        raise InputError(f"{builtin_rules_dir()}: spec-acpi pack has no rule for "
-                         f"{', '.join(missing)}")
-    path = "<stdin>" if name == "-" else name
-    findings = []
-    for log in logs:
-        for problem in check_log(log):
-            rule = rules[problem.kind]
-            detail: dict[str, Any] = dict(problem.detail)
-            findings.append(rule.finding(
-                None, path=path, line=problem.line, code=problem.quoted[-1],
-                anchor=problem.quoted[-1], evidence=list(problem.quoted), **detail))
-    return sort_findings(findings)
+    return check_log_text(_read(name), "<stdin>" if name == "-" else name)
 
 
 def _write_text(findings: list[Finding], out: TextIO) -> None:

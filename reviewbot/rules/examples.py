@@ -265,10 +265,11 @@ def run_example(example: Path, rules: Sequence[Rule]) -> list[Finding]:
     from reviewbot.engine import run_check
 
     if example.suffix in LOG_SUFFIXES:
-        from reviewbot.commands.spec import check_file
+        from reviewbot.checks.spec import check_log_text
 
         wanted = {r.id for r in rules}
-        return [f for f in check_file(str(example)) if f.rule in wanted]
+        text = example.read_text(encoding="utf-8", errors="replace")
+        return [f for f in check_log_text(text, str(example)) if f.rule in wanted]
     if example.suffix in MAIL_SUFFIXES:
         from reviewbot.ingest import load
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,6 @@ import pytest
 from reviewbot.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "rules" / "spec-acpi" / "examples"
-_MARK = re.compile(r"^#\s*(ruleid|ok):\s*(.+)$")
-
-
-def marks(log: Path) -> list[tuple[str, str, int]]:
-    """(kind, rule, target line) for the ``# ruleid:``/``# ok:`` lines of a .log example."""
-    out = []
-    lines = log.read_text(encoding="utf-8").splitlines()
-    for no, text in enumerate(lines, start=1):
-        m = _MARK.match(text)
-        if m:
-            out.extend((m.group(1), rid.strip(), no + 1) for rid in m.group(2).split(","))
-    return out
 
 
 def run_json(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict[str, object]]]:
@@ -31,17 +18,6 @@ def run_json(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[
     doc = json.loads(capsys.readouterr().out)
     assert doc["version"] == 1 and doc["file"] == str(path)
     return code, doc["findings"]
-
-
-@pytest.mark.parametrize("name", ["overlap.log", "clean.log"])
-def test_log_examples_marks(name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    log = EXAMPLES / name
-    _, findings = run_json(log, capsys)
-    at = {(f["rule"], f["line"]) for f in findings}
-    for kind, rule, line in marks(log):
-        assert ((rule, line) in at) == (kind == "ruleid"), (kind, rule, line)
-    ruleids = {(r, ln) for k, r, ln in marks(log) if k == "ruleid"}
-    assert at == ruleids  # nothing fires at an unmarked line
 
 
 def test_overlap_text_output_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
@@ -97,3 +73,25 @@ def test_non_utf8_log_is_still_checked(tmp_path: Path, capsys: pytest.CaptureFix
                      b"BIOS-e820: [mem 0x0000000080000000-0x00000000ffffffff] reserved\n")
     assert main(["spec", str(path)]) == 1
     assert f"{path}:3: error:" in capsys.readouterr().out
+
+
+def test_range_ending_before_its_start_says_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "inverted.log"
+    log.write_text("BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable\n"
+                   "BIOS-e820: [mem 0x0000000000200000-0x00000000001fffff] reserved\n")
+    code, findings = run_json(log, capsys)
+    assert code == 1
+    assert [(f["rule"], f["line"]) for f in findings] == [("spec-e820-overlap", 2)]
+    message = str(findings[0]["message"])
+    assert "ends before it starts" in message and "{" not in message
+
+
+def test_type_6_is_a_known_e820_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "disabled.log"
+    log.write_text("BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable\n"
+                   "BIOS-e820: [mem 0x0000000000100000-0x00000000001fffff] type 6\n"
+                   "BIOS-e820: [mem 0x0000000000200000-0x00000000002fffff] type 11\n")
+    code, findings = run_json(log, capsys)
+    assert code == 1
+    assert [(f["rule"], f["line"]) for f in findings] == [("spec-e820-unknown-type", 3)]
