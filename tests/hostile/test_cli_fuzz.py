@@ -251,3 +251,47 @@ def test_missing_and_unreadable_sources() -> None:
             outcome = run_cli(argv)
             assert_orderly(outcome, " ".join(argv))
             assert outcome.code == 2, outcome
+
+
+# ---------------------------------------------------------------- a hostile git history
+
+
+def _repo_state(path: Path) -> dict[str, bytes]:
+    """Everything `check` must leave as it was: index, refs, HEAD, config, work tree files."""
+    state: dict[str, bytes] = {}
+    for item in sorted(path.rglob("*")):
+        rel = str(item.relative_to(path))
+        if item.is_symlink():
+            state[rel] = str(item.readlink()).encode()
+        elif item.is_file() and not rel.startswith((".git/objects/", ".git/logs/")):
+            state[rel] = item.read_bytes()
+    return state
+
+
+def test_hostile_commits_in_a_git_range(git_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    repo = git_repo()
+    repo.commit("base", {"README": "base\n"})
+    base = repo.commits[-1]
+    outside = tmp_path / "outside-secret.c"
+    outside.write_text("/* SECRET_MARKER */\n", encoding="utf-8")
+    (repo.path / "hw").mkdir()
+    (repo.path / "hw" / "link.c").symlink_to(outside)
+    repo.commit("hw: a symlink out of the tree")
+    repo.commit("hw: bytes that are not UTF-8", {
+        "hw/latin1.c": "/* caf\xe9 */\nstatic int x;\n".encode("latin-1"),
+        "hw/nul.bin": b"\0\1\2" * 1000,
+    })
+    repo.commit('hw: a name with "quotes" and a tab', {'hw/we"ird\tname.c': "int y;\n"})
+    repo.commit("hw: a big generated file", {
+        "hw/big.c": "".join(f"static int v{i} = {i};\n" for i in range(120_000))})
+    repo.git("-c", "i18n.commitEncoding=ISO-8859-1", "commit", "-q", "--allow-empty",
+             "-m", "hw: caf\xe9 in a latin-1 commit message")
+    (repo.path / "hw" / "untracked.c").write_text("int z;\n", encoding="utf-8")
+    repo.git("add", "hw/untracked.c")  # staged, not committed: the index must stay so
+    before = _repo_state(repo.path)
+    outcome = run_cli(["check", "-C", str(repo.path), "--format", "json", f"{base}..HEAD"])
+    assert_orderly(outcome, "a hostile git range")
+    assert outcome.code in (0, 1), outcome
+    assert not crashes(findings_of(outcome))
+    assert "SECRET_MARKER" not in outcome.out
+    assert _repo_state(repo.path) == before, "check changed the repository"
