@@ -9,6 +9,8 @@ it builds, in a scratch git repository under a temporary directory:
 
 - singles: one new-file patch per device file (files defining a TypeInfo), 50 of them;
 - series-30: 30 real files committed one by one, as one 30-patch mbox;
+- range-30: the same 30 commits given as a revision range in the scratch repository
+  (`checkpatch.pl --branch base..series`, `reviewbot check base..series`);
 - large: target/i386/cpu.c (about 9,000 lines) as one new-file patch.
 
 Both tools run as a user runs them, one process per run (interpreter start included):
@@ -60,6 +62,7 @@ class Input:
     checkpatch_args: list[str]  # patch files, in order
     reviewbot_source: str  # what `reviewbot check` is given
     lines: int = 0
+    repo: Path | None = None  # run both tools in this repository (git range input)
     runs: dict[str, list[Run]] = field(default_factory=dict)
 
 
@@ -213,8 +216,13 @@ def _build_inputs(tree: Path, work: Path, n_singles: int, n_series: int) -> list
     patches = _git(repo, "format-patch", "-o", str(out), "base..series").split()
     mbox = work / "series.mbox"
     mbox.write_text(_git(repo, "format-patch", "--stdout", "base..series"), encoding="utf-8")
+    total_lines = sum(_lines(tree / rel) for rel in series)
     inputs.append(Input(f"series-{len(series)}", f"{len(series)} patches", patches, str(mbox),
-                        sum(_lines(tree / rel) for rel in series)))
+                        total_lines))
+    # The contributor's way: the same commits as a revision range in their repository.
+    inputs.append(Input(f"range-{len(series)}", "base..series",
+                        ["--root", str(tree), "--branch", "base..series"], "base..series",
+                        total_lines, repo=repo))
 
     _git(repo, "checkout", "-q", "-b", "large", "base")
     _commit_files(repo, tree, [LARGE_FILE])
@@ -260,9 +268,11 @@ def _time_all(inputs: list[Input], variants: dict[str, list[str] | None], *, per
         for item in inputs:
             for name, command in variants.items():
                 if command is None:
-                    run, message = measure([perl, str(checkpatch), *item.checkpatch_args], tree)
+                    run, message = measure([perl, str(checkpatch), *item.checkpatch_args],
+                                           item.repo or tree)
                 else:
-                    run, message = measure([*command, item.reviewbot_source], work, env)
+                    run, message = measure([*command, item.reviewbot_source],
+                                           item.repo or work, env)
                 done += 1
                 if sys.stderr.isatty():
                     print(f"\r[{done}/{total}] {item.kind} {name}   ", end="", file=sys.stderr)
