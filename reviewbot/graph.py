@@ -321,7 +321,8 @@ class _Builder:
 
 def build_graph(facts: Iterable[FileFacts]) -> nx.DiGraph:
     """The graph of ``facts``; a later FileFacts for the same path replaces an earlier one
-    (post-images given after a tree index win)."""
+    (post-images given after a tree index win). Files are taken in path order, so where two
+    files disagree (two TypeInfos of one type) the result does not depend on the order given."""
     by_path: dict[str, FileFacts] = {}
     for ff in facts:
         by_path[ff.path] = ff
@@ -329,7 +330,7 @@ def build_graph(facts: Iterable[FileFacts]) -> nx.DiGraph:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _Builder(list(by_path.values())).build()
+        return _Builder([by_path[p] for p in sorted(by_path)]).build()
     finally:
         if was_enabled:
             gc.enable()
@@ -553,3 +554,507 @@ def to_json(g: nx.DiGraph) -> dict[str, Any]:
     nodes = [{"id": n, **g.nodes[n]} for n in sorted(g.nodes)]
     edges = [{"source": u, "target": v, **g.edges[u, v]} for u, v in sorted(g.edges)]
     return {"nodes": nodes, "edges": edges}
+
+
+# --------------------------------------------------------------------------- incremental
+
+
+def _merge_edge(edges: dict[tuple[str, str], dict[str, Any]], u: str, v: str, kind: str,
+                **attrs: Any) -> dict[str, Any]:
+    """``_Builder.add_edge`` on a plain dict: one edge a pair, the strongest kind wins."""
+    data = edges.get((u, v))
+    if data is None:
+        data = {"kind": kind, "kinds": {kind}, **attrs}
+        if kind in CALL_KINDS:
+            data["lines"] = {attrs["line"]}
+        edges[u, v] = data
+        return data
+    data["kinds"].add(kind)
+    if "line" in attrs and kind in CALL_KINDS:
+        data.setdefault("lines", set()).add(attrs["line"])
+    if _STRENGTH[kind] > _STRENGTH[data["kind"]]:
+        data["kind"] = kind
+        data.update(attrs)
+    elif kind == data["kind"] == "call" and attrs.get("line", 0) < data.get("line", 0):
+        data["line"] = attrs["line"]
+    return data
+
+
+def _frozen_edge(data: dict[str, Any]) -> dict[str, Any]:
+    for key in ("kinds", "lines", "types"):
+        if key in data:
+            data[key] = sorted(data[key])
+    return data
+
+
+def _function_attrs(ff: FileFacts, name: str) -> dict[str, Any]:
+    fn = ff.function(name)
+    return {"kind": "function", "name": name, "path": ff.path, "line": fn.line if fn else 0,
+            "end_line": fn.end_line if fn else 0, "static": fn.static if fn else False,
+            "defined": fn is not None, "partial": ff.partial, "roles": [], "settings": set()}
+
+
+def _external_attrs(name: str) -> dict[str, Any]:
+    return {"kind": "function", "name": name, "path": "", "line": 0, "end_line": 0,
+            "static": False, "defined": False, "partial": False, "roles": [], "settings": []}
+
+
+@dataclass
+class _Record:
+    """What one file put into the graph, so that it can be taken out again."""
+
+    own: set[str]  # nodes only this file makes: its functions and globals
+    roles: list[tuple[str, str]]  # (node, role) it gave, possibly to other files' nodes
+    external: set[str]  # fn::name nodes it made
+    type_refs: set[str]  # type nodes it names
+    type_decls: set[str]  # type nodes it has a TypeInfo for
+    names: set[str]  # names it resolved outside the file
+    texts: set[str]  # quoted type names it looked up
+    machine: list[tuple[str, str, str, str]]  # register edges (u, v, field, cls) for machine roles
+
+
+class GraphState:
+    """The graph of a set of files that can be changed a few files at a time.
+
+    ``graph`` equals ``build_graph`` of the current files (same ids, attributes, and the same
+    order of each node's out-edges), but replacing the facts of a few files only redoes those
+    files, the files whose calls resolve differently because of them, and the types they
+    declare. Meant for a tree's graph with one patch's post-images laid over it at a time:
+    ``overlay({path: facts, deleted_path: None})`` replaces the current overlay.
+    """
+
+    def __init__(self, facts: Iterable[FileFacts] = ()) -> None:
+        self.graph = nx.DiGraph()
+        self.base: dict[str, FileFacts] = {}
+        self.files: dict[str, FileFacts] = {}
+        self.overlaid: dict[str, FileFacts | None] = {}
+        self._records: dict[str, _Record] = {}
+        self._defs: dict[str, dict[str, set[bool]]] = {}  # name -> path -> static flags
+        self._resolved: dict[str, list[str]] = {}
+        self._defines: dict[str, list[tuple[str, str]]] = {}  # path -> [(TYPE_X, value)]
+        self._define_paths: dict[str, set[str]] = {}  # TYPE_X or '"value"' -> paths
+        self._type_values: dict[str, str] = {}
+        self._type_names: dict[str, str] = {}
+        self._name_refs: dict[str, set[str]] = {}
+        self._text_refs: dict[str, set[str]] = {}
+        self._type_decl_paths: dict[str, set[str]] = {}
+        self._counts: dict[str, int] = {}  # references of fn:: and type:: nodes
+        self._role_src: dict[str, dict[str, int]] = {}
+        self._machine_roles: set[tuple[str, str]] = set()
+        self._parent: dict[str, str] = {}  # type -> parent (first parent edge)
+        self._class_inits: dict[str, list[str]] = {}
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._apply({ff.path: ff for ff in facts})
+        finally:
+            if was_enabled:
+                gc.enable()
+        self.base = dict(self.files)
+
+    # -- public
+    def overlay(self, changes: dict[str, FileFacts | None]) -> nx.DiGraph:
+        """The graph of the base files with ``changes`` laid over them (None: the file is
+        gone), undoing the previous overlay first. Returns ``graph`` (changed in place)."""
+        want: dict[str, FileFacts | None] = {}
+        for path in self.overlaid.keys() | changes.keys():
+            new = changes[path] if path in changes else self.base.get(path)
+            if new is not self.files.get(path):
+                want[path] = new
+        self.overlaid = dict(changes)
+        if want:
+            was_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                self._apply(want)
+            finally:
+                if was_enabled:
+                    gc.enable()
+        return self.graph
+
+    # -- tables
+    def _resolve_global(self, name: str) -> list[str]:
+        found = self._resolved.get(name)
+        if found is None:
+            candidates = self._defs.get(name, {})
+            visible = [p for p, statics in candidates.items()
+                       if False in statics or p.endswith(".h")]
+            real = [p for p in visible if not _is_stub(p)] or visible
+            found = [fn_id(p, name) for p in sorted(real)]
+            self._resolved[name] = found
+        return found
+
+    def _type_defines(self, ff: FileFacts) -> list[tuple[str, str]]:
+        out = []
+        for d in ff.defines:
+            value = d.string_value
+            if value is not None and d.params is None and d.name.startswith(
+                    ("TYPE_", "INTERFACE_")):
+                out.append((d.name, value))
+        return out
+
+    def _first_define(self, key: str) -> str | None:
+        """type_values / type_names as build_graph fills them: first file in path order."""
+        by_name = not key.startswith('"')
+        for path in sorted(self._define_paths.get(key, ())):
+            for name, value in self._defines[path]:
+                if by_name and name == key:
+                    return value
+                if not by_name and f'"{value}"' == key:
+                    return name
+        return None
+
+    # -- the update
+    def _apply(self, want: dict[str, FileFacts | None]) -> None:
+        g = self.graph
+        names: set[str] = set()
+        keys: set[str] = set()
+        for path, new in want.items():
+            old = self.files.get(path)
+            for ff in (old, new):
+                if ff is not None:
+                    names.update(fn.name for fn in ff.functions)
+        before = {n: self._resolve_global(n) for n in names}
+        for path, new in want.items():
+            old = self.files.pop(path, None)
+            if old is not None:
+                for fn in old.functions:
+                    entry = self._defs[fn.name]
+                    entry.pop(path, None)
+                    if not entry:
+                        del self._defs[fn.name]
+                for name, value in self._defines.pop(path, []):
+                    for key in (name, f'"{value}"'):
+                        keys.add(key)
+                        self._define_paths[key].discard(path)
+            if new is not None:
+                self.files[path] = new
+                for fn in new.functions:
+                    self._defs.setdefault(fn.name, {}).setdefault(path, set()).add(fn.static)
+                found = self._type_defines(new)
+                self._defines[path] = found
+                for name, value in found:
+                    for key in (name, f'"{value}"'):
+                        keys.add(key)
+                        self._define_paths.setdefault(key, set()).add(path)
+        for n in names:
+            self._resolved.pop(n, None)
+        redo = set(want)
+        for n in names:
+            if self._resolve_global(n) != before[n]:
+                redo |= self._name_refs.get(n, set())
+        values_changed: list[str] = []
+        for key in keys:
+            now = self._first_define(key)
+            table = self._type_names if key.startswith('"') else self._type_values
+            if table.get(key) == now:
+                continue
+            if now is None:
+                del table[key]
+            else:
+                table[key] = now
+            if key.startswith('"'):
+                redo |= self._text_refs.get(key, set())
+            else:
+                values_changed.append(key)
+
+        dirty_types: set[str] = set()
+        dirty_roles: set[str] = set()
+        order = sorted(redo)
+        gone_own: dict[str, set[str]] = {}
+        for path in order:
+            rec = self._records.pop(path, None)
+            if rec is not None:
+                self._take_out(path, rec, dirty_types, dirty_roles)
+                gone_own[path] = rec.own
+        for path in order:
+            if path in want:
+                old_rec_own = gone_own.get(path, set())
+                ff = self.files.get(path)
+                keep = self._own_nodes(ff) if ff is not None else {}
+                for nid in old_rec_own - keep.keys():
+                    if nid in g:
+                        g.remove_node(nid)
+                    self._role_src.pop(nid, None)
+                for nid, attrs in keep.items():
+                    if nid in g:
+                        data = g.nodes[nid]
+                        data.clear()
+                        data.update(attrs)
+                    else:
+                        g.add_node(nid, **attrs)
+                    dirty_roles.add(nid)
+        for path in order:
+            ff = self.files.get(path)
+            if ff is not None:
+                self._records[path] = self._put_in(ff, dirty_types, dirty_roles)
+        for name in values_changed:
+            tid = type_id(name)
+            if tid in g:
+                g.nodes[tid]["value"] = self._type_values.get(name, "")
+        for tid in sorted(dirty_types):
+            self._redo_type(tid)
+        self._redo_machine_roles(dirty_roles)
+        for nid in dirty_roles:
+            if nid in g and g.nodes[nid].get("kind") == "function":
+                counts = self._role_src.get(nid, {})
+                g.nodes[nid]["roles"] = sorted(r for r, c in counts.items() if c > 0)
+
+    def _own_nodes(self, ff: FileFacts) -> dict[str, dict[str, Any]]:
+        nodes: dict[str, dict[str, Any]] = {}
+        for fn in ff.functions:
+            nodes.setdefault(fn_id(ff.path, fn.name), _function_attrs(ff, fn.name))
+        callers = [c.caller for c in ff.calls] + [a.function for a in ff.assignments] + [
+            n.function for n in ff.notifiers if n.notify is not None] + [
+            d.function for d in ff.dispatches]
+        for name in callers:
+            if name is not None:
+                nodes.setdefault(fn_id(ff.path, name), _function_attrs(ff, name))
+        for a in ff.assignments:
+            if a.function is not None and (a.target is None or a.target == "NULL") and \
+                    a.value in ("true", "false"):
+                nodes[fn_id(ff.path, a.function)]["settings"].add(
+                    f"{a.obj}->{a.field} = {a.value}")
+        for data in nodes.values():
+            data["settings"] = sorted(data["settings"])
+        for use in ff.global_uses:
+            nodes.setdefault(fn_id(ff.path, use.function), {})
+            nodes.setdefault(global_id(ff.path, use.name), {})
+        for gv in ff.globals:
+            if not gv.extern:
+                nodes[global_id(ff.path, gv.name)] = {
+                    "kind": "global", "name": gv.name, "path": ff.path, "line": gv.line,
+                    "type": gv.type, "gkind": gv.kind, "static": gv.static, "const": gv.const,
+                    "partial": ff.partial}
+        return nodes
+
+    def _ref(self, nid: str, attrs: dict[str, Any]) -> None:
+        count = self._counts.get(nid, 0)
+        self._counts[nid] = count + 1
+        if count == 0 and nid not in self.graph:
+            self.graph.add_node(nid, **attrs)
+
+    def _unref(self, nid: str) -> None:
+        count = self._counts[nid] - 1
+        if count:
+            self._counts[nid] = count
+            return
+        del self._counts[nid]
+        if nid in self.graph:
+            self.graph.remove_node(nid)
+        self._role_src.pop(nid, None)
+
+    def _type_ref(self, rec: _Record, text: str) -> str:
+        text = text.strip()
+        if text.startswith('"'):
+            rec.texts.add(text)
+        name = self._type_names.get(text, text)
+        nid = type_id(name)
+        if nid not in rec.type_refs:
+            rec.type_refs.add(nid)
+            self._ref(nid, {"kind": "type", "name": name,
+                            "value": self._type_values.get(name, ""), "path": "", "line": 0,
+                            "abstract": False, "defined": False, "partial": False})
+        return nid
+
+    def _targets(self, ff: FileFacts, name: str, rec: _Record | None,
+                 external: bool = True) -> list[str]:
+        fn = ff.function(name)
+        if fn is not None:
+            return [fn_id(ff.path, name)]
+        if rec is not None:
+            rec.names.add(name)
+        found = self._resolve_global(name)
+        if found or not external:
+            return found
+        nid = f"fn::{name}"
+        if rec is not None and nid not in rec.external:
+            rec.external.add(nid)
+            self._ref(nid, _external_attrs(name))
+        return [nid]
+
+    def _put_in(self, ff: FileFacts, dirty_types: set[str],
+                dirty_roles: set[str]) -> _Record:
+        rec = _Record(own=set(self._own_nodes(ff)), roles=[], external=set(), type_refs=set(),
+                      type_decls=set(), names=set(), texts=set(), machine=[])
+        edges: dict[tuple[str, str], dict[str, Any]] = {}
+        path = ff.path
+        for call in ff.calls:
+            if call.caller is None:
+                continue
+            src = fn_id(path, call.caller)
+            for dst in self._targets(ff, call.callee, rec):
+                _merge_edge(edges, src, dst, "call", line=call.line)
+        for ti in ff.typeinfos:
+            tid = self._type_ref(rec, ti.name)
+            rec.type_decls.add(tid)
+            if ti.parent:
+                self._type_ref(rec, ti.parent)
+            for iface in ti.interfaces:
+                self._type_ref(rec, iface)
+            for fld in ("class_init", "instance_init", "instance_finalize"):
+                name = getattr(ti, fld)
+                if not name or not name.isidentifier():
+                    continue
+                for dst in self._targets(ff, name, rec):
+                    rec.roles.append((dst, fld))
+        for name in ff.type_inits:
+            for dst in self._targets(ff, name, rec):
+                rec.roles.append((dst, "type_init"))
+        for use in ff.global_uses:
+            _merge_edge(edges, fn_id(path, use.function), global_id(path, use.name), "uses",
+                        line=use.line)
+        for a in ff.assignments:
+            if a.function is None or a.target is None or a.target == "NULL":
+                continue
+            src = fn_id(path, a.function)
+            found = self._targets(ff, a.target, rec, external=a.field in CALLBACK_FIELDS)
+            for dst in found:
+                _merge_edge(edges, src, dst, "register", role=a.field, field=a.field,
+                            cls=a.cls or "", line=a.line, via=a.via)
+                rec.roles.append((dst, a.field))
+                if a.cls:
+                    rec.roles.append((dst, f"{a.cls}.{a.field}"))
+        for n in ff.notifiers:
+            if n.notify is None:
+                continue
+            for dst in self._targets(ff, n.notify, rec):
+                rec.roles.append((dst, "machine_done_notifier"))
+                if n.function is not None:
+                    attrs = {"role": "machine_done_notifier", "field": "notify",
+                             "cls": "Notifier", "line": n.line, "via": n.registrar}
+                    data = _merge_edge(edges, fn_id(path, n.function), dst, "register", **attrs)
+                    data.update(kind="register", **attrs)
+        for d in ff.dispatches:
+            if d.function is None:
+                continue
+            src = fn_id(path, d.function)
+            type_name = self.graph.nodes[self._type_ref(rec, d.type)]["name"]
+            for call in d.calls:
+                for dst in self._targets(ff, call.callee, rec):
+                    data = _merge_edge(edges, src, dst, "dispatch", line=call.line)
+                    data.setdefault("types", set()).add(type_name)
+        for (u, v), e in edges.items():
+            if e["kind"] == "register" and (e.get("field") in HOTPLUG_FIELDS
+                                            or e.get("cls") == "MachineClass"):
+                rec.machine.append((u, v, str(e.get("field", "")), str(e.get("cls", ""))))
+        self.graph.add_edges_from((u, v, _frozen_edge(d)) for (u, v), d in edges.items())
+        for nid, role in rec.roles:
+            counts = self._role_src.setdefault(nid, {})
+            counts[role] = counts.get(role, 0) + 1
+            dirty_roles.add(nid)
+        for name in rec.names:
+            self._name_refs.setdefault(name, set()).add(path)
+        for t in rec.texts:
+            self._text_refs.setdefault(t, set()).add(path)
+        for tid in rec.type_decls:
+            self._type_decl_paths.setdefault(tid, set()).add(path)
+        dirty_types |= rec.type_decls
+        return rec
+
+    def _take_out(self, path: str, rec: _Record, dirty_types: set[str],
+                  dirty_roles: set[str]) -> None:
+        g = self.graph
+        for nid in rec.own:
+            if nid in g:
+                g.remove_edges_from(list(g.out_edges(nid)))
+        for nid, role in rec.roles:
+            counts = self._role_src.get(nid)
+            if counts is not None and role in counts:
+                counts[role] -= 1
+                if not counts[role]:
+                    del counts[role]
+            dirty_roles.add(nid)
+        for n in rec.names:
+            self._name_refs[n].discard(path)
+        for t in rec.texts:
+            self._text_refs[t].discard(path)
+        for tid in rec.type_decls:
+            self._type_decl_paths[tid].discard(path)
+        dirty_types |= rec.type_decls
+        for nid in rec.external:
+            self._unref(nid)
+        for nid in rec.type_refs:
+            self._unref(nid)
+
+    def _redo_type(self, tid: str) -> None:
+        """A type's out-edges and 'defined' attributes from its TypeInfos, in path order."""
+        g = self.graph
+        self._parent.pop(tid, None)
+        self._class_inits.pop(tid, None)
+        if tid not in g:
+            return
+        g.remove_edges_from(list(g.out_edges(tid)))
+        attrs = g.nodes[tid]
+        attrs.update(path="", line=0, abstract=False, defined=False, partial=False)
+        edges: dict[tuple[str, str], dict[str, Any]] = {}
+        for path in sorted(self._type_decl_paths.get(tid, ())):
+            ff = self.files[path]
+            for ti in ff.typeinfos:
+                if type_id(self._type_names.get(ti.name.strip(), ti.name.strip())) != tid:
+                    continue
+                if not attrs["defined"]:
+                    attrs.update(path=path, line=ti.line, abstract=ti.abstract, defined=True,
+                                 partial=ff.partial)
+                if ti.parent:
+                    parent = self._type_names.get(ti.parent.strip(), ti.parent.strip())
+                    _merge_edge(edges, tid, type_id(parent), "parent", line=ti.line)
+                for iface in ti.interfaces:
+                    name = self._type_names.get(iface.strip(), iface.strip())
+                    _merge_edge(edges, tid, type_id(name), "interface", line=ti.line)
+                for fld in ("class_init", "instance_init", "instance_finalize"):
+                    name = getattr(ti, fld)
+                    if not name or not name.isidentifier():
+                        continue
+                    found = self._targets(ff, name, None, external=False) or [f"fn::{name}"]
+                    for dst in found:
+                        _merge_edge(edges, tid, dst, "typeinfo", field=fld, line=ti.line)
+        g.add_edges_from((u, v, _frozen_edge(d)) for (u, v), d in edges.items())
+        for (_, v), e in edges.items():
+            if e["kind"] == "parent":
+                self._parent.setdefault(tid, v)
+            elif e["kind"] == "typeinfo" and e["field"] == "class_init":
+                self._class_inits.setdefault(tid, []).append(v)
+
+    def _redo_machine_roles(self, dirty_roles: set[str]) -> None:
+        machine_inits: set[str] = set()
+        is_machine: dict[str, bool] = {}
+
+        def machine(t: str) -> bool:
+            seen: list[str] = []
+            cur: str | None = t
+            result = False
+            while cur is not None:
+                if cur in is_machine:
+                    result = is_machine[cur]
+                    break
+                if cur == "type::TYPE_MACHINE":
+                    result = True
+                    break
+                if cur in seen:
+                    break
+                seen.append(cur)
+                cur = self._parent.get(cur)
+            for s in seen:
+                is_machine[s] = result
+            return result
+
+        for tid, inits in self._class_inits.items():
+            if machine(tid):
+                machine_inits.update(inits)
+        records = [m for rec in self._records.values() for m in rec.machine]
+        mc_users = {u for u, _, _, cls in records if cls == "MachineClass"}
+        roles = {(v, f"machine_{fld}") for u, v, fld, _ in records
+                 if fld in HOTPLUG_FIELDS and (u in machine_inits or u in mc_users)}
+        for nid, role in self._machine_roles - roles:
+            counts = self._role_src.get(nid)
+            if counts is not None and counts.get(role):
+                counts[role] -= 1
+                if not counts[role]:
+                    del counts[role]
+            dirty_roles.add(nid)
+        for nid, role in roles - self._machine_roles:
+            counts = self._role_src.setdefault(nid, {})
+            counts[role] = counts.get(role, 0) + 1
+            dirty_roles.add(nid)
+        self._machine_roles = roles
