@@ -2,13 +2,18 @@
 
 Everything is computed on first use and cached per run, so a rule that only reads commit
 messages never pays for tree-sitter or the tree index.
+
+With a tree, the tree's graph is built once per process (``graph.GraphState``) and each patch's
+graph is that graph with the patch's post-images laid over it: ``PatchContext.graph`` switches
+the one shared graph to its patch, so a graph is valid until another patch's graph is asked
+for (the engine runs the patch rules patch by patch).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reviewbot.finding import PatchRef, Severity
 
@@ -16,6 +21,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from reviewbot.cfacts import FileFacts
+    from reviewbot.graph import GraphState
     from reviewbot.model import Patch, Series
     from reviewbot.source import PostImages, SourceFile
     from reviewbot.tree import Tree
@@ -56,13 +62,17 @@ class SeriesContext:
     """Shared by every rule for one run over one series."""
 
     def __init__(self, series: Series, options: Options, tree: Tree | None = None,
-                 *, open_tree: bool = True) -> None:
+                 *, open_tree: bool = True, rebuild_graphs: bool = False) -> None:
         self.series = series
         self.options = options
         self._tree = tree
         self._tree_opened = tree is not None or not open_tree
         self._facts: dict[tuple[int, str], FileFacts | None] = {}
         self._tree_facts: list[FileFacts] | None = None
+        self._tree_key = ""
+        # the slow reference: every patch's graph built from scratch (tests compare the two)
+        self.rebuild_graphs = rebuild_graphs
+        self._graphs: dict[int, nx.DiGraph] = {}
 
     @property
     def ref(self) -> PatchRef | None:
@@ -113,10 +123,67 @@ class SeriesContext:
             self._tree_facts = []
             tree = self.tree
             if tree is not None and tree.root is not None and self.options.index_tree:
-                from reviewbot.index import index_tree
+                from reviewbot.index import IndexStats, index_tree
 
-                self._tree_facts = list(index_tree(tree, TREE_PREFIXES, None, None))
+                stats = IndexStats()
+                self._tree_facts = list(index_tree(tree, TREE_PREFIXES, None, None,
+                                                   stats=stats))
+                self._tree_key = f"{tree.describe()}\0{stats.fingerprint}"
         return self._tree_facts
+
+    def overlay(self, position: int) -> dict[str, FileFacts | None]:
+        """The C files patch ``position`` changes: path -> post-image facts, or None for a
+        file it deletes (or renames away). Files whose post-image is unknown are left out."""
+        out: dict[str, FileFacts | None] = {}
+        for f in self.series.patches[position].files:
+            if f.is_binary:
+                continue
+            if f.source_path and f.source_path != f.target_path and \
+                    f.source_path.endswith(C_SUFFIXES):
+                out[f.source_path] = None
+        for f in self.series.patches[position].files:
+            if f.is_binary or f.is_deleted or not f.path.endswith(C_SUFFIXES):
+                continue
+            facts = self.facts_after(position, f.path)
+            if facts is not None:
+                out[f.path] = facts
+        return out
+
+    def graph_for(self, position: int) -> nx.DiGraph:
+        """The graph after patch ``position``: the tree's graph with that patch's C files
+        replaced (the same graph object for every patch when a tree is indexed)."""
+        tree_facts = self.tree_facts()
+        changes = self.overlay(position)
+        if not tree_facts or self.rebuild_graphs:
+            if position not in self._graphs:
+                from reviewbot.graph import build_graph
+
+                merged = {ff.path: ff for ff in tree_facts}
+                for path, ff in changes.items():
+                    if ff is None:
+                        merged.pop(path, None)
+                    else:
+                        merged[path] = ff
+                self._graphs[position] = build_graph(merged.values())
+            return self._graphs[position]
+        return tree_graph_state(self._tree_key, tree_facts).overlay(changes)
+
+
+# One tree graph per process: a bulk run over many series against one tree builds it once.
+_TREE_STATES: dict[str, GraphState] = {}
+
+
+def tree_graph_state(key: str, facts: list[FileFacts]) -> GraphState:
+    """The graph of a tree's facts, built on first use; ``key`` names the tree and its
+    content (the index's fingerprint), so an edited tree gets a new graph."""
+    state = _TREE_STATES.get(key)
+    if state is None:
+        from reviewbot.graph import GraphState
+
+        _TREE_STATES.clear()  # keep one: a tree's graph is large
+        state = GraphState(facts)
+        _TREE_STATES[key] = state
+    return state
 
 
 @dataclass
@@ -125,7 +192,6 @@ class PatchContext:
 
     parent: SeriesContext
     position: int  # 0-based place in series.patches
-    _graph: Any = field(default=None, repr=False)
 
     @property
     def series(self) -> Series:
@@ -163,15 +229,9 @@ class PatchContext:
 
     @property
     def graph(self) -> nx.DiGraph:
-        if self._graph is None:
-            from reviewbot.graph import build_graph
-
-            mine = [f for f in (self.facts(p) for p in self.touched if p.endswith(C_SUFFIXES))
-                    if f is not None]
-            paths = {f.path for f in mine}
-            rest = [f for f in self.parent.tree_facts() if f.path not in paths]
-            self._graph = build_graph([*mine, *rest])
-        return self._graph
+        """Post-images of the C files this patch touches over the tree's facts (a file the
+        patch deletes is gone). Valid until another patch's graph is asked for."""
+        return self.parent.graph_for(self.position)
 
     def changed(self, path: str, line: int) -> bool:
         """Does this patch add post-image line ``line`` of ``path``?"""

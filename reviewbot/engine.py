@@ -66,8 +66,8 @@ def run_check(
     if options.tree is not None:
         _ = sctx.tree  # a bad --tree is a usage error, not something each rule trips over
     raw: list[Finding] = []
-    for rule in chosen:
-        raw.extend(_run_rule(rule, sctx))
+    for found in _run_rules(chosen, sctx):
+        raw.extend(found)
     raw.extend(_source_problems(chosen, sctx))
     kept = [f for f in raw if _keep(f, sctx) and not _suppressed(f, sctx)]
     kept = [f for f in kept if _selected(f.rule, options)]
@@ -93,7 +93,7 @@ def _selected(rule_id: str, options: Options) -> bool:
     return not options.enabled or rule_id in options.enabled or rule_id == COULD_NOT_ANALYSE.id
 
 
-def _run_rule(rule: Rule, sctx: SeriesContext) -> list[Finding]:
+def _primitive(rule: Rule) -> registry.Primitive:
     prim = registry.get(rule.check)
     if prim is None:
         from reviewbot.rules import loader
@@ -101,11 +101,21 @@ def _run_rule(rule: Rule, sctx: SeriesContext) -> list[Finding]:
         prim = loader._primitive(rule.check)
     if prim is None:
         raise UsageError(f"{rule.path}: unknown check primitive {rule.check!r}")
-    if prim.scope == "series":
-        return _guarded(rule, sctx, prim.fn, "the series")
-    out: list[Finding] = []
+    return prim
+
+
+def _run_rules(chosen: Sequence[Rule], sctx: SeriesContext) -> list[list[Finding]]:
+    """Each rule's findings, in rule order. Patch rules run patch by patch, all rules on one
+    patch before the next, so the shared tree graph moves to each patch once."""
+    prims = [_primitive(rule) for rule in chosen]
+    out: list[list[Finding]] = [[] for _ in chosen]
+    for i, (rule, prim) in enumerate(zip(chosen, prims, strict=True)):
+        if prim.scope == "series":
+            out[i] = _guarded(rule, sctx, prim.fn, "the series")
     for pctx in sctx.patch_contexts:
-        out.extend(_guarded(rule, pctx, prim.fn, f"patch {pctx.ref.index}"))
+        for i, (rule, prim) in enumerate(zip(chosen, prims, strict=True)):
+            if prim.scope != "series":
+                out[i].extend(_guarded(rule, pctx, prim.fn, f"patch {pctx.ref.index}"))
     return out
 
 

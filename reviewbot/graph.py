@@ -714,7 +714,8 @@ class GraphState:
             for ff in (old, new):
                 if ff is not None:
                     names.update(fn.name for fn in ff.functions)
-        before = {n: self._resolve_global(n) for n in names}
+        fresh = not self._records  # the first build: nothing to compare with
+        before = {} if fresh else {n: self._resolve_global(n) for n in names}
         for path, new in want.items():
             old = self.files.pop(path, None)
             if old is not None:
@@ -740,7 +741,7 @@ class GraphState:
         for n in names:
             self._resolved.pop(n, None)
         redo = set(want)
-        for n in names:
+        for n in () if fresh else names:
             if self._resolve_global(n) != before[n]:
                 redo |= self._name_refs.get(n, set())
         values_changed: list[str] = []
@@ -767,12 +768,14 @@ class GraphState:
             if rec is not None:
                 self._take_out(path, rec, dirty_types, dirty_roles)
                 gone_own[path] = rec.own
+        own: dict[str, set[str]] = {}
+        added: list[tuple[str, dict[str, Any]]] = []
         for path in order:
             if path in want:
-                old_rec_own = gone_own.get(path, set())
                 ff = self.files.get(path)
                 keep = self._own_nodes(ff) if ff is not None else {}
-                for nid in old_rec_own - keep.keys():
+                own[path] = set(keep)
+                for nid in gone_own.get(path, set()) - keep.keys():
                     if nid in g:
                         g.remove_node(nid)
                     self._role_src.pop(nid, None)
@@ -782,12 +785,16 @@ class GraphState:
                         data.clear()
                         data.update(attrs)
                     else:
-                        g.add_node(nid, **attrs)
-                    dirty_roles.add(nid)
+                        added.append((nid, attrs))
+                    if attrs.get("kind") == "function":
+                        dirty_roles.add(nid)
+            else:
+                own[path] = gone_own.get(path, set())
+        g.add_nodes_from(added)
         for path in order:
             ff = self.files.get(path)
             if ff is not None:
-                self._records[path] = self._put_in(ff, dirty_types, dirty_roles)
+                self._records[path] = self._put_in(ff, own[path], dirty_types, dirty_roles)
         for name in values_changed:
             tid = type_id(name)
             if tid in g:
@@ -802,14 +809,14 @@ class GraphState:
 
     def _own_nodes(self, ff: FileFacts) -> dict[str, dict[str, Any]]:
         nodes: dict[str, dict[str, Any]] = {}
-        for fn in ff.functions:
-            nodes.setdefault(fn_id(ff.path, fn.name), _function_attrs(ff, fn.name))
-        callers = [c.caller for c in ff.calls] + [a.function for a in ff.assignments] + [
-            n.function for n in ff.notifiers if n.notify is not None] + [
-            d.function for d in ff.dispatches]
-        for name in callers:
+        names = dict.fromkeys(fn.name for fn in ff.functions)
+        names.update(dict.fromkeys(c.caller for c in ff.calls))
+        names.update(dict.fromkeys(a.function for a in ff.assignments))
+        names.update(dict.fromkeys(n.function for n in ff.notifiers if n.notify is not None))
+        names.update(dict.fromkeys(d.function for d in ff.dispatches))
+        for name in names:
             if name is not None:
-                nodes.setdefault(fn_id(ff.path, name), _function_attrs(ff, name))
+                nodes[fn_id(ff.path, name)] = _function_attrs(ff, name)
         for a in ff.assignments:
             if a.function is not None and (a.target is None or a.target == "NULL") and \
                     a.value in ("true", "false"):
@@ -873,9 +880,9 @@ class GraphState:
             self._ref(nid, _external_attrs(name))
         return [nid]
 
-    def _put_in(self, ff: FileFacts, dirty_types: set[str],
+    def _put_in(self, ff: FileFacts, own: set[str], dirty_types: set[str],
                 dirty_roles: set[str]) -> _Record:
-        rec = _Record(own=set(self._own_nodes(ff)), roles=[], external=set(), type_refs=set(),
+        rec = _Record(own=own, roles=[], external=set(), type_refs=set(),
                       type_decls=set(), names=set(), texts=set(), machine=[])
         edges: dict[tuple[str, str], dict[str, Any]] = {}
         path = ff.path

@@ -37,6 +37,7 @@ class IndexStats:
     cached: int = 0  # files whose facts came from the cache
     seconds: float = 0.0
     jobs: int = 1
+    fingerprint: str = ""  # changes when any file's content (or the set of files) does
 
 
 def default_cache_dir() -> Path:
@@ -227,6 +228,10 @@ def index_tree(
             gc.enable()
 
     if stats is not None:
+        digest = hashlib.blake2b(digest_size=16)
+        for p in sorted(keys):
+            digest.update(keys[p])
+        stats.fingerprint = digest.hexdigest()
         stats.files = len(keys)
         root = str(tree.root)
         stats.bytes = sum(stat_table[(root, p)][0] if (root, p) in stat_table
