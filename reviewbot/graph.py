@@ -809,7 +809,7 @@ class GraphState:
 
     def _own_nodes(self, ff: FileFacts) -> dict[str, dict[str, Any]]:
         nodes: dict[str, dict[str, Any]] = {}
-        names = dict.fromkeys(fn.name for fn in ff.functions)
+        names: dict[str | None, None] = dict.fromkeys(fn.name for fn in ff.functions)
         names.update(dict.fromkeys(c.caller for c in ff.calls))
         names.update(dict.fromkeys(a.function for a in ff.assignments))
         names.update(dict.fromkeys(n.function for n in ff.notifiers if n.notify is not None))
