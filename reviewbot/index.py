@@ -77,6 +77,19 @@ class _Cache:
     written_ns: int = 0
 
 
+# The cache last used in this process, with the facts it gave: a second index of the same
+# tree in one process (a bulk run, a test session) neither reloads nor unpickles them.
+_MEMO: dict[Path, tuple[tuple[int, int], _Cache, dict[bytes, FileFacts]]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
 def _load_cache(cache_file: Path) -> _Cache:
     try:
         with cache_file.open("rb") as fh:
@@ -201,7 +214,12 @@ def index_tree(
     gc.disable()  # loading many small objects: the collector would only slow it down
     try:
         cache_file = _cache_file(directory, tree)
-        cache = _load_cache(cache_file) if use_cache else _Cache({}, {})
+        loaded: dict[bytes, FileFacts] = {}
+        memo = _MEMO.get(cache_file) if use_cache else None
+        if memo is not None and memo[0] == _stamp(cache_file):
+            _, cache, loaded = memo
+        else:
+            cache = _load_cache(cache_file) if use_cache else _Cache({}, {})
         keys, contents, stat_table = _keys(tree, paths, cache)
         blobs = {p: cache.facts[k] for p, k in keys.items() if k in cache.facts}
         missing = [(p, contents.get(p) or tree.read_bytes(p) or b"")
@@ -210,6 +228,10 @@ def index_tree(
         blobs.update(parsed)
         found: dict[str, FileFacts] = {}
         for p, blob in blobs.items():
+            known = loaded.get(keys[p])
+            if known is not None:
+                found[p] = known
+                continue
             try:
                 found[p] = pickle.loads(blob)
             except Exception:  # a damaged entry: parse that file again
@@ -222,7 +244,13 @@ def index_tree(
                 if len(fresh) >= room:
                     break
                 fresh.setdefault(k, blob)
-            _save_cache(cache_file, _Cache(fresh, stat_table))
+            cache = _Cache(fresh, stat_table)
+            _save_cache(cache_file, cache)
+        if use_cache:
+            stamp = _stamp(cache_file)
+            _MEMO.clear()  # one tree's facts at a time: they are large
+            if stamp is not None:
+                _MEMO[cache_file] = (stamp, cache, {keys[p]: ff for p, ff in found.items()})
     finally:
         if was_enabled:
             gc.enable()

@@ -157,3 +157,29 @@ def test_a_file_over_the_limits_stays_in_the_index_without_facts(
     huge = next(f for f in facts if f.path == "hw/huge.c")
     assert (huge.globals, huge.error_lines) == ((), (1,))
     assert len(facts) == 5
+
+
+def test_a_second_index_in_one_process_reuses_the_loaded_facts(tmp_path: Path) -> None:
+    tree = DirTree(make_tree(tmp_path / "tree", copies=1))
+    cache = tmp_path / "cache"
+    first = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache)
+    stats = IndexStats()
+    second = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
+    assert stats.cached == 4 and stats.fingerprint
+    assert all(a is b for a, b in zip(first, second, strict=True))  # not unpickled again
+
+    edited = tmp_path / "tree" / "hw" / "misc" / "foo-dev-0.c"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nvoid foo_extra(void) {}\n",
+                      encoding="utf-8")
+    after = IndexStats()
+    third = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=after)
+    assert after.parsed == 1 and after.fingerprint != stats.fingerprint
+    by_path = {f.path: f for f in third}
+    assert by_path["hw/misc/foo-dev-0.c"].function("foo_extra") is not None
+    assert [f for f in second if f.path != "hw/misc/foo-dev-0.c"] == [
+        f for f in third if f.path != "hw/misc/foo-dev-0.c"]
+    # the cache written to disk says the same to a fresh process
+    from reviewbot import index
+
+    index._MEMO.clear()
+    assert index_tree(tree, ("hw/",), jobs=1, cache_dir=cache) == third
