@@ -154,7 +154,8 @@ class SeriesContext:
         replaced (the same graph object for every patch when a tree is indexed)."""
         tree_facts = self.tree_facts()
         changes = self.overlay(position)
-        if not tree_facts or self.rebuild_graphs:
+        if not tree_facts or self.rebuild_graphs or (
+                self._tree_key not in _TREE_STATES and self._c_patches() <= 1):
             if position not in self._graphs:
                 from reviewbot.graph import build_graph
 
@@ -167,6 +168,12 @@ class SeriesContext:
                 self._graphs[position] = build_graph(merged.values())
             return self._graphs[position]
         return tree_graph_state(self._tree_key, tree_facts).overlay(changes)
+
+    def _c_patches(self) -> int:
+        """How many patches touch C files: with one, a plain build is cheaper than making
+        the tree's graph ready for overlays."""
+        return sum(1 for p in self.series.patches
+                   if any(f.path.endswith(C_SUFFIXES) for f in p.files))
 
 
 # One tree graph per process: a bulk run over many series against one tree builds it once.
