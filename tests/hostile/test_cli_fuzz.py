@@ -71,6 +71,22 @@ def test_arbitrary_bytes(data: bytes, suffix: str, fmt: str) -> None:
     check_bytes(data, suffix, "--format", fmt)
 
 
+@given(st.one_of(st.binary(max_size=2048), mutated_real_mails()))
+def test_standard_input(data: bytes) -> None:
+    """``reviewbot check -`` reads the same hostile bytes from standard input."""
+    import io
+    import sys
+
+    saved = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(data))
+    try:
+        outcome = run_cli(["check", "--format", "json", "-"])
+    finally:
+        sys.stdin = saved
+    assert_orderly(outcome, f"{len(data)} bytes on standard input")
+    assert not crashes(findings_of(outcome))
+
+
 @needs_corpus
 @given(mutated_real_mails(), st.sampled_from(check.FORMATS))
 def test_mutated_real_threads(data: bytes, fmt: str) -> None:
