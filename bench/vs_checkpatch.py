@@ -321,21 +321,37 @@ def _print_table(inputs: list[Input], variants: list[str]) -> None:
                     / _median_seconds(i, "checkpatch"))
         print(f"singles: reviewbot faster on {sum(r <= 1 for r in ratios)}/{len(ratios)}; "
               f"worst ratio {ratios[-1]:.2f} ({worst.name}, {worst.lines} lines)")
+    _print_targets(inputs, variants)
+
+
+# issue 8's targets: the highest acceptable ratio reviewbot/checkpatch per input kind
+TARGETS = (("singles", 1.0, "<="), ("series-", 1.0, "<"), ("large", 0.1, "<="))
+
+
+def _print_targets(inputs: list[Input], variants: list[str]) -> None:
+    for variant in variants[1:]:
+        verdicts = []
+        for prefix, bound, op in TARGETS:
+            items = [i for i in inputs if i.kind.startswith(prefix)]
+            if not items:
+                continue
+            ratio = (statistics.median(_median_seconds(i, variant) for i in items)
+                     / statistics.median(_median_seconds(i, "checkpatch") for i in items))
+            met = ratio <= bound if op == "<=" else ratio < bound
+            verdicts.append(f"{items[0].kind} {ratio:.2f} {op} {bound:g}: "
+                            f"{'met' if met else 'NOT met'}")
+        print(f"targets, {variant}: " + "; ".join(verdicts))
 
 
 # ---------------------------------------------------------------- index memory
 
 _INDEX_SNIPPET = """
-import sys, time
+import sys
 from pathlib import Path
 from reviewbot.index import index_tree
 from reviewbot.context import TREE_PREFIXES
-from reviewbot import tree as treemod
-root = Path(sys.argv[1])
-if hasattr(treemod, "DirTree"):
-    tree = treemod.DirTree(root)
-else:
-    tree = treemod.Tree(root)
+from reviewbot.tree import DirTree
+tree = DirTree(Path(sys.argv[1]))
 facts = index_tree(tree, TREE_PREFIXES, int(sys.argv[3]), Path(sys.argv[2]))
 print(len(facts))
 """
