@@ -183,3 +183,21 @@ def test_oversized_input_file_is_refused(tmp_path: Path, monkeypatch: pytest.Mon
     got = _load_file(big)
     assert isinstance(got, InputError)
     assert "big.mbox" in str(got) and "limit" in str(got), str(got)
+
+
+@needs_corpus
+def test_maildir_with_broken_mails_keeps_the_good_ones(tmp_path: Path) -> None:
+    """Broken messages in a maildir become problems; the patches of the good ones load."""
+    name, data = next((n, d) for n, d in real_mails() if n.startswith("sgx"))
+    for part in ("cur", "new", "tmp"):
+        (tmp_path / "md" / part).mkdir(parents=True)
+    good = data.split(b"\nFrom mboxrd@z", 1)[0].split(b"\n", 1)[1]  # first message, no From_
+    (tmp_path / "md" / "cur" / "0-good").write_bytes(good)
+    for i, junk in enumerate((b"", b"\xff\xfe\x00", b"Subject: only a subject\n\nno diff\n",
+                              b"Content-Type: text/plain; charset=x-nope\nFrom: a@b\n\nx\n")):
+        (tmp_path / "md" / "new" / f"{i + 1}-junk").write_bytes(junk)
+    (tmp_path / "md" / "cur" / "sub").mkdir()  # a directory where a mail should be
+    got = _load_file(tmp_path / "md")
+    assert isinstance(got, Series), got
+    paths = [f.path for p in got.patches for f in p.files]
+    assert paths == ["hw/i386/sgx-epc.c"], (name, paths)
