@@ -201,3 +201,36 @@ def test_maildir_with_broken_mails_keeps_the_good_ones(tmp_path: Path) -> None:
     assert isinstance(got, Series), got
     paths = [f.path for p in got.patches for f in p.files]
     assert paths == ["hw/i386/sgx-epc.c"], (name, paths)
+
+
+def test_endless_stream_is_cut_at_the_input_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SOURCE whose size stat() cannot tell (a pipe, /dev/zero, process substitution) is
+    read only up to limits.MAX_INPUT_BYTES, then refused.
+
+    The stream here is a pipe fed 64 MiB (not endless, so that a reader without the cap
+    ends too, and fails this test instead of eating the machine's memory).
+    """
+    import contextlib
+    import os
+    import threading
+
+    from reviewbot import limits
+
+    monkeypatch.setattr(limits, "MAX_INPUT_BYTES", 1024 * 1024)
+    read_end, write_end = os.pipe()
+
+    def feed() -> None:
+        chunk = b"From: a@example.org\nSubject: x\n\n" + b"y" * (1024 * 1024)
+        with contextlib.suppress(BrokenPipeError, OSError), os.fdopen(write_end, "wb") as out:
+            for _ in range(64):
+                out.write(chunk)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        got = _load_file(Path(f"/dev/fd/{read_end}"))
+    finally:
+        os.close(read_end)
+        feeder.join(timeout=10)
+    assert isinstance(got, InputError)
+    assert "limit" in str(got), str(got)
