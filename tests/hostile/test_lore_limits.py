@@ -7,14 +7,19 @@ from __future__ import annotations
 import contextlib
 import gzip
 import http.server
+import posixpath
+import re
 import threading
 import time
 import tracemalloc
+import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fuzzkit import real_mails, run_cli
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reviewbot.errors import InputError
 
@@ -184,3 +189,22 @@ def _limits_init(original: Callable[..., None]) -> Callable[..., None]:
         kwargs.setdefault("max_inflated", 1 * MiB)
         original(self, *args, **kwargs)
     return init
+
+
+@given(st.one_of(st.text(max_size=40),
+                 st.sampled_from(["..", ".", "../..", "a/../../b@x", "%2e%2e", "<..>", "id:..",
+                                  "mid:../evil@x", "x@y/../../z", "@", "a@b#frag", "a@b?q=1"])))
+def test_message_id_cannot_leave_the_list(text: str) -> None:
+    """Whatever is given as MSGID, the URL fetched stays under the list's base path."""
+    base = "https://lore.example.org/qemu-devel"
+    try:
+        url = lore.thread_url(base, lore.normalize_msgid(text))
+    except InputError:
+        return
+    parts = urllib.parse.urlsplit(url)
+    assert (parts.scheme, parts.netloc, parts.query, parts.fragment) == (
+        "https", "lore.example.org", "", "")
+    # A server resolves "." and ".." segments, also when spelt %2e (RFC 3986, 6.2.2.2).
+    path = posixpath.normpath(re.sub("%2[eE]", ".", parts.path))
+    assert path.startswith("/qemu-devel/") and path.endswith("/t.mbox.gz"), (text, url)
+    assert path.count("/") == 3, (text, url)
