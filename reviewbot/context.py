@@ -3,16 +3,23 @@
 Everything is computed on first use and cached per run, so a rule that only reads commit
 messages never pays for tree-sitter or the tree index.
 
-With a tree, the tree's graph is built once per process (``graph.GraphState``) and each patch's
-graph is that graph with the patch's post-images laid over it: ``PatchContext.graph`` switches
-the one shared graph to its patch, so a graph is valid until another patch's graph is asked
-for (the engine runs the patch rules patch by patch).
+The tree a series is read against is the state before its first patch: ``--tree DIR``, or
+for git input the range's start (HEAD for ``--staged``). Patch i's graph is the tree's graph
+with every C file patches 1..i touched laid over it, each as it is after patch i (a file one
+of them deletes is gone), so a patch never sees what later patches do.
+
+With a tree, the tree's graph is built once per process (``graph.GraphState``), and saved
+beside the index so that the next run with the same tree content loads it instead of
+building it; ``PatchContext.graph`` switches the one shared graph to its patch, so a graph
+is valid until another patch's graph is asked for (the engine runs the patch rules patch by
+patch).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reviewbot.finding import PatchRef, Severity
@@ -22,6 +29,7 @@ if TYPE_CHECKING:
 
     from reviewbot.cfacts import FileFacts
     from reviewbot.graph import GraphState
+    from reviewbot.index import IndexedTree
     from reviewbot.model import Patch, Series
     from reviewbot.source import PostImages, SourceFile
     from reviewbot.tree import Tree
@@ -68,8 +76,9 @@ class SeriesContext:
         self._tree = tree
         self._tree_opened = tree is not None or not open_tree
         self._facts: dict[tuple[int, str], FileFacts | None] = {}
+        self._indexed: IndexedTree | None = None
+        self._indexed_done = False
         self._tree_facts: list[FileFacts] | None = None
-        self._tree_key = ""
         # the slow reference: every patch's graph built from scratch (tests compare the two)
         self.rebuild_graphs = rebuild_graphs
         self._graphs: dict[int, nx.DiGraph] = {}
@@ -82,9 +91,9 @@ class SeriesContext:
     @property
     def tree(self) -> Tree | None:
         if not self._tree_opened:
-            from reviewbot.tree import open_tree
+            from reviewbot.tree import open_base_tree
 
-            self._tree = open_tree(self.series, self.options.tree)
+            self._tree = open_base_tree(self.series, self.options.tree)
             self._tree_opened = True
         return self._tree
 
@@ -117,49 +126,63 @@ class SeriesContext:
                                            enclosing=self.post_images.sections(position, path))
         return self._facts[key]
 
+    def indexed_tree(self) -> IndexedTree | None:
+        """The index of the tree's device-model code (cached on disk), its facts unpickled
+        only when asked for; None without a tree (or with ``index_tree`` off)."""
+        if not self._indexed_done:
+            self._indexed_done = True
+            tree = self.tree
+            if tree is not None and tree.root is not None and self.options.index_tree:
+                from reviewbot.index import index_lazily
+
+                indexed = index_lazily(tree, TREE_PREFIXES)
+                if indexed.blobs:
+                    self._indexed = indexed
+        return self._indexed
+
     def tree_facts(self) -> list[FileFacts]:
         """Facts of the tree's device-model code (cached on disk by the index)."""
         if self._tree_facts is None:
-            self._tree_facts = []
-            tree = self.tree
-            if tree is not None and tree.root is not None and self.options.index_tree:
-                from reviewbot.index import IndexStats, index_tree
-
-                stats = IndexStats()
-                self._tree_facts = list(index_tree(tree, TREE_PREFIXES, None, None,
-                                                   stats=stats))
-                self._tree_key = f"{tree.describe()}\0{stats.fingerprint}"
+            indexed = self.indexed_tree()
+            self._tree_facts = indexed.all_facts() if indexed is not None else []
         return self._tree_facts
 
     def overlay(self, position: int) -> dict[str, FileFacts | None]:
-        """The C files patch ``position`` changes: path -> post-image facts, or None for a
-        file it deletes (or renames away). Files whose post-image is unknown are left out."""
+        """The C files patches 0..``position`` change: path -> facts after patch
+        ``position``, or None for a file one of them deletes (or renames away) and no later
+        one brings back. Files whose post-image is unknown are left out."""
+        last: dict[str, tuple[int, bool]] = {}  # path -> (last patch touching it, is there)
+        for i in range(position + 1):
+            for f in self.series.patches[i].files:
+                if f.is_binary:
+                    continue
+                if f.source_path and f.source_path != f.target_path and \
+                        f.source_path.endswith(C_SUFFIXES):
+                    last[f.source_path] = (i, False)
+                if not f.is_deleted and f.path.endswith(C_SUFFIXES):
+                    last[f.path] = (i, True)
         out: dict[str, FileFacts | None] = {}
-        for f in self.series.patches[position].files:
-            if f.is_binary:
+        for path, (i, there) in sorted(last.items()):
+            if not there:
+                out[path] = None
                 continue
-            if f.source_path and f.source_path != f.target_path and \
-                    f.source_path.endswith(C_SUFFIXES):
-                out[f.source_path] = None
-        for f in self.series.patches[position].files:
-            if f.is_binary or f.is_deleted or not f.path.endswith(C_SUFFIXES):
-                continue
-            facts = self.facts_after(position, f.path)
+            # the file as the last patch touching it left it: what it is after ``position``
+            facts = self.facts_after(i, path)
             if facts is not None:
-                out[f.path] = facts
+                out[path] = facts
         return out
 
     def graph_for(self, position: int) -> nx.DiGraph:
-        """The graph after patch ``position``: the tree's graph with that patch's C files
-        replaced (the same graph object for every patch when a tree is indexed)."""
-        tree_facts = self.tree_facts()
+        """The graph after patch ``position``: the tree's graph with the C files of patches
+        0..``position`` replaced (the same graph object for every patch when a tree is
+        indexed)."""
         changes = self.overlay(position)
-        if not tree_facts or self.rebuild_graphs or (
-                self._tree_key not in _TREE_STATES and self._c_patches() <= 1):
+        indexed = self.indexed_tree()
+        if indexed is None or self.rebuild_graphs:
             if position not in self._graphs:
                 from reviewbot.graph import build_graph
 
-                merged = {ff.path: ff for ff in tree_facts}
+                merged = {ff.path: ff for ff in self.tree_facts()}
                 for path, ff in changes.items():
                     if ff is None:
                         merged.pop(path, None)
@@ -167,29 +190,47 @@ class SeriesContext:
                         merged[path] = ff
                 self._graphs[position] = build_graph(merged.values())
             return self._graphs[position]
-        return tree_graph_state(self._tree_key, tree_facts).overlay(changes)
-
-    def _c_patches(self) -> int:
-        """How many patches touch C files: with one, a plain build is cheaper than making
-        the tree's graph ready for overlays."""
-        return sum(1 for p in self.series.patches
-                   if any(f.path.endswith(C_SUFFIXES) for f in p.files))
+        return tree_graph_state(indexed).overlay(changes)
 
 
 # One tree graph per process: a bulk run over many series against one tree builds it once.
 _TREE_STATES: dict[str, GraphState] = {}
 
 
-def tree_graph_state(key: str, facts: list[FileFacts]) -> GraphState:
-    """The graph of a tree's facts, built on first use; ``key`` names the tree and its
-    content (the index's fingerprint), so an edited tree gets a new graph."""
-    state = _TREE_STATES.get(key)
-    if state is None:
-        from reviewbot.graph import GraphState
+def _graph_key(indexed: IndexedTree) -> str:
+    """What a saved tree graph depends on: the tree's content (the index's fingerprint of
+    every path and content), the facts' format, and the code that builds the graph."""
+    import hashlib
 
-        _TREE_STATES.clear()  # keep one: a tree's graph is large
-        state = GraphState(facts)
-        _TREE_STATES[key] = state
+    import networkx
+
+    from reviewbot import graph
+    from reviewbot.cfacts import FACTS_VERSION
+
+    code = hashlib.blake2b(Path(graph.__file__).read_bytes(), digest_size=8).hexdigest()
+    return (f"facts-v{FACTS_VERSION}:graph-{code}:networkx-{networkx.__version__}:"
+            f"{'/'.join(TREE_PREFIXES)}:{indexed.fingerprint}")
+
+
+def tree_graph_state(indexed: IndexedTree) -> GraphState:
+    """The graph of a tree's facts: from this process, else saved by an earlier run, else
+    built (and saved for the next run). Keyed by the tree's content, so an edited tree gets
+    a new graph."""
+    key = _graph_key(indexed)
+    state = _TREE_STATES.get(key)
+    if state is not None:
+        return state
+    from reviewbot.graph import GraphState
+    from reviewbot.index import default_cache_dir
+
+    _TREE_STATES.clear()  # keep one: a tree's graph is large
+    # one saved graph per tree location, like the index: the last content wins
+    file = default_cache_dir() / f"graph-{indexed.location}.pickle"
+    state = GraphState.load(file, key, indexed.facts)
+    if state is None:
+        state = GraphState(indexed.all_facts())
+        state.save(file, key)
+    _TREE_STATES[key] = state
     return state
 
 

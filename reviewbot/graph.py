@@ -44,10 +44,12 @@ Queries (free functions): ``find_functions``, ``functions_with_role``, ``chains_
 from __future__ import annotations
 
 import gc
+import pickle
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -599,6 +601,50 @@ def _external_attrs(name: str) -> dict[str, Any]:
             "static": False, "defined": False, "partial": False, "roles": [], "settings": []}
 
 
+class _LoadedOnce:
+    """``facts(path)``, called once a path."""
+
+    def __init__(self, facts: Callable[[str], FileFacts]) -> None:
+        self._facts = facts
+        self._seen: dict[str, FileFacts] = {}
+
+    def __call__(self, path: str) -> FileFacts:
+        ff = self._seen.get(path)
+        if ff is None:
+            ff = self._seen[path] = self._facts(path)
+        return ff
+
+
+class _LazyFiles(MutableMapping[str, FileFacts]):
+    """path -> facts, where a path's facts are fetched on first use (a saved GraphState's
+    files: an overlay needs the facts of a few of them)."""
+
+    def __init__(self, load: _LoadedOnce, paths: Iterable[str]) -> None:
+        self._load = load
+        self._items: dict[str, FileFacts | None] = dict.fromkeys(paths)  # None: not yet
+
+    def __getitem__(self, path: str) -> FileFacts:
+        ff = self._items[path]
+        if ff is None:
+            ff = self._items[path] = self._load(path)
+        return ff
+
+    def __setitem__(self, path: str, ff: FileFacts) -> None:
+        self._items[path] = ff
+
+    def __delitem__(self, path: str) -> None:
+        del self._items[path]
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 @dataclass
 class _Record:
     """What one file put into the graph, so that it can be taken out again."""
@@ -625,8 +671,8 @@ class GraphState:
 
     def __init__(self, facts: Iterable[FileFacts] = ()) -> None:
         self.graph = nx.DiGraph()
-        self.base: dict[str, FileFacts] = {}
-        self.files: dict[str, FileFacts] = {}
+        self.base: MutableMapping[str, FileFacts] = {}
+        self.files: MutableMapping[str, FileFacts] = {}
         self.overlaid: dict[str, FileFacts | None] = {}
         self._records: dict[str, _Record] = {}
         self._defs: dict[str, dict[str, set[bool]]] = {}  # name -> path -> static flags
@@ -651,6 +697,55 @@ class GraphState:
             if was_enabled:
                 gc.enable()
         self.base = dict(self.files)
+
+    # -- saved between processes
+    _NOT_SAVED = ("base", "files", "overlaid")
+
+    def save(self, file: Path, key: str) -> None:
+        """Write the state (tables and graph, not the files' facts: an index has them) to
+        ``file``, tagged with ``key``. Only a state with no overlay is saved."""
+        if self.overlaid:
+            raise ValueError("a GraphState is saved without an overlay")
+        body = {k: v for k, v in self.__dict__.items() if k not in self._NOT_SAVED}
+        body["paths"] = list(self.base)
+        import os
+        import tempfile
+
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".graph-", suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(key, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(body, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            Path(tmp).replace(file)
+        except OSError:
+            pass  # not saved: the next run builds the graph again
+
+    @classmethod
+    def load(cls, file: Path, key: str, facts: Callable[[str], FileFacts],
+             ) -> GraphState | None:
+        """The state ``save`` wrote under ``key``, its files' facts got from ``facts(path)``
+        when first needed; None when the file is absent, unreadable or of another key."""
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            with file.open("rb") as fh:
+                if pickle.load(fh) != key:
+                    return None
+                body = pickle.load(fh)
+            paths = body.pop("paths")
+            state = cls.__new__(cls)
+            state.__dict__.update(body)
+        except Exception:  # absent, truncated, or written by another version
+            return None
+        finally:
+            if was_enabled:
+                gc.enable()
+        shared = _LoadedOnce(facts)
+        state.base = _LazyFiles(shared, paths)
+        state.files = _LazyFiles(shared, paths)
+        state.overlaid = {}
+        return state
 
     # -- public
     def overlay(self, changes: dict[str, FileFacts | None]) -> nx.DiGraph:

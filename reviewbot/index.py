@@ -49,11 +49,16 @@ def default_cache_dir() -> Path:
     return base / "reviewbot"
 
 
+def _location(tree: Tree) -> str:
+    """A short name for where the tree is (a directory, or a repository whatever its
+    revision)."""
+    return hashlib.blake2b(str(tree.root or "").encode("utf-8", "surrogateescape"),
+                           digest_size=8).hexdigest()
+
+
 def _cache_file(cache_dir: Path, tree: Tree) -> Path:
-    """One file per tree (a directory, or a repository whatever its revision)."""
-    where = hashlib.blake2b(str(tree.root or "").encode("utf-8", "surrogateescape"),
-                            digest_size=8).hexdigest()
-    return cache_dir / f"facts-v{FACTS_VERSION}-{where}.pickle"
+    """One file per tree location."""
+    return cache_dir / f"facts-v{FACTS_VERSION}-{_location(tree)}.pickle"
 
 
 def _key(path: str, data: bytes) -> bytes:
@@ -114,14 +119,17 @@ def _save_cache(cache_file: Path, cache: _Cache) -> None:
         pass  # a cache that cannot be written only costs time on the next run
 
 
-def _keys(tree: Tree, paths: list[str], cache: _Cache,
+def _keys(tree: Tree, paths: list[str], cache: _Cache, blob_ids: dict[str, str] | None,
           ) -> tuple[dict[str, bytes], dict[str, bytes], StatTable]:
     """Content keys of ``paths``; the contents read to get them; the fresh stat table.
 
-    A file whose size and mtime match the table is not read again, unless its mtime is too
-    close to the time the table was written to be trusted (it may have changed within the
-    same clock tick, as git's racy-index rule has it).
+    A git tree names its files' contents (blob ids), so nothing is read to key them. In a
+    directory, a file whose size and mtime match the table is not read again, unless its
+    mtime is too close to the time the table was written to be trusted (it may have changed
+    within the same clock tick, as git's racy-index rule has it).
     """
+    if blob_ids is not None:
+        return {p: _key(p, b"git-blob:" + blob_ids[p].encode()) for p in paths}, {}, {}
     root = str(tree.root) if tree.root is not None else ""
     trusted_before = cache.written_ns - 2_000_000_000
     keys: dict[str, bytes] = {}
@@ -194,6 +202,42 @@ def parse_files(items: list[tuple[str, bytes]], jobs: int) -> list[tuple[str, by
     return [ff for batch in results for ff in batch]
 
 
+@dataclass
+class IndexedTree:
+    """A tree's facts as the cache holds them: pickled, unpickled only when asked for."""
+
+    blobs: dict[str, bytes]  # path -> pickled FileFacts, in path order
+    keys: dict[str, bytes]  # path -> content key
+    fingerprint: str
+    # content key -> facts unpickled in this process (shared by every index of the tree)
+    loaded: dict[bytes, FileFacts]
+    tree: Tree | None = None
+    location: str = ""  # names the tree's place (not its content) in cache file names
+
+    def facts(self, path: str) -> FileFacts:
+        """The facts of ``path`` (KeyError for a file not in the index)."""
+        key = self.keys[path]
+        ff = self.loaded.get(key)
+        if ff is None:
+            blob = self.blobs[path]
+            try:
+                ff = pickle.loads(blob)
+            except Exception:  # a damaged entry: parse that file again
+                data = self.tree.read_bytes(path) if self.tree is not None else None
+                ff = _extract_one(path, data or b"")
+            self.loaded[key] = ff
+        return ff
+
+    def all_facts(self) -> list[FileFacts]:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return [self.facts(p) for p in self.blobs]
+        finally:
+            if was_enabled:
+                gc.enable()
+
+
 def index_tree(
     tree: Tree,
     prefixes: Sequence[str] = DEFAULT_PREFIXES,
@@ -205,9 +249,26 @@ def index_tree(
     use_cache: bool = True,
 ) -> list[FileFacts]:
     """Facts of every C file under ``prefixes`` in ``tree``, in path order."""
+    return index_lazily(tree, prefixes, jobs, cache_dir, suffixes=suffixes, stats=stats,
+                        use_cache=use_cache).all_facts()
+
+
+def index_lazily(
+    tree: Tree,
+    prefixes: Sequence[str] = DEFAULT_PREFIXES,
+    jobs: int | None = None,
+    cache_dir: str | Path | None = None,
+    *,
+    suffixes: Sequence[str] = C_SUFFIXES,
+    stats: IndexStats | None = None,
+    use_cache: bool = True,
+) -> IndexedTree:
+    """``index_tree`` without unpickling: files are parsed (and cached) as there, but their
+    facts are unpickled only when asked for (a warm run with a prebuilt graph needs few)."""
     started = time.perf_counter()
     jobs = jobs or os.cpu_count() or 1
-    paths = tree.list_files(prefixes, suffixes)
+    blob_ids = tree.blob_ids(prefixes, suffixes)
+    paths = list(blob_ids) if blob_ids is not None else tree.list_files(prefixes, suffixes)
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
 
     was_enabled = gc.isenabled()
@@ -220,22 +281,14 @@ def index_tree(
             _, cache, loaded = memo
         else:
             cache = _load_cache(cache_file) if use_cache else _Cache({}, {})
-        keys, contents, stat_table = _keys(tree, paths, cache)
+        keys, contents, stat_table = _keys(tree, paths, cache, blob_ids)
         blobs = {p: cache.facts[k] for p, k in keys.items() if k in cache.facts}
-        missing = [(p, contents.get(p) or tree.read_bytes(p) or b"")
-                   for p in keys if p not in blobs]
-        parsed = parse_files(missing, jobs) if missing else []
+        missing = [p for p in keys if p not in blobs]
+        if blob_ids is not None and missing:
+            contents = tree.read_many(missing)
+        parsed = parse_files([(p, contents.get(p) or tree.read_bytes(p) or b"")
+                              for p in missing], jobs) if missing else []
         blobs.update(parsed)
-        found: dict[str, FileFacts] = {}
-        for p, blob in blobs.items():
-            known = loaded.get(keys[p])
-            if known is not None:
-                found[p] = known
-                continue
-            try:
-                found[p] = pickle.loads(blob)
-            except Exception:  # a damaged entry: parse that file again
-                found[p] = _extract_one(p, tree.read_bytes(p) or b"")
         stats_changed = any(cache.stats.get(k) != v for k, v in stat_table.items())
         if use_cache and (parsed or stats_changed):
             fresh = {keys[p]: blob for p, blob in blobs.items()}
@@ -244,22 +297,27 @@ def index_tree(
                 if len(fresh) >= room:
                     break
                 fresh.setdefault(k, blob)
-            cache = _Cache(fresh, stat_table)
+            cache = _Cache(fresh, stat_table or cache.stats)
             _save_cache(cache_file, cache)
+        # facts this process already unpickled for the same content are reused
+        result = IndexedTree({p: blobs[p] for p in sorted(blobs)}, keys, "", loaded, tree,
+                             _location(tree))
         if use_cache:
             stamp = _stamp(cache_file)
             _MEMO.clear()  # one tree's facts at a time: they are large
             if stamp is not None:
-                _MEMO[cache_file] = (stamp, cache, {keys[p]: ff for p, ff in found.items()})
+                # shared with ``result``, so what it unpickles later is remembered too
+                _MEMO[cache_file] = (stamp, cache, loaded)
     finally:
         if was_enabled:
             gc.enable()
 
+    digest = hashlib.blake2b(digest_size=16)
+    for p in sorted(keys):
+        digest.update(keys[p])
+    result.fingerprint = digest.hexdigest()
     if stats is not None:
-        digest = hashlib.blake2b(digest_size=16)
-        for p in sorted(keys):
-            digest.update(keys[p])
-        stats.fingerprint = digest.hexdigest()
+        stats.fingerprint = result.fingerprint
         stats.files = len(keys)
         root = str(tree.root)
         stats.bytes = sum(stat_table[(root, p)][0] if (root, p) in stat_table
@@ -268,4 +326,4 @@ def index_tree(
         stats.cached = len(keys) - len(parsed)
         stats.seconds = time.perf_counter() - started
         stats.jobs = jobs
-    return [found[p] for p in sorted(found)]
+    return result

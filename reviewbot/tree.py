@@ -47,6 +47,13 @@ class Tree:
                    suffixes: Sequence[str] = C_SUFFIXES) -> list[str]:
         raise NotImplementedError
 
+    def blob_ids(self, prefixes: Sequence[str] = DEFAULT_PREFIXES,
+                 suffixes: Sequence[str] = C_SUFFIXES) -> dict[str, str] | None:
+        """path -> an id that changes with the file's content (git's blob ids), for the
+        files ``list_files`` would give, when the tree knows them without reading the files;
+        None otherwise."""
+        return None
+
     def describe(self) -> str:
         return str(self.root) if self.root else "tree"
 
@@ -154,12 +161,25 @@ def _git(repo: Path, *args: str, input_: bytes | None = None) -> bytes:
 
 
 class GitTree(Tree):
-    """A repository at one revision (``rev``), or its index when ``rev`` is None."""
+    """A repository at one revision (``rev``), or its index when ``rev`` is None.
 
-    def __init__(self, repo: str | Path, rev: str | None) -> None:
+    ``meta``, when given, is where ``version()`` and ``maintainers_text()`` read instead:
+    a series' base tree answers those from the state the series leaves.
+    """
+
+    def __init__(self, repo: str | Path, rev: str | None, *, meta: Tree | None = None) -> None:
         self.root = Path(repo).resolve()
         self.rev = rev
+        self.meta = meta
         self._cache: dict[str, bytes | None] = {}
+
+    def version(self) -> str | None:
+        return self.meta.version() if self.meta is not None else super().version()
+
+    def maintainers_text(self) -> str | None:
+        if self.meta is not None:
+            return self.meta.maintainers_text()
+        return super().maintainers_text()
 
     def describe(self) -> str:
         return f"{self.root}@{self.rev}" if self.rev else f"{self.root} (index)"
@@ -200,6 +220,34 @@ class GitTree(Tree):
         names = [n.decode("utf-8", "surrogateescape") for n in out.split(b"\0") if n]
         return sorted(n for n in names if _matches(n, prefixes, suffixes))
 
+    def blob_ids(self, prefixes: Sequence[str] = DEFAULT_PREFIXES,
+                 suffixes: Sequence[str] = C_SUFFIXES) -> dict[str, str] | None:
+        assert self.root is not None
+        dirs = sorted({p.rstrip("/") for p in prefixes})
+        if self.rev:
+            out = _git(self.root, "ls-tree", "-r", "-z", self.rev, "--", *dirs)
+        else:
+            out = _git(self.root, "ls-files", "-z", "--stage", "--", *dirs)
+        found: dict[str, str] = {}
+        for entry in out.split(b"\0"):
+            # "<mode> blob <id>\t<path>" (ls-tree) / "<mode> <id> <stage>\t<path>" (ls-files)
+            head, tab, name = entry.partition(b"\t")
+            fields = head.split(b" ")
+            if not tab or len(fields) != 3:
+                continue
+            if self.rev:
+                if fields[1] != b"blob":
+                    continue
+                blob = fields[2]
+            else:
+                if fields[2] != b"0":
+                    continue  # an unmerged entry has no single content
+                blob = fields[1]
+            path = name.decode("utf-8", "surrogateescape")
+            if _matches(path, prefixes, suffixes):
+                found[path] = blob.decode("ascii", "replace")
+        return dict(sorted(found.items()))
+
 
 def open_tree(series: Series, tree_dir: str | None) -> Tree | None:
     """The tree a series is read against: ``--tree DIR`` when given, else for git input the
@@ -218,3 +266,32 @@ def open_tree(series: Series, tree_dir: str | None) -> Tree | None:
     if series.base:
         return GitTree(series.repo, series.base)
     return GitTree(series.repo, "HEAD")
+
+
+def empty_tree_id(repo: str | Path) -> str:
+    """The id of the empty tree in ``repo``'s hash format (what a root commit starts from)."""
+    return _git(Path(repo), "hash-object", "-t", "tree", "--stdin", input_=b"").decode().strip()
+
+
+def open_base_tree(series: Series, tree_dir: str | None) -> Tree | None:
+    """The tree a series is laid over, patch by patch: ``--tree DIR`` when given; for git
+    input the state before its first patch (the range's start, HEAD for --staged, the empty
+    tree before a root commit), reading VERSION and MAINTAINERS at the state the series
+    leaves (the range's end, the index); None without either."""
+    if tree_dir is not None or series.repo is None:
+        return open_tree(series, tree_dir)
+    end = open_tree(series, None)
+    if series.staged:
+        return GitTree(series.repo, series.base or empty_tree_id(series.repo), meta=end)
+    commits = [p.commit for p in series.patches if p.commit]
+    if not commits:
+        return end
+    base = series.base
+    if base is None:
+        first = commits[0]
+        try:
+            base = _git(Path(series.repo), "rev-parse", "--verify", "--quiet",
+                        f"{first}^").decode().strip()
+        except InputError:
+            base = empty_tree_id(series.repo)
+    return GitTree(series.repo, base, meta=end)

@@ -80,8 +80,11 @@ def test_patch_contexts_over_a_git_range(git_repo: Callable[..., Any]) -> None:
     assert g.has_edge(realize, fn_id("hw/misc/widget.c", "widget_helper"))
     assert second.graph is g
 
-    # git input: the tree is the repository at the range's end
+    # git input: the tree is the repository at the range's start (before the helper), and
+    # VERSION is read where the range ends
     assert second.tree is not None and second.tree.version() == "10.0.50"
+    base_text = second.tree.read_text("hw/misc/widget.c")
+    assert base_text is not None and "widget_helper" not in base_text
     assert sctx.qemu_version == "10.0.50"
     assert SeriesContext(series, Options(qemu_version="11.0.0")).qemu_version == "11.0.0"
 

@@ -163,15 +163,82 @@ def test_a_git_series_gives_the_same_findings_as_rebuilding_each_graph(
         assert_same_graph(fast_ctx.graph_for(i), slow_ctx.graph_for(i))
     reaches = [(f.patch.index if f.patch else None, f.path, f.line) for f in fast.findings
                if f.rule == "qom-realize-reaches-machine"]
-    # For a git range the tree is the range's end, where gadget-helper.c is gone: patch 2's
-    # realize calls a function the graph does not know. Patch 4 folds the helper in: found.
-    assert reaches == [(4, "hw/misc/gadget.c", 5)]
+    # The tree is the range's start and each patch sees the files of the patches before it
+    # as they left them: patch 2's realize reaches the machine through the helper patch 1
+    # added (at the call it adds, line 7); patch 3 makes the helper static, so the call no
+    # longer resolves; patch 4 folds it into the device (at the helper's own call, line 5).
+    assert reaches == [(2, "hw/misc/gadget.c", 7), (4, "hw/misc/gadget.c", 5)]
+    assert ("hw/misc/gadget.c::gadget_realize",
+            "hw/misc/gadget-helper.c::gadget_pick_node") in fast_ctx.graph_for(1).edges
     assert ("hw/misc/gadget.c::gadget_realize", "fn::gadget_pick_node") in \
-        fast_ctx.graph_for(1).edges
+        fast_ctx.graph_for(2).edges
+    # patch 1 does not see the device patch 2 adds, nor the function patch 4 moves into it
+    g = fast_ctx.graph_for(0)
+    assert "hw/misc/gadget-helper.c::gadget_pick_node" in g
+    assert not any(n.startswith("hw/misc/gadget.c::") for n in g)
+    # the helper deleted by patch 4 is still there for patch 3, gone from patch 4 on
+    assert "hw/misc/gadget-helper.c::gadget_pick_node" in fast_ctx.graph_for(2)
+    assert "hw/misc/gadget-helper.c::gadget_pick_node" not in fast_ctx.graph_for(3)
     # the graph after patch 5 has the renamed file, not the old one
     g = fast_ctx.graph_for(4)
     assert "hw/misc/foo-device.c::foo_dev_realize" in g
+    assert "hw/misc/gadget.c::gadget_pick_node" in g
     assert not any(n.startswith("hw/misc/foo-dev.c::") for n in g)
+    # the tree is the base, read at the range's start; VERSION comes from the range's end
+    tree = fast_ctx.tree
+    assert tree is not None and tree.exists("hw/misc/foo-dev.c")
+    assert not tree.exists("hw/misc/gadget.c")
+    assert tree.version() == "10.0.50"
+
+
+def test_a_saved_tree_graph_is_loaded_instead_of_rebuilt(
+        git_repo: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewbot import context, index
+
+    monkeypatch.setenv("REVIEWBOT_CACHE_DIR", str(tmp_path / "cache"))
+    context._TREE_STATES.clear()  # another test may have built this same tree's graph
+    repo = _series_repo(git_repo)
+    series = load("HEAD~5..HEAD", cwd=str(repo.path))
+    rules = load_rules(())
+    first_ctx = SeriesContext(series, Options())
+    first = run_check(series, Options(), rules, context=first_ctx)
+    assert [p.name for p in (tmp_path / "cache").glob("graph-*.pickle")]
+    graphs = [graph_signature(first_ctx.graph_for(i)) for i in range(len(series.patches))]
+
+    # a new process: nothing in memory; building the tree's graph again would fail
+    context._TREE_STATES.clear()
+    index._MEMO.clear()
+
+    def no_build(self: GraphState, facts: Any = ()) -> None:
+        raise AssertionError("the tree's graph was built again")
+
+    monkeypatch.setattr(GraphState, "__init__", no_build)
+    again_ctx = SeriesContext(series, Options())
+    again = run_check(series, Options(), rules, context=again_ctx)
+    assert again.findings == first.findings
+    assert [graph_signature(again_ctx.graph_for(i)) for i in range(len(series.patches))] == \
+        graphs
+    # only the files the overlays touched (and those resolving through them) were unpickled
+    indexed = again_ctx.indexed_tree()
+    assert indexed is not None and len(indexed.loaded) < len(indexed.blobs)
+
+
+def test_staged_changes_are_laid_over_head(git_repo: Callable[..., Any]) -> None:
+    repo = _series_repo(git_repo)
+    repo.write("hw/misc/gadget.c", HELPER + GADGET.replace(
+        "gadget_pick_node(dev);", "gadget_pick_node(dev);\n    extra(dev);"))
+    repo.git("add", "hw/misc/gadget.c")
+    repo.write("hw/misc/gadget.c", GADGET.replace("gadget_pick_node(dev);", ""))  # not staged
+    series = load(None, cwd=str(repo.path), staged=True)
+    fast, slow, fast_ctx, slow_ctx = _run_both(series, Options())
+    assert fast.findings == slow.findings
+    assert_same_graph(fast_ctx.graph_for(0), slow_ctx.graph_for(0))
+    g = fast_ctx.graph_for(0)
+    realize = "hw/misc/gadget.c::gadget_realize"
+    assert {v for v in g.successors(realize)} == {"hw/misc/gadget.c::gadget_pick_node",
+                                                   "fn::extra"}
+    assert fast_ctx.tree is not None and fast_ctx.tree.read_text("hw/misc/gadget.c") == \
+        HELPER + GADGET  # the base is HEAD
 
 
 def test_an_mbox_against_a_tree_gives_the_same_findings(tmp_path: Path) -> None:
