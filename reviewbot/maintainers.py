@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 
 _ENTRY = re.compile(r"^([A-Z]):\s*(.*?)\s*$")
 _INLINE_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
@@ -35,12 +35,6 @@ class Section:
     excludes: tuple[str, ...] = ()
     regexes: tuple[str, ...] = ()  # N:
     keywords: tuple[str, ...] = ()  # K:
-    _files_re: tuple[tuple[re.Pattern[str], bool, int], ...] = field(
-        default=(), repr=False, compare=False)
-    _excludes_re: tuple[tuple[re.Pattern[str], bool, int], ...] = field(
-        default=(), repr=False, compare=False)
-    _regexes_re: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
-    _keywords_re: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def catch_all(self) -> bool:
@@ -48,20 +42,34 @@ class Section:
         return any(p in ("*", "*/") for p in self.files)
 
     def matches_file(self, path: str, is_dir: Callable[[str], bool] | None = None) -> bool:
-        if any(_pattern_matches(p, path) for p in self._excludes_re):
+        if any(_pattern_matches(p, path) for p in self.excludes):
             return False
-        if any(_pattern_matches(p, path) for p in self._files_re):
+        if any(_pattern_matches(p, path) for p in self.files):
             return True
         if is_dir is not None and any(_dir_matches(raw, path, is_dir) for raw in self.files):
             return True
-        return any(r.search(path) for r in self._regexes_re)
+        return any(r.search(path) for r in _regexes(self.regexes))
 
     def matches_content(self, text: str) -> bool:
-        return any(k.search(text) for k in self._keywords_re)
+        return any(k.search(text) for k in _regexes(self.keywords))
 
 
-def _glob(pattern: str) -> tuple[re.Pattern[str], bool, int]:
-    """An F:/X: pattern as (regex anchored at the start, is-directory, slash count)."""
+# A MAINTAINERS file has some 2,000 patterns and a patch asks about a few paths: patterns are
+# turned into regexes only when a path starts with their literal part, once per process.
+_WILDCARD = re.compile(r"[*?\[]")
+
+
+@cache
+def _glob(pattern: str) -> tuple[str, bool, int, bool]:
+    """An F:/X: pattern as (its literal start, is-directory, slash count, has wildcards)."""
+    m = _WILDCARD.search(pattern)
+    prefix = pattern if m is None else pattern[:m.start()]
+    return prefix, pattern.endswith("/"), pattern.count("/"), m is not None
+
+
+@cache
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """An F:/X: pattern with wildcards as a regex anchored at the start."""
     parts = []
     for m in re.finditer(r"\[[^\]/]+\]|.", pattern):
         piece = m.group(0)
@@ -74,15 +82,17 @@ def _glob(pattern: str) -> tuple[re.Pattern[str], bool, int]:
         else:
             parts.append(re.escape(piece))
     try:
-        regex = re.compile("^" + "".join(parts))
+        return re.compile("^" + "".join(parts))
     except re.error:
-        regex = re.compile("^" + re.escape(pattern))
-    return regex, pattern.endswith("/"), pattern.count("/")
+        return re.compile("^" + re.escape(pattern))
 
 
-def _pattern_matches(compiled: tuple[re.Pattern[str], bool, int], path: str) -> bool:
-    regex, is_dir, slashes = compiled
-    if regex.match(path) is None:
+def _pattern_matches(pattern: str, path: str) -> bool:
+    prefix, is_dir, slashes, wild = _glob(pattern)
+    # the regex starts with the literal part, so a path without it cannot match
+    if not path.startswith(prefix):
+        return False
+    if wild and _glob_regex(pattern).match(path) is None:
         return False
     return is_dir or path.count("/") == slashes
 
@@ -94,6 +104,11 @@ def _dir_matches(raw: str, path: str, is_dir: Callable[[str], bool]) -> bool:
     return path.startswith(raw + "/") and is_dir(raw)
 
 
+def _regexes(texts: tuple[str, ...]) -> list[re.Pattern[str]]:
+    return [r for r in map(_regex, texts) if r is not None]
+
+
+@cache
 def _regex(text: str) -> re.Pattern[str] | None:
     """A Perl-style pattern; inline flags in the middle (``.*(?i)x``) become scoped groups."""
     pieces = _INLINE_FLAGS.split(text)
@@ -187,8 +202,4 @@ def _section(title: str, line: int, values: dict[str, list[str]]) -> Section:
         maintainers=tuple(values.get("M", ())), reviewers=tuple(values.get("R", ())),
         lists=tuple(values.get("L", ())), files=files, excludes=excludes,
         regexes=regexes, keywords=keywords,
-        _files_re=tuple(_glob(p) for p in files),
-        _excludes_re=tuple(_glob(p) for p in excludes),
-        _regexes_re=tuple(r for r in (_regex(p) for p in regexes) if r is not None),
-        _keywords_re=tuple(r for r in (_regex(p) for p in keywords) if r is not None),
     )
