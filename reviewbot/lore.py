@@ -9,21 +9,20 @@ directory, keyed by URL.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.client import HTTPMessage
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from reviewbot import __version__
 from reviewbot.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    # http.client and urllib.request cost ~20 ms to import; only a fetch needs them
+    import urllib.request
+    from http.client import HTTPMessage
 
 DEFAULT_BASE = "https://lore.kernel.org/qemu-devel"
 BASE_ENV = "REVIEWBOT_LORE_BASE"
@@ -77,23 +76,29 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), port
 
 
-class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
-    def __init__(self, allowed: tuple[str, str, int | None]) -> None:
-        self.allowed = allowed
+def _same_host_redirects(allowed: tuple[str, str, int | None],
+                         ) -> urllib.request.HTTPRedirectHandler:
+    import urllib.request
 
-    def redirect_request(  # noqa: PLR0917 - urllib's signature
-        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
-        headers: HTTPMessage, newurl: str,
-    ) -> urllib.request.Request | None:
-        target = urllib.parse.urljoin(req.full_url, newurl)
-        if _origin(target) != self.allowed:
-            raise InputError(f"{req.full_url}: redirected to {target}, which is not the "
-                             "configured server; refusing to follow")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+    class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(  # noqa: PLR0917 - urllib's signature
+            self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+            headers: HTTPMessage, newurl: str,
+        ) -> urllib.request.Request | None:
+            target = urllib.parse.urljoin(req.full_url, newurl)
+            if _origin(target) != allowed:
+                raise InputError(f"{req.full_url}: redirected to {target}, which is not the "
+                                 "configured server; refusing to follow")
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return _SameHostRedirects()
 
 
 def _download(url: str, limits: Limits) -> bytes:
-    opener = urllib.request.build_opener(_SameHostRedirects(_origin(url)))
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(_same_host_redirects(_origin(url)))
     request = urllib.request.Request(url, headers={
         "User-Agent": f"reviewbot/{__version__}", "Accept-Encoding": "identity"})
     try:
@@ -124,6 +129,8 @@ def _download(url: str, limits: Limits) -> bytes:
 
 def inflate(data: bytes, origin: str, max_inflated: int) -> bytes:
     """Gunzip ``data`` (one or more members) without ever holding more than the cap."""
+    import zlib
+
     out = bytearray()
     rest = data
     while rest:
@@ -145,6 +152,8 @@ def inflate(data: bytes, origin: str, max_inflated: int) -> bytes:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
     try:
@@ -160,6 +169,8 @@ def fetch_thread(msgid: str, base: str = DEFAULT_BASE, *, limits: Limits | None 
                  cache: Path | None = None, refresh: bool = False,
                  log: Callable[[str], None] | None = None) -> Path:
     """The thread of ``msgid`` as an mbox file in the cache; downloaded when not cached."""
+    import hashlib
+
     limits = limits or Limits()
     url = thread_url(base, normalize_msgid(msgid))
     target = (cache or cache_dir()) / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".mbox")
