@@ -220,11 +220,18 @@ class IndexedTree:
         ff = self.loaded.get(key)
         if ff is None:
             blob = self.blobs[path]
+            # with a large graph in memory, a collection run by these allocations would
+            # walk all of it
+            was_enabled = gc.isenabled()
+            gc.disable()
             try:
                 ff = pickle.loads(blob)
             except Exception:  # a damaged entry: parse that file again
                 data = self.tree.read_bytes(path) if self.tree is not None else None
                 ff = _extract_one(path, data or b"")
+            finally:
+                if was_enabled:
+                    gc.enable()
             self.loaded[key] = ff
         return ff
 
