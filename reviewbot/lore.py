@@ -53,7 +53,10 @@ def normalize_msgid(text: str) -> str:
         if msgid.lower().startswith(prefix):
             msgid = msgid[len(prefix):]
     msgid = msgid.strip().strip("<>").strip()
-    if not msgid or any(c.isspace() for c in msgid) or "<" in msgid or ">" in msgid:
+    # A message-id always has an "@" (RFC 5322 msg-id), which also keeps "." and ".." - path
+    # segments a server would resolve - from ever being the id.
+    if ("@" not in msgid or any(c.isspace() for c in msgid) or "<" in msgid
+            or ">" in msgid):
         raise UsageError(f"{text!r}: not a message-id (expected something like id@host)")
     return msgid
 
