@@ -198,11 +198,17 @@ _TREE_STATES: dict[str, GraphState] = {}
 
 
 _CODE_KEY: list[str] = []
+# A saved graph of the same tree location whose files differ in at most this many is moved
+# to the new content (a git range with another base) rather than rebuilt.
+MAX_REBASE = 400
+# Moved by at most this many files, the moved graph is not saved: the next run moves the
+# saved one again (cheap), and the cache keeps the old files' facts it needs for that.
+SAVE_AFTER_REBASE = 40
 
 
-def _graph_key(indexed: IndexedTree) -> str:
-    """What a saved tree graph depends on: the tree's content (the index's fingerprint of
-    every path and content), the facts' format, and the code that builds the graph."""
+def _code_key() -> str:
+    """What a saved tree graph depends on besides the tree's content: the facts' format and
+    the code that builds the graph."""
     if not _CODE_KEY:
         import hashlib
 
@@ -214,14 +220,14 @@ def _graph_key(indexed: IndexedTree) -> str:
         code = hashlib.blake2b(Path(graph.__file__).read_bytes(), digest_size=8).hexdigest()
         _CODE_KEY.append(f"facts-v{FACTS_VERSION}:graph-{code}:networkx-{networkx.__version__}"
                          f":{'/'.join(TREE_PREFIXES)}")
-    return f"{_CODE_KEY[0]}:{indexed.fingerprint}"
+    return _CODE_KEY[0]
 
 
 def tree_graph_state(indexed: IndexedTree) -> GraphState:
-    """The graph of a tree's facts: from this process, else saved by an earlier run, else
-    built (and saved for the next run). Keyed by the tree's content, so an edited tree gets
-    a new graph."""
-    key = _graph_key(indexed)
+    """The graph of a tree's facts: from this process, else saved by an earlier run (moved
+    to this content when the tree changed a little), else built (and saved for the next
+    run). Keyed by the tree's content, so an edited tree gets a new graph."""
+    key = f"{_code_key()}:{indexed.fingerprint}"
     state = _TREE_STATES.get(key)
     if state is not None:
         return state
@@ -233,12 +239,17 @@ def tree_graph_state(indexed: IndexedTree) -> GraphState:
     if _TREE_STATES:
         _TREE_STATES.clear()  # keep one: a tree's graph is large
         gc.unfreeze()  # what was frozen with the old graph may be collected again
-    # one saved graph per tree location, like the index: the last content wins
+    # one saved graph per tree location, like the index
     file = default_cache_dir() / f"graph-{indexed.location}.pickle"
-    state = GraphState.load(file, key, indexed.facts)
-    if state is None:
+    loaded = GraphState.load(file, _code_key(), indexed.keys, indexed.facts_for_key,
+                             max_changes=MAX_REBASE)
+    if loaded is None:
         state = GraphState(indexed.all_facts())
-        state.save(file, key)
+        state.save(file, _code_key(), indexed.keys)
+    else:
+        state, moved = loaded
+        if moved > SAVE_AFTER_REBASE:
+            state.save(file, _code_key(), indexed.keys)
     _TREE_STATES[key] = state
     # The graph lives as long as the process and holds no garbage: left to the collector,
     # each full collection would walk its millions of objects (~0.2 s) for nothing.

@@ -647,6 +647,12 @@ class _LazyFiles(MutableMapping[str, FileFacts]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def copy(self) -> _LazyFiles:
+        """The same files, sharing the loader (so both give the same facts objects)."""
+        other = _LazyFiles(self._load, ())
+        other._items = dict(self._items)
+        return other
+
 
 @dataclass
 class _Record:
@@ -704,13 +710,17 @@ class GraphState:
     # -- saved between processes
     _NOT_SAVED = ("base", "files", "overlaid")
 
-    def save(self, file: Path, key: str) -> None:
+    def save(self, file: Path, code: str, keys: dict[str, bytes]) -> None:
         """Write the state (tables and graph, not the files' facts: an index has them) to
-        ``file``, tagged with ``key``. Only a state with no overlay is saved."""
+        ``file``. ``code`` names what built it (a state of other code is not loaded back);
+        ``keys`` are the content keys of its base files, by which their facts are found
+        again. Only a state with no overlay is saved."""
         if self.overlaid:
             raise ValueError("a GraphState is saved without an overlay")
+        if keys.keys() != self.base.keys():
+            raise ValueError("keys must name the state's files")
         body = {k: v for k, v in self.__dict__.items() if k not in self._NOT_SAVED}
-        body["paths"] = list(self.base)
+        body["keys"] = keys
         import os
         import tempfile
 
@@ -718,37 +728,64 @@ class GraphState:
             file.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".graph-", suffix=".tmp")
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump(key, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(code, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 pickle.dump(body, fh, protocol=pickle.HIGHEST_PROTOCOL)
             Path(tmp).replace(file)
         except OSError:
             pass  # not saved: the next run builds the graph again
 
     @classmethod
-    def load(cls, file: Path, key: str, facts: Callable[[str], FileFacts],
-             ) -> GraphState | None:
-        """The state ``save`` wrote under ``key``, its files' facts got from ``facts(path)``
-        when first needed; None when the file is absent, unreadable or of another key."""
+    def load(cls, file: Path, code: str, keys: dict[str, bytes],
+             facts: Callable[[bytes], FileFacts | None], *, max_changes: int,
+             ) -> tuple[GraphState, int] | None:
+        """The state ``save`` wrote with ``code``, moved to the files ``keys`` names (path ->
+        content key): files whose content differs are applied as a change of base, when at
+        most ``max_changes`` do. Facts are got from ``facts(content key)`` when first needed.
+        Returns the state and the number of files it changed; None when the file is absent,
+        unreadable, of other code, too far away, or names facts ``facts`` no longer has."""
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            with file.open("rb") as fh:
-                if pickle.load(fh) != key:
-                    return None
-                body = pickle.load(fh)
-            paths = body.pop("paths")
-            state = cls.__new__(cls)
-            state.__dict__.update(body)
-        except Exception:  # absent, truncated, or written by another version
-            return None
+            try:
+                with file.open("rb") as fh:
+                    if pickle.load(fh) != code:
+                        return None
+                    body = pickle.load(fh)
+                saved: dict[str, bytes] = body.pop("keys")
+                state = cls.__new__(cls)
+                state.__dict__.update(body)
+            except Exception:  # absent, truncated, or written by another version
+                return None
+            changed = sorted(p for p in saved.keys() | keys.keys()
+                             if saved.get(p) != keys.get(p))
+            if len(changed) > max_changes:
+                return None
+            if any(p in saved and facts(saved[p]) is None for p in changed):
+                return None  # the old facts of a changed file are gone from the index
+
+            def by_saved_key(path: str) -> FileFacts:
+                ff = facts(saved[path])
+                if ff is None:
+                    raise KeyError(path)
+                return ff
+
+            shared = _LoadedOnce(by_saved_key)
+            state.files = _LazyFiles(shared, saved)
+            state.overlaid = {}
+            if changed:
+                want: dict[str, FileFacts | None] = {}
+                for p in changed:
+                    want[p] = facts(keys[p]) if p in keys else None
+                    if p in keys and want[p] is None:
+                        return None
+                state._apply(want)
+            # the files are now those ``keys`` names: files not loaded yet are unchanged ones
+            assert isinstance(state.files, _LazyFiles)
+            state.base = state.files.copy()
+            return state, len(changed)
         finally:
             if was_enabled:
                 gc.enable()
-        shared = _LoadedOnce(facts)
-        state.base = _LazyFiles(shared, paths)
-        state.files = _LazyFiles(shared, paths)
-        state.overlaid = {}
-        return state
 
     # -- public
     def overlay(self, changes: dict[str, FileFacts | None]) -> nx.DiGraph:

@@ -18,7 +18,7 @@ import pickle
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewbot.cfacts import FACTS_VERSION, FileFacts, extract
@@ -213,13 +213,24 @@ class IndexedTree:
     loaded: dict[bytes, FileFacts]
     tree: Tree | None = None
     location: str = ""  # names the tree's place (not its content) in cache file names
+    # content key -> pickled facts: every entry of the cache, other revisions' files too
+    cached: dict[bytes, bytes] = field(default_factory=dict)
 
     def facts(self, path: str) -> FileFacts:
         """The facts of ``path`` (KeyError for a file not in the index)."""
-        key = self.keys[path]
+        return self._unpickle(self.keys[path], self.blobs[path], path)
+
+    def facts_for_key(self, key: bytes) -> FileFacts | None:
+        """The facts of a content key, when the cache still has them (also for files of
+        another revision of the tree)."""
+        blob = self.cached.get(key)
+        if blob is None:
+            return None
+        return self._unpickle(key, blob, None)
+
+    def _unpickle(self, key: bytes, blob: bytes, path: str | None) -> FileFacts:
         ff = self.loaded.get(key)
         if ff is None:
-            blob = self.blobs[path]
             # with a large graph in memory, a collection run by these allocations would
             # walk all of it
             was_enabled = gc.isenabled()
@@ -227,8 +238,11 @@ class IndexedTree:
             try:
                 ff = pickle.loads(blob)
             except Exception:  # a damaged entry: parse that file again
-                data = self.tree.read_bytes(path) if self.tree is not None else None
-                ff = _extract_one(path, data or b"")
+                if path is None:
+                    ff = FileFacts(path="", error_lines=(1,))
+                else:
+                    data = self.tree.read_bytes(path) if self.tree is not None else None
+                    ff = _extract_one(path, data or b"")
             finally:
                 if was_enabled:
                     gc.enable()
@@ -308,7 +322,7 @@ def index_lazily(
             _save_cache(cache_file, cache)
         # facts this process already unpickled for the same content are reused
         result = IndexedTree({p: blobs[p] for p in sorted(blobs)}, keys, "", loaded, tree,
-                             _location(tree))
+                             _location(tree), cache.facts)
         if use_cache:
             stamp = _stamp(cache_file)
             _MEMO.clear()  # one tree's facts at a time: they are large

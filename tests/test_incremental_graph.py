@@ -223,6 +223,44 @@ def test_a_saved_tree_graph_is_loaded_instead_of_rebuilt(
     assert indexed is not None and len(indexed.loaded) < len(indexed.blobs)
 
 
+def test_a_saved_tree_graph_moves_to_another_base(
+        git_repo: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewbot import context, index
+
+    monkeypatch.setenv("REVIEWBOT_CACHE_DIR", str(tmp_path / "cache"))
+    context._TREE_STATES.clear()
+    repo = _series_repo(git_repo)
+    rules = load_rules(())
+    whole = load("HEAD~5..HEAD", cwd=str(repo.path))
+    run_check(whole, Options(), rules, context=SeriesContext(whole, Options()))
+    saved = next((tmp_path / "cache").glob("graph-*.pickle"))
+    stamp = saved.stat().st_mtime_ns
+
+    # the last three patches: their base has the helper (made public) and the gadget
+    context._TREE_STATES.clear()
+    index._MEMO.clear()
+    built: list[int] = []
+    original = GraphState.__init__
+
+    def counting(self: GraphState, facts: Any = ()) -> None:
+        built.append(1)
+        original(self, facts)
+
+    monkeypatch.setattr(GraphState, "__init__", counting)
+    tail = load("HEAD~3..HEAD", cwd=str(repo.path))
+    fast, slow, fast_ctx, slow_ctx = _run_both(tail, Options())
+    assert built == []  # the saved graph was moved to the new base, not rebuilt
+    assert fast.findings == slow.findings
+    for i in range(len(tail.patches)):
+        assert_same_graph(fast_ctx.graph_for(i), slow_ctx.graph_for(i))
+    # the gadget comes from the new base; its first patch makes the helper private
+    g = fast_ctx.graph_for(0)
+    assert "realize" in g.nodes["hw/misc/gadget.c::gadget_realize"]["roles"]
+    assert ("hw/misc/gadget.c::gadget_realize", "fn::gadget_pick_node") in g.edges
+    # a small move is not saved: the next run moves the same saved graph again
+    assert saved.stat().st_mtime_ns == stamp
+
+
 def test_staged_changes_are_laid_over_head(git_repo: Callable[..., Any]) -> None:
     repo = _series_repo(git_repo)
     repo.write("hw/misc/gadget.c", HELPER + GADGET.replace(
