@@ -273,7 +273,7 @@ def test_staged_changes_are_laid_over_head(git_repo: Callable[..., Any]) -> None
     assert_same_graph(fast_ctx.graph_for(0), slow_ctx.graph_for(0))
     g = fast_ctx.graph_for(0)
     realize = "hw/misc/gadget.c::gadget_realize"
-    assert {v for v in g.successors(realize)} == {"hw/misc/gadget.c::gadget_pick_node",
+    assert set(g.successors(realize)) == {"hw/misc/gadget.c::gadget_pick_node",
                                                    "fn::extra"}
     assert fast_ctx.tree is not None and fast_ctx.tree.read_text("hw/misc/gadget.c") == \
         HELPER + GADGET  # the base is HEAD
