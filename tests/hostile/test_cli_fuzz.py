@@ -261,8 +261,9 @@ def test_missing_and_unreadable_sources() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         patch = Path(tmp) / "ok.patch"
         patch.write_bytes(new_file_patch("hw/misc/fuzz.c", _DEVICE))
+        (Path(tmp) / "empty").mkdir()
         for argv in (["check", str(Path(tmp) / "absent.mbox")],
-                     ["check", tmp + "/"],
+                     ["check", str(Path(tmp) / "empty") + "/"],
                      ["check", "--tree", str(Path(tmp) / "no-such-tree"), str(patch)]):
             outcome = run_cli(argv)
             assert_orderly(outcome, " ".join(argv))
