@@ -226,7 +226,11 @@ def exit_status(items: Sequence[BulkItem]) -> int:
 
 
 def is_bulk_source(source: str, cwd: str | None = None) -> bool:
-    """A directory of series (not a maildir, which is one series)."""
+    """A directory that can hold many series (not a maildir, which is one series).
+
+    Without ``check --jobs`` such a directory is read by ingest as one series (the output of
+    ``git format-patch -o DIR``); ``--jobs`` is what asks for one series per file.
+    """
     path = Path(cwd or ".") / source
     return path.is_dir() and not is_maildir(path)
 
