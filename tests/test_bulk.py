@@ -155,17 +155,6 @@ def test_write_reports_puts_each_series_under_its_name(inbox: Path) -> None:
     assert "zz-garbage.mbox" in err.getvalue() and err.getvalue().count("\n") == 1
 
 
-def _check_has_jobs() -> bool:
-    import argparse
-
-    from reviewbot.commands import check
-
-    parser = argparse.ArgumentParser()
-    check.configure(parser)
-    return any("--jobs" in a.option_strings for a in parser._actions)
-
-
-@pytest.mark.skipif(not _check_has_jobs(), reason="check has no --jobs yet (wiring handed over)")
 def test_check_command_over_a_directory(inbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from reviewbot.cli import main
 

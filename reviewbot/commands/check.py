@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from reviewbot.commands.common import add_source_arguments
+
+if TYPE_CHECKING:
+    from reviewbot.context import Options
+    from reviewbot.engine import CheckResult
+    from reviewbot.rules.model import Rule
 
 HELP = "review a series: report what maintainers would ask to change, with evidence"
 
@@ -36,6 +43,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--per-series", action="store_true",
                         help="formats that write one report per patch (email) write one for "
                         "the whole series")
+    parser.add_argument("-j", "--jobs", type=int, metavar="N",
+                        help="SOURCE is a directory of threads (each .mbox/.eml/.patch file in "
+                        "it, and each maildir, is a series of its own): check N at a time "
+                        "(0: one per core)")
     parser.add_argument("--qemu-version", metavar="X.Y.Z",
                         help="the QEMU version the series targets (default: the tree's VERSION)")
 
@@ -81,9 +92,11 @@ def run(args: argparse.Namespace) -> int:
         enabled=frozenset(args.enable), disabled=frozenset(args.disable),
         fail_on=Severity.parse(args.fail_on), per_series=args.per_series,
     )
+    write = module.write  # type: ignore[attr-defined]
+    if args.jobs is not None:
+        return _run_bulk(args, options, rules, write)
     series = load_series(args)
     result = run_check(series, options, rules)
-    write = module.write  # type: ignore[attr-defined]
     if args.output:
         try:
             with Path(args.output).open("w", encoding="utf-8") as out:
@@ -94,3 +107,29 @@ def run(args: argparse.Namespace) -> int:
         write(result, sys.stdout)
         sys.stdout.flush()
     return 1 if result.fails() else 0
+
+
+def _run_bulk(args: argparse.Namespace, options: Options, rules: Sequence[Rule],
+              write: Callable[[CheckResult, TextIO], None]) -> int:
+    """``--jobs``: every series under the SOURCE directory, in a pool of processes."""
+    import sys
+    from pathlib import Path
+
+    from reviewbot import bulk
+    from reviewbot.errors import UsageError
+
+    if args.jobs < 0:
+        raise UsageError("--jobs: expected a number of processes (0: one per core)")
+    if args.staged or not args.source or not bulk.is_bulk_source(args.source, args.repo):
+        raise UsageError("--jobs takes a directory of threads as SOURCE")
+    source = str(Path(args.repo or ".") / args.source)
+    items = bulk.check_many([source], options, jobs=args.jobs or None, rules=rules)
+    if args.output:
+        try:
+            with Path(args.output).open("w", encoding="utf-8") as out:
+                bulk.write_reports(items, write, out, sys.stderr)
+        except OSError as exc:
+            raise UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
+    else:
+        bulk.write_reports(items, write, sys.stdout, sys.stderr)
+    return bulk.exit_status(items)
