@@ -8,7 +8,7 @@ EXAMPLE ?= corpus/memdev/v1.mbox
 # Debian packages some integration tests drive for real (they skip, saying why, when absent).
 SYSDEPS := graphviz git-email
 
-.PHONY: run test lint typecheck pytest venv sysdeps clean
+.PHONY: run test lint typecheck pytest eval bench venv sysdeps clean
 
 venv: $(STAMP)
 
@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	@# An editable install is not byte-compiled; do it as a wheel install would, so that a
+	@# run with PYTHONDONTWRITEBYTECODE set does not recompile reviewbot every time.
+	$(BIN)/python -m compileall -q reviewbot >/dev/null
 	touch $(STAMP)
 
 # Best effort: installs the Debian packages when running as root with apt; otherwise says so.
@@ -41,6 +44,16 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test: sysdeps lint typecheck pytest
+
+# Score every rule on corpus/ (CI does this through tests/test_corpus.py).
+eval: $(STAMP)
+	$(BIN)/reviewbot eval
+
+# Ratios against checkpatch.pl and bulk throughput; each prints its figures (see README).
+bench: $(STAMP)
+	$(BIN)/python bench/index_tree.py
+	$(BIN)/python bench/vs_checkpatch.py
+	$(BIN)/python bench/bulk_check.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
