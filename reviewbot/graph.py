@@ -125,22 +125,7 @@ class _Builder:
         return nid
 
     def add_edge(self, u: str, v: str, kind: str, **attrs: Any) -> dict[str, Any]:
-        data = self.edges.get((u, v))
-        if data is None:
-            data = {"kind": kind, "kinds": {kind}, **attrs}
-            if kind in CALL_KINDS:
-                data["lines"] = {attrs["line"]}
-            self.edges[u, v] = data
-            return data
-        data["kinds"].add(kind)
-        if "line" in attrs and kind in CALL_KINDS:
-            data.setdefault("lines", set()).add(attrs["line"])
-        if _STRENGTH[kind] > _STRENGTH[data["kind"]]:
-            data["kind"] = kind
-            data.update(attrs)
-        elif kind == data["kind"] == "call" and attrs.get("line", 0) < data.get("line", 0):
-            data["line"] = attrs["line"]
-        return data
+        return _merge_edge(self.edges, u, v, kind, **attrs)
 
     # -- resolution
     def resolve(self, name: str, from_path: str) -> list[str]:
@@ -566,7 +551,7 @@ def to_json(g: nx.DiGraph) -> dict[str, Any]:
 
 def _merge_edge(edges: dict[tuple[str, str], dict[str, Any]], u: str, v: str, kind: str,
                 **attrs: Any) -> dict[str, Any]:
-    """``_Builder.add_edge`` on a plain dict: one edge a pair, the strongest kind wins."""
+    """Add or merge edge u -> v in ``edges``: one edge a pair, the strongest kind wins."""
     data = edges.get((u, v))
     if data is None:
         data = {"kind": kind, "kinds": {kind}, **attrs}
