@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +71,15 @@ def device_file(facts: FileFacts, g: nx.DiGraph) -> bool:
 
 def _c_paths(ctx: PatchContext, suffixes: Sequence[str] = C_FILES) -> list[str]:
     return [p for p in ctx.touched if p.endswith(tuple(suffixes))]
+
+
+def _rule_files(ctx: PatchContext, rule: Rule) -> Iterator[tuple[str, FileFacts]]:
+    """The C files this patch touches that ``rule``'s paths allow, with their facts."""
+    for path in _c_paths(ctx):
+        if _path_allowed(path, rule):
+            facts = ctx.facts(path)
+            if facts is not None:
+                yield path, facts
 
 
 def _param_list(rule: Rule, name: str, default: Sequence[str] = ()) -> list[str]:
@@ -321,12 +330,7 @@ def reaches_call(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     max_chains = int(rule.params.get("max_chains", 5))
     exemplar = str(rule.params.get("exemplar", ""))
     g = None
-    for path in _c_paths(ctx):
-        if not _path_allowed(path, rule):
-            continue
-        facts = ctx.facts(path)
-        if facts is None:
-            continue
+    for path, facts in _rule_files(ctx, rule):
         if g is None:
             g = ctx.graph
         if machine_file(facts, g):
@@ -375,11 +379,8 @@ def file_global_state(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     kinds = set(_param_list(rule, "kinds", ("qlist_head", "qtailq_head", "qslist_head",
                                             "qsimpleq_head", "gslist", "glist", "notifier")))
     flag_types = set(_param_list(rule, "flag_types", ("bool",)))
-    for path in _c_paths(ctx):
-        if not _path_allowed(path, rule):
-            continue
-        facts = ctx.facts(path)
-        if facts is None or not device_file(facts, ctx.graph):
+    for path, facts in _rule_files(ctx, rule):
+        if not device_file(facts, ctx.graph):
             continue
         flags = [gv for gv in facts.globals
                  if gv.static and not gv.const and gv.type.strip() in flag_types]
@@ -405,11 +406,8 @@ def file_global_state(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
 def registers_notifier(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     """Device code registering a notifier with one of ``registrars``."""
     registrars = set(_param_list(rule, "registrars"))
-    for path in _c_paths(ctx):
-        if not _path_allowed(path, rule):
-            continue
-        facts = ctx.facts(path)
-        if facts is None or not device_file(facts, ctx.graph):
+    for path, facts in _rule_files(ctx, rule):
+        if not device_file(facts, ctx.graph):
             continue
         for n in facts.notifiers:
             if n.registrar not in registrars:
@@ -437,11 +435,8 @@ def phase_check_unneeded(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     phases = set(_param_list(rule, "phases", ("PHASE_MACHINE_READY",)))
     field, _, value = str(rule.params.get("setting", "hotpluggable = false")).partition("=")
     field, value = field.strip(), value.strip()
-    for path in _c_paths(ctx):
-        if not _path_allowed(path, rule):
-            continue
-        facts = ctx.facts(path)
-        if facts is None or not facts.phase_checks:
+    for path, facts in _rule_files(ctx, rule):
+        if not facts.phase_checks:
             continue
         g = ctx.graph
         for pc in facts.phase_checks:
@@ -482,11 +477,8 @@ def walks_from_root(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     pattern = re.compile(
         r"\b(" + "|".join(map(re.escape, walkers)) + r")\s*\(\s*(?:OBJECT\s*\(\s*)?("
         + "|".join(map(re.escape, roots)) + r")\s*\(\s*\)\s*\)?\s*,\s*([A-Za-z_]\w*)")
-    for path in _c_paths(ctx):
-        if not _path_allowed(path, rule):
-            continue
-        facts = ctx.facts(path)
-        if facts is None or not device_file(facts, ctx.graph):
+    for path, facts in _rule_files(ctx, rule):
+        if not device_file(facts, ctx.graph):
             continue
         src = ctx.source(path)
         if src is None:
@@ -536,12 +528,7 @@ def interface_without_handler(ctx: PatchContext, rule: Rule) -> Iterable[Finding
     interface = str(rule.params["interface"])
     roles = set(_param_list(rule, "roles", ("machine_pre_plug", "machine_plug")))
     g: Any = None
-    for path in _c_paths(ctx):
-        if not _path_allowed(path, rule):
-            continue
-        facts = ctx.facts(path)
-        if facts is None:
-            continue
+    for path, facts in _rule_files(ctx, rule):
         for ti in facts.typeinfos:
             if interface not in ti.interfaces or ti.abstract:
                 continue
