@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,10 +94,21 @@ def test_unreadable_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     f.write_text(GOOD_PATCH)
     f.chmod(0)
     if os.geteuid() == 0:
-        # root reads mode-000 files anyway; make the read fail the way it does for users
-        def denied(self: Path) -> bytes:
-            raise PermissionError(13, "Permission denied", str(self))
-        monkeypatch.setattr(Path, "read_bytes", denied)
+        # root reads mode-000 files anyway; make opening this file fail the way it does for
+        # users, whichever way the reader opens it
+        real_open = Path.open
+
+        def denied_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+            if self == f:
+                raise PermissionError(13, "Permission denied", str(self))
+            return real_open(self, *args, **kwargs)
+
+        def denied_read(self: Path) -> bytes:
+            with self.open("rb") as stream:
+                return stream.read()
+
+        monkeypatch.setattr(Path, "open", denied_open)
+        monkeypatch.setattr(Path, "read_bytes", denied_read)
     assert _bad(["show", str(f)], capsys) == f"{f}: cannot read: Permission denied"
 
 
