@@ -236,11 +236,24 @@ def is_bulk_source(source: str, cwd: str | None = None) -> bool:
 
 
 def write_reports(items: Sequence[BulkItem], write: Callable[[CheckResult, TextIO], None],
-                  out: TextIO, err: TextIO) -> None:
-    """Each series' report under a ``==> SOURCE <==`` line; refused ones on ``err``."""
+                  out: TextIO, err: TextIO, *, json_lines: bool = False) -> None:
+    """Each series' report under a ``==> SOURCE <==`` line; refused ones on ``err``.
+
+    With ``json_lines`` (for a JSON formatter) each report is one compact line with a
+    ``"source"`` key instead, so that the whole output stays machine-readable (JSON Lines).
+    """
+    import io
+    import json
+
     for item in items:
         if item.result is None:
             err.write(f"reviewbot: error: {item.error}\n")
+            continue
+        if json_lines:
+            buf = io.StringIO()
+            write(item.result, buf)
+            doc = {"source": item.source, **json.loads(buf.getvalue())}
+            out.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
             continue
         out.write(f"==> {item.source} <==\n")
         write(item.result, out)

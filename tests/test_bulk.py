@@ -158,8 +158,31 @@ def test_write_reports_puts_each_series_under_its_name(inbox: Path) -> None:
 def test_check_command_over_a_directory(inbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from reviewbot.cli import main
 
-    code = main(["check", "--jobs", "2", "--format", "json", str(inbox)])
+    code = main(["check", "--jobs", "2", str(inbox)])
     out, err = capsys.readouterr()
     assert code == 2  # zz-garbage.mbox is refused; the rest are still reported
     assert out.count("==> ") == len(list(inbox.glob("*.mbox"))) - 1
     assert err.count("reviewbot: error: ") == 1 and "zz-garbage.mbox" in err
+
+
+def test_check_jobs_json_is_json_lines(inbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from reviewbot.cli import main
+
+    code = main(["check", "--jobs", "2", "--format", "json", str(inbox)])
+    out, err = capsys.readouterr()
+    assert code == 2 and "zz-garbage.mbox" in err
+    docs = [json.loads(line) for line in out.splitlines()]
+    good = sorted(str(p) for p in inbox.glob("*.mbox") if p.name != "zz-garbage.mbox")
+    assert sorted(d["source"] for d in docs) == good
+    assert all(d["version"] == 1 and isinstance(d["findings"], list) for d in docs)
+
+
+def test_check_jobs_refuses_document_formats(inbox: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from reviewbot.cli import main
+
+    assert main(["check", "--jobs", "1", "--format", "sarif", str(inbox)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--jobs writes text, json" in err

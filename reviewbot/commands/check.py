@@ -122,14 +122,19 @@ def _run_bulk(args: argparse.Namespace, options: Options, rules: Sequence[Rule],
         raise UsageError("--jobs: expected a number of processes (0: one per core)")
     if args.staged or not args.source or not bulk.is_bulk_source(args.source, args.repo):
         raise UsageError("--jobs takes a directory of threads as SOURCE")
+    if args.format not in ("text", "json", "checkpatch"):
+        raise UsageError(f"--jobs writes text, json (as JSON Lines) or checkpatch, "
+                         f"not {args.format}")
+    json_lines = args.format == "json"
     source = str(Path(args.repo or ".") / args.source)
     items = bulk.check_many([source], options, jobs=args.jobs or None, rules=rules)
     if args.output:
         try:
             with Path(args.output).open("w", encoding="utf-8") as out:
-                bulk.write_reports(items, write, out, sys.stderr)
+                bulk.write_reports(items, write, out, sys.stderr, json_lines=json_lines)
         except OSError as exc:
             raise UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
     else:
-        bulk.write_reports(items, write, sys.stdout, sys.stderr)
+        bulk.write_reports(items, write, sys.stdout, sys.stderr,
+                           json_lines=json_lines)
     return bulk.exit_status(items)
