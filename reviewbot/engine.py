@@ -68,23 +68,10 @@ def run_check(
     raw: list[Finding] = []
     for found in _run_rules(chosen, sctx):
         raw.extend(found)
-    raw.extend(_source_problems(chosen, sctx))
     kept = [f for f in raw if _keep(f, sctx) and not _suppressed(f, sctx)]
     kept = [f for f in kept if _selected(f.rule, options)]
     return CheckResult(series=series, findings=tuple(sort_findings(kept)), rules=chosen,
                        options=options)
-
-
-def _source_problems(chosen: Sequence[Rule], sctx: SeriesContext) -> list[Finding]:
-    """Problems met while rebuilding post-images (a file missing from --tree, a hunk that does
-    not apply) are input problems too; they are known only once the rules have run."""
-    rule = next((r for r in chosen if r.check == "input-problem"), None)
-    images = sctx.__dict__.get("post_images")
-    if rule is None or images is None:
-        return []
-    return [rule.finding(None, origin=p.origin, problem=p.message, evidence=(f"in {p.origin}",),
-                         anchor=p.origin)
-            for p in getattr(images, "problems", ())]
 
 
 def _selected(rule_id: str, options: Options) -> bool:

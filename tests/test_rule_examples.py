@@ -16,7 +16,7 @@ RULES = load_rules()
 BY_ID = {r.id: r for r in RULES}
 # Rules whose positive case needs a QEMU tree; their firing is tested with a tree elsewhere
 # (tests/checks/test_qom.py), their examples show where they stay quiet.
-TREE_ONLY_CHECKS = {"interface-without-handler"}
+TREE_ONLY_CHECKS = {"interface-without-handler", "tree-mismatch"}
 # Input problems are not tied to one mail's Message-Id, so a mail-level ok: mark cannot be
 # told apart from the broken mail: their examples only show where they fire.
 POSITIVE_ONLY_CHECKS = {"input-problem"}
