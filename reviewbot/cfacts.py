@@ -261,10 +261,10 @@ def data_dir() -> Path:
 
 @cache
 def macro_table() -> MacroTable:
-    import yaml
+    from reviewbot import yamlio
 
     path = data_dir() / "qemu-macros.yaml"
-    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data: dict[str, Any] = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
 
     def names(key: str) -> frozenset[str]:
         return frozenset(str(n) for n in data.get(key) or ())

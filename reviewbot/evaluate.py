@@ -149,13 +149,15 @@ def _expect_for(mail: Path) -> Path:
 def load_case(expect: Path) -> Case:
     import yaml
 
+    from reviewbot import yamlio
+
     stem = expect.name[: -len(EXPECT_SUFFIX)]
     mails = [expect.with_name(stem + s) for s in MAIL_SUFFIXES
              if expect.with_name(stem + s).is_file()]
     if not mails:
         raise InputError(f"{expect}: no {stem}.mbox (or .eml/.patch) beside it")
     try:
-        data = yaml.safe_load(expect.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(expect.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{expect}: cannot read: {exc}") from None
     except yaml.YAMLError as exc:
@@ -283,8 +285,10 @@ class Thresholds:
 def load_thresholds(path: Path) -> Thresholds:
     import yaml
 
+    from reviewbot import yamlio
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:

@@ -117,9 +117,11 @@ def target_for(*, version_file: str | None, option: str | None,
 def _calendar() -> dict[str, Any]:
     import yaml
 
+    from reviewbot import yamlio
+
     path = _data_dir() / "qemu-releases.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"{path}: cannot read release calendar: {exc}") from None
     if not isinstance(data, dict):

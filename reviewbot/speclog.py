@@ -90,12 +90,14 @@ def firmware_spec(path: Path | None = None) -> FirmwareSpec:
     """The spec table (``rules/data/firmware-spec.yaml`` unless ``path`` is given)."""
     import yaml
 
+    from reviewbot import yamlio
+
     if path is None:
         from reviewbot.rules.loader import builtin_rules_dir
 
         path = builtin_rules_dir() / "data" / "firmware-spec.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"{path}: cannot read firmware spec table: {exc}") from None
     return FirmwareSpec(

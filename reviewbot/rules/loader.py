@@ -47,11 +47,10 @@ class _Node:
 def _compose(path: Path, text: str) -> Any:
     import yaml
 
+    from reviewbot import yamlio
+
     try:
-        # libyaml's composer keeps the same marks and is several times faster: rules are read
-        # on every run, so this is start-up time.
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return yaml.compose(text, Loader=loader)
+        return yaml.compose(text, Loader=yamlio.safe_loader())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
