@@ -83,8 +83,6 @@ def run(args: argparse.Namespace) -> int:
 
     if args.qemu_version and not re.fullmatch(r"\d+\.\d+(\.\d+)?", args.qemu_version):
         raise UsageError(f"--qemu-version: expected X.Y or X.Y.Z, got {args.qemu_version!r}")
-    if args.tree is not None and not Path(args.tree).is_dir():
-        raise UsageError(f"{args.tree}: --tree is not a directory")
     module = formatter(args.format)
     rules = load_rules(args.rules)
     options = Options(
