@@ -269,6 +269,13 @@ class PostImages:
             return True, table[index][path]
         return False, None
 
+    def applied_problems(self) -> list[InputProblem]:
+        """What went wrong applying the series in memory (files missing from the tree, hunks
+        that do not apply); git and staged input are read, never applied, so have none."""
+        if not (self._git or self._staged) and self._after is None:
+            self._run()
+        return list(self.problems)
+
     def after(self, index: int, path: str) -> SourceFile | None:
         if not 0 <= index < len(self.series.patches):
             raise IndexError(index)

@@ -25,10 +25,6 @@ def input_problem(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
 def tree_mismatch(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
     """Each file of the series that is missing from the given tree, or whose hunks do not
     apply to the tree's copy: its post-image was rebuilt from the hunks alone."""
-    images = ctx.post_images
-    for position, patch in enumerate(ctx.series.patches):
-        for fd in patch.files:
-            images.after(position, fd.path)
-    for problem in images.problems:
+    for problem in ctx.post_images.applied_problems():
         yield rule.finding(None, origin=problem.origin, problem=problem.message,
                            evidence=(f"in {problem.origin}",), anchor=problem.origin)
