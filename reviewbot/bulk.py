@@ -242,17 +242,16 @@ def write_reports(items: Sequence[BulkItem], write: Callable[[CheckResult, TextI
     With ``json_lines`` (for a JSON formatter) each report is one compact line with a
     ``"source"`` key instead, so that the whole output stays machine-readable (JSON Lines).
     """
-    import io
     import json
+
+    from reviewbot.report.json import document
 
     for item in items:
         if item.result is None:
             err.write(f"reviewbot: error: {item.error}\n")
             continue
         if json_lines:
-            buf = io.StringIO()
-            write(item.result, buf)
-            doc = {"source": item.source, **json.loads(buf.getvalue())}
+            doc = {"source": item.source, **document(item.result)}
             out.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
             continue
         out.write(f"==> {item.source} <==\n")
