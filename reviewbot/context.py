@@ -25,9 +25,8 @@ from typing import TYPE_CHECKING
 from reviewbot.finding import PatchRef, Severity
 
 if TYPE_CHECKING:
-    import networkx as nx
-
     from reviewbot.cfacts import FileFacts
+    from reviewbot.digraph import DiGraph
     from reviewbot.graph import GraphState
     from reviewbot.index import IndexedTree
     from reviewbot.model import Patch, Series
@@ -81,7 +80,7 @@ class SeriesContext:
         self._tree_facts: list[FileFacts] | None = None
         # the slow reference: every patch's graph built from scratch (tests compare the two)
         self.rebuild_graphs = rebuild_graphs
-        self._graphs: dict[int, nx.DiGraph] = {}
+        self._graphs: dict[int, DiGraph] = {}
 
     @property
     def ref(self) -> PatchRef | None:
@@ -172,7 +171,7 @@ class SeriesContext:
                 out[path] = facts
         return out
 
-    def graph_for(self, position: int) -> nx.DiGraph:
+    def graph_for(self, position: int) -> DiGraph:
         """The graph after patch ``position``: the tree's graph with the C files of patches
         0..``position`` replaced (the same graph object for every patch when a tree is
         indexed)."""
@@ -212,13 +211,13 @@ def _code_key() -> str:
     if not _CODE_KEY:
         import hashlib
 
-        import networkx
-
-        from reviewbot import graph
+        from reviewbot import digraph, graph
         from reviewbot.cfacts import FACTS_VERSION
 
-        code = hashlib.blake2b(Path(graph.__file__).read_bytes(), digest_size=8).hexdigest()
-        _CODE_KEY.append(f"facts-v{FACTS_VERSION}:graph-{code}:networkx-{networkx.__version__}"
+        code = hashlib.blake2b(digest_size=8)
+        for module in (graph, digraph):
+            code.update(Path(module.__file__ or "").read_bytes())
+        _CODE_KEY.append(f"facts-v{FACTS_VERSION}:graph-{code.hexdigest()}"
                          f":{'/'.join(TREE_PREFIXES)}")
     return _CODE_KEY[0]
 
@@ -299,7 +298,7 @@ class PatchContext:
         return self.parent.facts_after(self.position, path)
 
     @property
-    def graph(self) -> nx.DiGraph:
+    def graph(self) -> DiGraph:
         """Post-images of the C files this patch touches over the tree's facts (a file the
         patch deletes is gone). Valid until another patch's graph is asked for."""
         return self.parent.graph_for(self.position)

@@ -1,4 +1,5 @@
-"""The QOM call/dependency graph: one plain ``networkx.DiGraph`` built from FileFacts.
+"""The QOM call/dependency graph: one plain ``reviewbot.digraph.DiGraph`` built from FileFacts
+(networkx's vocabulary; ``DiGraph.to_networkx()`` for networkx itself).
 
 Node ids (stable strings):
   ``path::func``          a function defined in ``path``
@@ -52,9 +53,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
 from reviewbot.cfacts import FileFacts
+from reviewbot.digraph import DiGraph
 
 CALL_KINDS = frozenset({"call", "dispatch"})
 HOTPLUG_FIELDS = ("pre_plug", "plug", "unplug_request", "unplug")
@@ -145,7 +145,7 @@ class _Builder:
         found = self.resolve(name, ff.path)
         return found or [self.external_node(name)]
 
-    def build(self) -> nx.DiGraph:
+    def build(self) -> DiGraph:
         for ff in self.files:
             names = self.local.setdefault(ff.path, set())
             for fn in ff.functions:
@@ -291,7 +291,7 @@ class _Builder:
                     u in machine_inits or u in mc_users):
                 self.nodes[v]["roles"].add(f"machine_{e['field']}")
 
-    def _freeze(self) -> nx.DiGraph:
+    def _freeze(self) -> DiGraph:
         for data in self.nodes.values():
             for key in ("roles", "settings"):
                 if key in data:
@@ -300,13 +300,13 @@ class _Builder:
             for key in ("kinds", "lines", "types"):
                 if key in data:
                     data[key] = sorted(data[key])
-        g = nx.DiGraph()
+        g = DiGraph()
         g.add_nodes_from(self.nodes.items())
         g.add_edges_from((u, v, d) for (u, v), d in self.edges.items())
         return g
 
 
-def build_graph(facts: Iterable[FileFacts]) -> nx.DiGraph:
+def build_graph(facts: Iterable[FileFacts]) -> DiGraph:
     """The graph of ``facts``; a later FileFacts for the same path replaces an earlier one
     (post-images given after a tree index win). Files are taken in path order, so where two
     files disagree (two TypeInfos of one type) the result does not depend on the order given."""
@@ -341,10 +341,10 @@ class Chain:
     def depth(self) -> int:
         return len(self.lines)
 
-    def names(self, g: nx.DiGraph) -> tuple[str, ...]:
+    def names(self, g: DiGraph) -> tuple[str, ...]:
         return tuple(str(g.nodes[n]["name"]) for n in self.nodes)
 
-    def describe(self, g: nx.DiGraph) -> str:
+    def describe(self, g: DiGraph) -> str:
         """``a() -> b() (hw/x.c:12) -> c() (hw/x.c:40)``"""
         parts = [f"{g.nodes[self.nodes[0]]['name']}()"]
         for i, line in enumerate(self.lines):
@@ -353,18 +353,18 @@ class Chain:
         return " -> ".join(parts)
 
 
-def find_functions(g: nx.DiGraph, name: str) -> list[str]:
+def find_functions(g: DiGraph, name: str) -> list[str]:
     """Ids of the function nodes called ``name`` (defined ones first)."""
     found = [n for n, d in g.nodes(data=True) if d["kind"] == "function" and d["name"] == name]
     return sorted(found, key=lambda n: (not g.nodes[n]["defined"], n))
 
 
-def functions_with_role(g: nx.DiGraph, role: str) -> list[str]:
+def functions_with_role(g: DiGraph, role: str) -> list[str]:
     return sorted(n for n, d in g.nodes(data=True)
                   if d["kind"] == "function" and role in d["roles"])
 
 
-def chains_to(g: nx.DiGraph, start: str, targets: Iterable[str], max_depth: int = 6,
+def chains_to(g: DiGraph, start: str, targets: Iterable[str], max_depth: int = 6,
               stop_at: Iterable[str] = ()) -> list[Chain]:
     """The shortest call chain from ``start`` to each function named in ``targets``.
 
@@ -408,13 +408,13 @@ def chains_to(g: nx.DiGraph, start: str, targets: Iterable[str], max_depth: int 
     return sorted(chains, key=lambda c: (c.depth, c.nodes))
 
 
-def shortest_chain(g: nx.DiGraph, start: str, targets: Iterable[str],
+def shortest_chain(g: DiGraph, start: str, targets: Iterable[str],
                    max_depth: int = 6) -> Chain | None:
     chains = chains_to(g, start, targets, max_depth)
     return chains[0] if chains else None
 
 
-def all_shortest_chains(g: nx.DiGraph, start: str, target: str, max_depth: int = 6,
+def all_shortest_chains(g: DiGraph, start: str, target: str, max_depth: int = 6,
                         limit: int = 50) -> list[Chain]:
     """Every shortest call chain (up to ``limit``) from ``start`` to the function named
     ``target``, not walking through other functions of that name."""
@@ -422,17 +422,38 @@ def all_shortest_chains(g: nx.DiGraph, start: str, target: str, max_depth: int =
     if best is None:
         return []
     end = best.target
-    calls = nx.subgraph_view(g, filter_edge=lambda u, v: g.edges[u, v]["kind"] in CALL_KINDS)
-    out = []
-    for path in nx.all_shortest_paths(calls, start, end):
-        lines = tuple(int(g.edges[u, v]["line"]) for u, v in pairwise(path))
-        out.append(Chain(tuple(path), lines))
-        if len(out) >= limit:
-            break
+    # breadth first over call edges: the callers of each node one step nearer to ``start``
+    dist = {start: 0}
+    nearer: dict[str, list[str]] = {start: []}
+    frontier = [start]
+    while frontier and end not in frontier:
+        step: list[str] = []
+        for u in frontier:
+            for v, e in g.succ[u].items():
+                if e["kind"] not in CALL_KINDS:
+                    continue
+                if v not in dist:
+                    dist[v] = dist[u] + 1
+                    nearer[v] = []
+                    step.append(v)
+                if dist[v] == dist[u] + 1:
+                    nearer[v].append(u)
+        frontier = step
+    out: list[Chain] = []
+    # walk back from ``end``, callers in order, so that ``limit`` keeps the first chains
+    stack = [[end]]
+    while stack and len(out) < limit:
+        path = stack.pop()
+        if path[-1] == start:
+            nodes = tuple(reversed(path))
+            lines = tuple(int(g.edges[u, v]["line"]) for u, v in pairwise(nodes))
+            out.append(Chain(nodes, lines))
+            continue
+        stack.extend([*path, u] for u in sorted(nearer[path[-1]], reverse=True))
     return sorted(out, key=lambda c: c.nodes)
 
 
-def realize_of(g: nx.DiGraph, type_name: str, role: str = "realize",
+def realize_of(g: DiGraph, type_name: str, role: str = "realize",
                inherited: bool = False) -> list[str]:
     """Functions registered as ``role`` by the class_init of ``type_name`` (or, with
     ``inherited``, of the nearest ancestor that registers one)."""
@@ -454,7 +475,7 @@ def realize_of(g: nx.DiGraph, type_name: str, role: str = "realize",
     return []
 
 
-def types_registering(g: nx.DiGraph, function: str) -> list[str]:
+def types_registering(g: DiGraph, function: str) -> list[str]:
     """Type names whose class_init registers ``function`` (a node id) as a callback."""
     out = set()
     for registrar, _, e in g.in_edges(function, data=True):
@@ -466,7 +487,7 @@ def types_registering(g: nx.DiGraph, function: str) -> list[str]:
     return sorted(out)
 
 
-def type_ancestors(g: nx.DiGraph, type_name: str) -> list[str]:
+def type_ancestors(g: DiGraph, type_name: str) -> list[str]:
     """Parent, grandparent, ... of a type by name (stops at a cycle or an unknown parent)."""
     out: list[str] = []
     tid = type_id(type_name)
@@ -481,7 +502,7 @@ def type_ancestors(g: nx.DiGraph, type_name: str) -> list[str]:
     return out
 
 
-def is_machine_type(g: nx.DiGraph, tid: str) -> bool:
+def is_machine_type(g: DiGraph, tid: str) -> bool:
     name = str(g.nodes[tid]["name"])
     return name == "TYPE_MACHINE" or "TYPE_MACHINE" in type_ancestors(g, name)
 
@@ -495,12 +516,12 @@ class DispatchEdge:
     roles: tuple[str, ...]  # the handler's roles
 
 
-def dispatch_handlers(g: nx.DiGraph, type_name: str | None = None) -> list[DispatchEdge]:
+def dispatch_handlers(g: DiGraph, type_name: str | None = None) -> list[DispatchEdge]:
     """Every ``if (object_dynamic_cast(.., TYPE_X)) target(..)`` in the graph."""
     out = []
     # the adjacency dicts themselves: a tree's graph has some 130,000 edges, and walking them
-    # through networkx's views costs several times more
-    for u, nbrs in g._adj.items():
+    # through views costs several times more
+    for u, nbrs in g.succ.items():
         for v, e in nbrs.items():
             if "dispatch" not in e["kinds"]:
                 continue
@@ -511,7 +532,7 @@ def dispatch_handlers(g: nx.DiGraph, type_name: str | None = None) -> list[Dispa
     return sorted(out, key=lambda d: (d.handler, d.line, d.target, d.type))
 
 
-def machine_handlers(g: nx.DiGraph, type_name: str | None = None,
+def machine_handlers(g: DiGraph, type_name: str | None = None,
                      role: str | None = None) -> list[DispatchEdge]:
     """Dispatch edges whose handler is a machine hotplug handler (``machine_plug`` etc.),
     optionally only for one type and one role (e.g. ``machine_plug``)."""
@@ -520,7 +541,7 @@ def machine_handlers(g: nx.DiGraph, type_name: str | None = None,
             and (role is None or role in d.roles)]
 
 
-def focus(g: nx.DiGraph, function: str, depth: int = 3) -> nx.DiGraph:
+def focus(g: DiGraph, function: str, depth: int = 3) -> DiGraph:
     """The part of ``g`` around one function (a name or a node id): what it reaches through
     calls up to ``depth`` deep, what calls or registers it, and the types registering it."""
     starts = [function] if function in g else find_functions(g, function)
@@ -538,7 +559,7 @@ def focus(g: nx.DiGraph, function: str, depth: int = 3) -> nx.DiGraph:
     return g.subgraph(keep).copy()
 
 
-def to_json(g: nx.DiGraph) -> dict[str, Any]:
+def to_json(g: DiGraph) -> dict[str, Any]:
     """A plain, stably ordered dict:
     ``{"nodes": [{"id", ...attrs}], "edges": [{"source", "target", ...attrs}]}``."""
     nodes = [{"id": n, **g.nodes[n]} for n in sorted(g.nodes)]
@@ -664,7 +685,7 @@ class GraphState:
     """
 
     def __init__(self, facts: Iterable[FileFacts] = ()) -> None:
-        self.graph = nx.DiGraph()
+        self.graph = DiGraph()
         self.base: MutableMapping[str, FileFacts] = {}
         self.files: MutableMapping[str, FileFacts] = {}
         self.overlaid: dict[str, FileFacts | None] = {}
@@ -773,7 +794,7 @@ class GraphState:
                 gc.enable()
 
     # -- public
-    def overlay(self, changes: dict[str, FileFacts | None]) -> nx.DiGraph:
+    def overlay(self, changes: dict[str, FileFacts | None]) -> DiGraph:
         """The graph of the base files with ``changes`` laid over them (None: the file is
         gone), undoing the previous overlay first. Returns ``graph`` (changed in place)."""
         was_enabled = gc.isenabled()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import networkx as nx
 import pytest
 
 from reviewbot.cfacts import extract
+from reviewbot.digraph import DiGraph
 from reviewbot.graph import (
     build_graph,
     chains_to,
@@ -28,7 +28,7 @@ FILES = ("hw/misc/foo-dev.c", "hw/misc/foo-pci.c", "hw/toy/toy-machine.c", "hw/t
 
 
 @pytest.fixture(scope="module")
-def g() -> nx.DiGraph:
+def g() -> DiGraph:
     return build_graph(extract(p, (FIXTURES / p).read_text(encoding="utf-8")) for p in FILES)
 
 
@@ -36,7 +36,7 @@ DEV = "hw/misc/foo-dev.c"
 TOY = "hw/toy/toy-machine.c"
 
 
-def test_function_nodes_and_attributes(g: nx.DiGraph) -> None:
+def test_function_nodes_and_attributes(g: DiGraph) -> None:
     node = g.nodes[f"{DEV}::foo_dev_realize"]
     assert node == {
         "kind": "function", "name": "foo_dev_realize", "path": DEV, "line": 53,
@@ -47,7 +47,7 @@ def test_function_nodes_and_attributes(g: nx.DiGraph) -> None:
     assert (ext["kind"], ext["defined"], ext["path"]) == ("function", False, "")
 
 
-def test_roles_come_from_registration_only(g: nx.DiGraph) -> None:
+def test_roles_come_from_registration_only(g: DiGraph) -> None:
     assert functions_with_role(g, "realize") == [
         f"{DEV}::foo_dev_realize",
         "hw/misc/foo-pci.c::foo_pci_realize",
@@ -68,7 +68,7 @@ def test_roles_come_from_registration_only(g: nx.DiGraph) -> None:
         "PCIDeviceClass.realize", "realize"]
 
 
-def test_machine_handler_roles(g: nx.DiGraph) -> None:
+def test_machine_handler_roles(g: DiGraph) -> None:
     assert g.nodes[f"{TOY}::toy_machine_plug"]["roles"] == [
         "HotplugHandlerClass.plug", "machine_plug", "plug"]
     assert g.nodes[f"{TOY}::toy_machine_pre_plug"]["roles"] == [
@@ -78,7 +78,7 @@ def test_machine_handler_roles(g: nx.DiGraph) -> None:
     assert g.nodes[f"{DEV}::foo_dev_class_init"]["settings"] == ["dc->hotpluggable = false"]
 
 
-def test_registration_and_type_edges(g: nx.DiGraph) -> None:
+def test_registration_and_type_edges(g: DiGraph) -> None:
     reg = g.edges[f"{DEV}::foo_dev_class_init", f"{DEV}::foo_dev_realize"]
     assert (reg["kind"], reg["role"], reg["cls"], reg["line"], reg["via"]) == (
         "register", "realize", "DeviceClass", 80, "assign")
@@ -97,14 +97,14 @@ def test_registration_and_type_edges(g: nx.DiGraph) -> None:
         "register", "machine_done_notifier", 65)
 
 
-def test_call_edges_with_lines(g: nx.DiGraph) -> None:
+def test_call_edges_with_lines(g: DiGraph) -> None:
     e = g.edges[f"{DEV}::foo_dev_realize", f"{DEV}::foo_dev_place"]
     assert (e["kind"], e["line"], e["lines"]) == ("call", 61, [61])
     e = g.edges["hw/toy/macro-heavy.c::heavy_exit_notify", "hw/toy/macro-heavy.c::heavy_count"]
     assert (e["kind"], e["line"]) == ("call", 54)
 
 
-def test_realize_reaches_machine_through_helpers(g: nx.DiGraph) -> None:
+def test_realize_reaches_machine_through_helpers(g: DiGraph) -> None:
     (chain,) = chains_to(g, f"{DEV}::foo_dev_realize", ["qdev_get_machine"])
     assert chain.names(g) == ("foo_dev_realize", "foo_dev_place", "foo_machine_ram",
                               "qdev_get_machine")
@@ -118,7 +118,7 @@ def test_realize_reaches_machine_through_helpers(g: nx.DiGraph) -> None:
     assert shortest_chain(g, f"{DEV}::foo_dev_unrealize", ["qdev_get_machine"]) is None
 
 
-def test_dispatch_edges_and_machine_handlers(g: nx.DiGraph) -> None:
+def test_dispatch_edges_and_machine_handlers(g: DiGraph) -> None:
     e = g.edges[f"{TOY}::toy_machine_plug", f"{TOY}::toy_dimm_plug"]
     assert (e["kind"], e["types"], e["line"], e["kinds"]) == (
         "dispatch", ["TYPE_PC_DIMM"], 40, ["call", "dispatch"])
@@ -144,7 +144,7 @@ def test_dispatch_edges_and_machine_handlers(g: nx.DiGraph) -> None:
     assert chain.names(g) == ("toy_dimm_plug", "memory_device_plug")
 
 
-def test_type_queries(g: nx.DiGraph) -> None:
+def test_type_queries(g: DiGraph) -> None:
     assert realize_of(g, "TYPE_FOO_DEV") == [f"{DEV}::foo_dev_realize"]
     assert realize_of(g, "TYPE_FOO_PCI") == ["hw/misc/foo-pci.c::foo_pci_realize"]
     assert realize_of(g, "TYPE_TOY_BRIDGE") == []
@@ -153,7 +153,7 @@ def test_type_queries(g: nx.DiGraph) -> None:
     assert find_functions(g, "foo_dev_place") == [f"{DEV}::foo_dev_place"]
 
 
-def test_globals(g: nx.DiGraph) -> None:
+def test_globals(g: DiGraph) -> None:
     node = g.nodes[f"global::{DEV}::foo_devices"]
     assert (node["kind"], node["gkind"], node["static"], node["line"]) == (
         "global", "qlist_head", True, 23)
@@ -187,7 +187,7 @@ def test_cross_file_resolution_prefers_real_over_stub_and_later_facts_win() -> N
     assert list(g.successors("hw/a.c::a")) == ["fn::other"]
 
 
-def test_focus_and_json(g: nx.DiGraph) -> None:
+def test_focus_and_json(g: DiGraph) -> None:
     sub = focus(g, "foo_dev_realize", depth=3)
     assert f"{DEV}::foo_dev_realize" in sub
     assert "fn::qdev_get_machine" in sub

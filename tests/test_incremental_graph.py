@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import pytest
 
 from reviewbot.cfacts import FileFacts, extract
 from reviewbot.context import Options, SeriesContext
+from reviewbot.digraph import DiGraph
 from reviewbot.engine import run_check
 from reviewbot.graph import GraphState, build_graph
 from reviewbot.ingest import load
@@ -64,14 +64,14 @@ def fixture_facts() -> dict[str, FileFacts]:
     return out
 
 
-def graph_signature(g: nx.DiGraph) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+def graph_signature(g: DiGraph) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """Nodes with attributes, and each node's out-edges in order (queries depend on the
     order of a type's parents)."""
     return (dict(g.nodes(data=True)),
             {n: [(v, d) for v, d in g.succ[n].items()] for n in g})
 
 
-def assert_same_graph(fast: nx.DiGraph, slow: nx.DiGraph) -> None:
+def assert_same_graph(fast: DiGraph, slow: DiGraph) -> None:
     f_nodes, f_succ = graph_signature(fast)
     s_nodes, s_succ = graph_signature(slow)
     assert set(f_nodes) == set(s_nodes)

@@ -18,10 +18,9 @@ from reviewbot.finding import Finding
 from reviewbot.rules.registry import primitive
 
 if TYPE_CHECKING:
-    import networkx as nx
-
     from reviewbot.cfacts import FileFacts
     from reviewbot.context import PatchContext
+    from reviewbot.digraph import DiGraph
     from reviewbot.rules.model import Rule
 
 C_FILES = (".c",)
@@ -48,7 +47,7 @@ def _is_machine_type_name(name: str | None) -> bool:
     return bool(name) and "MACHINE" in str(name).upper().replace("-", "_")
 
 
-def machine_file(facts: FileFacts, g: nx.DiGraph | None = None) -> bool:
+def machine_file(facts: FileFacts, g: DiGraph | None = None) -> bool:
     """Does the file define a machine type (a board file)?"""
     from reviewbot.graph import is_machine_type, type_id
 
@@ -62,7 +61,7 @@ def machine_file(facts: FileFacts, g: nx.DiGraph | None = None) -> bool:
     return False
 
 
-def device_file(facts: FileFacts, g: nx.DiGraph) -> bool:
+def device_file(facts: FileFacts, g: DiGraph) -> bool:
     """Does the file register a device realize/unrealize callback, and no machine type?"""
     if machine_file(facts, g):
         return False
@@ -123,7 +122,7 @@ class Reach:
         return ", ".join(f"{s.path}:{s.line}" for s in self.steps)
 
 
-def _function_text(ctx: PatchContext, g: nx.DiGraph, node: str,
+def _function_text(ctx: PatchContext, g: DiGraph, node: str,
                    cache: dict[str, list[str] | None]) -> tuple[list[str], int] | None:
     """The (comment-blanked) lines of a defined function and the line number of the first."""
     data = g.nodes[node]
@@ -145,7 +144,7 @@ def _function_text(ctx: PatchContext, g: nx.DiGraph, node: str,
     return lines[first - 1:last], first
 
 
-def reaches(ctx: PatchContext, g: nx.DiGraph, start: str, targets: Sequence[str], *,
+def reaches(ctx: PatchContext, g: DiGraph, start: str, targets: Sequence[str], *,
             uses: Sequence[str], casts: Sequence[str], max_depth: int,
             follow: str) -> list[Reach]:
     """Every way ``start`` reaches a target call, a global use or a cast, shortest first.
@@ -235,13 +234,13 @@ def reaches(ctx: PatchContext, g: nx.DiGraph, start: str, targets: Sequence[str]
     return found
 
 
-def _registering_types(g: nx.DiGraph, node: str) -> list[str]:
+def _registering_types(g: DiGraph, node: str) -> list[str]:
     from reviewbot.graph import types_registering
 
     return types_registering(g, node)
 
 
-def _similarity(g: nx.DiGraph, type_names: Sequence[str]) -> Any:
+def _similarity(g: DiGraph, type_names: Sequence[str]) -> Any:
     """A function scoring how alike a type is to ``type_names``: (shared interfaces and
     ancestors, same direct parent); (0, 0) for unrelated types."""
     from reviewbot.graph import type_ancestors, type_id
@@ -271,7 +270,7 @@ def _similarity(g: nx.DiGraph, type_names: Sequence[str]) -> Any:
     return score
 
 
-def _plug_dispatches(g: nx.DiGraph, roles: Sequence[str] = ("machine_pre_plug", "machine_plug"),
+def _plug_dispatches(g: DiGraph, roles: Sequence[str] = ("machine_pre_plug", "machine_plug"),
                      ) -> list[Any]:
     from reviewbot.graph import machine_handlers
 
@@ -279,7 +278,7 @@ def _plug_dispatches(g: nx.DiGraph, roles: Sequence[str] = ("machine_pre_plug", 
             if g.nodes[d.target].get("defined") and set(roles) & set(d.roles)]
 
 
-def _similar_machine_handler(g: nx.DiGraph, type_names: Sequence[str]) -> str | None:
+def _similar_machine_handler(g: DiGraph, type_names: Sequence[str]) -> str | None:
     """A machine hotplug handler that dispatches a type like ``type_names``."""
     score = _similarity(g, type_names)
     candidates: list[tuple[int, int, int, str]] = []
@@ -294,7 +293,7 @@ def _similar_machine_handler(g: nx.DiGraph, type_names: Sequence[str]) -> str | 
     return min(candidates)[3] if candidates else None
 
 
-def _machine_chain_to(g: nx.DiGraph, targets: Sequence[str], roles: Sequence[str],
+def _machine_chain_to(g: DiGraph, targets: Sequence[str], roles: Sequence[str],
                       type_names: Sequence[str]) -> str | None:
     """How a machine handler reaches one of ``targets`` for a type like ``type_names``."""
     from reviewbot.graph import chains_to
@@ -505,7 +504,7 @@ def walks_from_root(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
 # --------------------------------------------------------------------------- dispatch
 
 
-def _implements(g: nx.DiGraph, type_name: str, interface: str) -> bool:
+def _implements(g: DiGraph, type_name: str, interface: str) -> bool:
     from reviewbot.graph import type_ancestors, type_id
 
     for t in (type_name, *type_ancestors(g, type_name)):

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Any
 from reviewbot.commands.common import add_source_arguments
 
 if TYPE_CHECKING:
-    import networkx as nx
-
     from reviewbot.cfacts import FileFacts
+    from reviewbot.digraph import DiGraph
     from reviewbot.model import Series
     from reviewbot.tree import Tree
 
@@ -79,7 +78,7 @@ def _touched_paths(series: Series) -> list[str]:
 
 
 def series_graph(series: Series, tree: Tree | None, *, focus_on: str | None = None,
-                 depth: int = 3, cache_dir: str | None = None) -> nx.DiGraph:
+                 depth: int = 3, cache_dir: str | None = None) -> DiGraph:
     """The graph of the series' post-images (after its last patch), followed into the tree's
     index when there is one, cut to what the series' own functions reach."""
     from reviewbot.cfacts import extract
@@ -123,7 +122,7 @@ def series_graph(series: Series, tree: Tree | None, *, focus_on: str | None = No
     return g
 
 
-def _around(g: nx.DiGraph, paths: set[str], depth: int) -> nx.DiGraph:
+def _around(g: DiGraph, paths: set[str], depth: int) -> DiGraph:
     """Nodes defined in ``paths``, what their functions reach in ``depth`` calls, and the
     types and registrars attached to them."""
     from reviewbot.graph import CALL_KINDS
@@ -147,7 +146,7 @@ def _around(g: nx.DiGraph, paths: set[str], depth: int) -> nx.DiGraph:
     return g.subgraph(keep).copy()
 
 
-def _mark_machine_chains(full: nx.DiGraph, g: nx.DiGraph) -> None:
+def _mark_machine_chains(full: DiGraph, g: DiGraph) -> None:
     """Flag (``highlight``) the edges of the shortest chain from each realize/unrealize in
     ``g`` to a machine-level call, as found in ``full``."""
     from itertools import pairwise
@@ -171,7 +170,7 @@ def _mark_machine_chains(full: nx.DiGraph, g: nx.DiGraph) -> None:
 
 # --- output ------------------------------------------------------------------------------
 
-def render(g: nx.DiGraph, fmt: str, *, source: str = "") -> bytes:
+def render(g: DiGraph, fmt: str, *, source: str = "") -> bytes:
     if fmt == "json":
         return to_json_text(g, source).encode()
     if fmt == "graphml":
@@ -182,7 +181,7 @@ def render(g: nx.DiGraph, fmt: str, *, source: str = "") -> bytes:
     return _graphviz(dot, fmt)
 
 
-def to_json_text(g: nx.DiGraph, source: str = "") -> str:
+def to_json_text(g: DiGraph, source: str = "") -> str:
     import json
 
     from reviewbot.graph import to_json
@@ -191,7 +190,7 @@ def to_json_text(g: nx.DiGraph, source: str = "") -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def to_graphml(g: nx.DiGraph) -> bytes:
+def to_graphml(g: DiGraph) -> bytes:
     import io
 
     import networkx as nx
@@ -229,7 +228,7 @@ def _short_roles(roles: list[str]) -> list[str]:
     return [r for r in roles if "." not in r]
 
 
-def to_dot(g: nx.DiGraph) -> str:
+def to_dot(g: DiGraph) -> str:
     lines = ["digraph reviewbot {", "  rankdir=LR;",
              '  node [fontname="Helvetica", fontsize=10];',
              '  edge [fontname="Helvetica", fontsize=9];']

@@ -9,9 +9,9 @@ import os
 from collections import Counter
 from pathlib import Path
 
-import networkx as nx
 import pytest
 
+from reviewbot.digraph import DiGraph
 from reviewbot.graph import (
     Chain,
     all_shortest_chains,
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.realtree
 
 
 @pytest.fixture(scope="module")
-def qemu_graph(tmp_path_factory: pytest.TempPathFactory) -> nx.DiGraph:
+def qemu_graph(tmp_path_factory: pytest.TempPathFactory) -> DiGraph:
     root = os.environ.get("REVIEWBOT_QEMU_TREE")
     if not root:
         pytest.skip("REVIEWBOT_QEMU_TREE is not set (a QEMU 10.0 source tree; see "
@@ -43,13 +43,13 @@ def qemu_graph(tmp_path_factory: pytest.TempPathFactory) -> nx.DiGraph:
     return build_graph(facts)
 
 
-def test_pc_dimm_realize_is_the_realize_of_pc_dimm(qemu_graph: nx.DiGraph) -> None:
+def test_pc_dimm_realize_is_the_realize_of_pc_dimm(qemu_graph: DiGraph) -> None:
     assert realize_of(qemu_graph, "TYPE_PC_DIMM") == ["hw/mem/pc-dimm.c::pc_dimm_realize"]
     assert types_registering(qemu_graph, "hw/mem/pc-dimm.c::pc_dimm_realize") == ["TYPE_PC_DIMM"]
     assert qemu_graph.nodes["type::TYPE_PC_DIMM"]["value"] == "pc-dimm"
 
 
-def test_pc_machine_plug_dispatches_pc_dimm_to_pc_memory_plug(qemu_graph: nx.DiGraph) -> None:
+def test_pc_machine_plug_dispatches_pc_dimm_to_pc_memory_plug(qemu_graph: DiGraph) -> None:
     handler = "hw/i386/pc.c::pc_machine_device_plug_cb"
     assert "machine_plug" in qemu_graph.nodes[handler]["roles"]
     found = [d for d in machine_handlers(qemu_graph, "TYPE_PC_DIMM", role="machine_plug")
@@ -62,7 +62,7 @@ def test_pc_machine_plug_dispatches_pc_dimm_to_pc_memory_plug(qemu_graph: nx.DiG
     assert chain.nodes[-1] == "hw/mem/memory-device.c::memory_device_plug"
 
 
-def test_pci_qdev_realize_reaches_the_machine_four_calls_down(qemu_graph: nx.DiGraph) -> None:
+def test_pci_qdev_realize_reaches_the_machine_four_calls_down(qemu_graph: DiGraph) -> None:
     (start,) = find_functions(qemu_graph, "pci_qdev_realize")
     assert "realize" in qemu_graph.nodes[start]["roles"]
     chains = all_shortest_chains(qemu_graph, start, "qdev_get_machine")
@@ -72,7 +72,7 @@ def test_pci_qdev_realize_reaches_the_machine_four_calls_down(qemu_graph: nx.DiG
             "qdev_get_machine") in names
 
 
-def test_count_of_realize_functions_reaching_the_machine(qemu_graph: nx.DiGraph) -> None:
+def test_count_of_realize_functions_reaching_the_machine(qemu_graph: DiGraph) -> None:
     g = qemu_graph
     realizes = [n for n in functions_with_role(g, "realize")
                 if g.nodes[n]["path"].startswith("hw/")]
