@@ -53,6 +53,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from reviewbot import cachefile
 from reviewbot.cfacts import FileFacts
 from reviewbot.digraph import DiGraph
 
@@ -754,9 +755,11 @@ class GraphState:
         try:
             try:
                 with file.open("rb") as fh:
-                    if pickle.load(fh) != code:
+                    if cachefile.load(fh) != code:
                         return None
-                    body = pickle.load(fh)
+                    body = cachefile.load(fh)
+                if not isinstance(body, dict):
+                    return None
                 saved: dict[str, bytes] = body.pop("keys")
                 state = cls.__new__(cls)
                 state.__dict__.update(body)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reviewbot import cachefile
 from reviewbot.cfacts import FACTS_VERSION, FileFacts, extract
 from reviewbot.tree import C_SUFFIXES, DEFAULT_PREFIXES, Tree
 
@@ -98,7 +99,7 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 def _load_cache(cache_file: Path) -> _Cache:
     try:
         with cache_file.open("rb") as fh:
-            data = pickle.load(fh)
+            data = cachefile.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
             ValueError, TypeError, IndexError):
         return _Cache({}, {})  # absent or unreadable: start afresh
@@ -236,7 +237,10 @@ class IndexedTree:
             was_enabled = gc.isenabled()
             gc.disable()
             try:
-                ff = pickle.loads(blob)
+                loaded = cachefile.loads(blob)
+                if not isinstance(loaded, FileFacts):
+                    raise pickle.UnpicklingError("not a file's facts")
+                ff = loaded
             except Exception:  # a damaged entry: parse that file again
                 if path is None:
                     ff = FileFacts(path="", error_lines=(1,))
