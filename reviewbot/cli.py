@@ -44,7 +44,13 @@ def _command_module(name: str) -> ModuleType | None:
         raise
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, that subcommand alone (others are not imported).
+
+    ``only`` is for a command line known to name that subcommand: argparse then never looks at
+    the other subparsers, and configuring them all (importing every command module) costs more
+    than a small check itself.
+    """
     parser = _Parser(
         prog="reviewbot",
         description="Review a QEMU-style patch series before it is sent: device-model rules, "
@@ -53,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"reviewbot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         module = _command_module(name)
         if module is None:
             continue
@@ -63,9 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def command_named(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` runs, when that is certain without argparse: its first word that
+    is not an option (the top-level options take no value), if that word is a command."""
+    for arg in argv:
+        if arg == "--":
+            return None
+        if not arg.startswith("-") or arg == "-":
+            return arg if arg in COMMANDS else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    words = list(argv) if argv is not None else sys.argv[1:]
+    parser = build_parser(command_named(words))
+    args = parser.parse_args(words)
     if getattr(args, "_run", None) is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
