@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
@@ -61,6 +60,8 @@ class Finding:
 
     def fingerprint(self) -> str:
         """Stable identity across versions of a series: ignores line numbers and whitespace."""
+        import hashlib
+
         basis = "\0".join((
             self.rule,
             self.path or "",

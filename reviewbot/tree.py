@@ -7,7 +7,6 @@ Every Tree is read-only: git objects are read with ``git cat-file --batch`` / ``
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -149,6 +148,8 @@ class DirTree(Tree):
 
 
 def _git(repo: Path, *args: str, input_: bytes | None = None) -> bytes:
+    import subprocess
+
     try:
         proc = subprocess.run(["git", "-C", str(repo), *args], input=input_,
                               capture_output=True, check=False)

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from reviewbot.finding import Finding, PatchRef
 from reviewbot.rules.registry import primitive
-from reviewbot.speclog import LogProblem
 
 if TYPE_CHECKING:
     from reviewbot.context import PatchContext, SeriesContext
     from reviewbot.model import Mail, Patch, Series
     from reviewbot.rules.model import Rule
+    from reviewbot.speclog import LogProblem
 
 LOG_PROBLEMS = ("e820-overlap", "e820-unsorted", "e820-unknown-type", "soft-reserved-no-srat",
                 "srat-outside-e820")

@@ -26,7 +26,6 @@ def load(
     stdin: BinaryIO | None = None,
 ) -> Series:
     """Read SOURCE into a Series. Raises InputError (``"<input>: <problem>"``) on bad input."""
-    from reviewbot.ingest import git
     from reviewbot.ingest.series import assemble
 
     base_dir = cwd if cwd is not None else str(Path.cwd())
@@ -35,6 +34,8 @@ def load(
     if staged:
         if source:
             raise InputError("--staged takes no SOURCE")
+        from reviewbot.ingest import git
+
         got = git.load_staged(base_dir)
         return assemble(got.mails, source="--staged", series_version=series_version,
                         repo=got.repo, base=got.base, staged=True)
@@ -57,6 +58,8 @@ def load(
         return _from_bytes(read_bytes(path, source), source, source, series_version)
     if source.endswith(_FILE_SUFFIXES):
         raise InputError(f"{source}: no such file or directory")
+    from reviewbot.ingest import git
+
     try:
         got = git.load_range(source, base_dir)
     except InputError as exc:

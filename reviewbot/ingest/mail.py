@@ -10,7 +10,6 @@ text/plain part of the body transfer-decoded and charset-decoded, LF line ends.
 from __future__ import annotations
 
 import email
-import email.policy
 import hashlib
 import re
 import zlib
@@ -315,7 +314,7 @@ def decode_body(data: bytes, origin: str) -> str:
     When that part holds no diff, a patch attached as text/x-patch, text/x-diff or a text
     attachment is appended to it (the way some mailers send patches)."""
     try:
-        msg = email.message_from_bytes(data, policy=email.policy.compat32)
+        msg = email.message_from_bytes(data)  # compat32, the parser's default policy
         leaves = _leaves(msg)
     except RecursionError:
         raise InputError(f"{origin}: MIME parts nested too deeply") from None
