@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from reviewbot.context import PatchContext, SeriesContext
     from reviewbot.model import Mail, Patch, Series
     from reviewbot.rules.model import Rule
-    from reviewbot.speclog import LogProblem
+    from reviewbot.speclog import FirmwareSpec, LogProblem
 
 LOG_PROBLEMS = ("e820-overlap", "e820-unsorted", "e820-unknown-type", "soft-reserved-no-srat",
                 "srat-outside-e820")
@@ -93,10 +93,10 @@ def log_findings(rule: Rule, problem: LogProblem, ref: PatchRef | None,
 @lru_cache(maxsize=64)
 def _problems(text: str) -> tuple[LogProblem, ...]:
     """Each mail is read once for the five log rules."""
-    from reviewbot.speclog import check_text
-
     if "BIOS-e820" not in text and "SRAT" not in text:
         return ()
+    from reviewbot.speclog import check_text
+
     return tuple(check_text(text, skip_quoted=True))
 
 
@@ -159,10 +159,8 @@ def _eval(node: ast.AST) -> int | None:
 def spec_constant(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     """A ``#define`` or enum constant added by the diff that names a firmware-spec value
     (E820 type, SRAT memory-affinity flag, EFI memory attribute) with another value."""
-    from reviewbot.speclog import firmware_spec
-
     suffixes = tuple(rule.params.get("suffixes", (".c", ".h")))
-    spec = firmware_spec()
+    spec: FirmwareSpec | None = None  # read at the first constant: most patches add none
     for fd in ctx.patch.files:
         if fd.is_deleted or not fd.path.endswith(suffixes):
             continue
@@ -171,6 +169,10 @@ def spec_constant(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
                 m = _DEFINE.match(ln.text) or _ENUM.match(ln.text)
                 if m is None:
                     continue
+                if spec is None:
+                    from reviewbot.speclog import firmware_spec
+
+                    spec = firmware_spec()
                 found = spec.lookup(m.group("name"))
                 if found is None:
                     continue
