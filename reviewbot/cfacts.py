@@ -20,6 +20,8 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reviewbot.frozen import frozen
+
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Query
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 FACTS_VERSION = 4
 
 
-@dataclass(frozen=True)
+@frozen
 class Function:
     name: str
     path: str
@@ -36,14 +38,14 @@ class Function:
     static: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # not @frozen: thousands per file, a generated __init__ is faster
 class Call:
     caller: str | None  # enclosing function, None at file scope (initialisers)
     callee: str
     line: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Assignment:
     """``obj->field = value`` (or ``obj.field``) where value is a name or a constant.
 
@@ -63,7 +65,7 @@ class Assignment:
     via: str = "assign"  # or the registrar function called, e.g. device_class_set_parent_realize
 
 
-@dataclass(frozen=True)
+@frozen
 class TypeInfoFact:
     var: str  # the TypeInfo variable ("" for an element of an array without its own name)
     name: str  # text of .name: TYPE_FOO or "foo"
@@ -77,7 +79,7 @@ class TypeInfoFact:
     function: str | None  # set when the TypeInfo is built inside a function
 
 
-@dataclass(frozen=True)
+@frozen
 class MacroUse:
     """A file-scope macro invocation blanked before parsing: type_init(f), DEFINE_TYPES(t)."""
 
@@ -86,7 +88,7 @@ class MacroUse:
     line: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Define:
     name: str
     value: str
@@ -106,7 +108,7 @@ GLOBAL_KINDS = ("qlist_head", "qtailq_head", "qslist_head", "qsimpleq_head", "gs
                 "notifier", "other")
 
 
-@dataclass(frozen=True)
+@frozen
 class GlobalVar:
     name: str
     type: str  # the declaration's type text as written, e.g. "QLIST_HEAD(, Foo)", "GSList"
@@ -118,7 +120,7 @@ class GlobalVar:
     line: int
 
 
-@dataclass(frozen=True)
+@frozen
 class NotifierReg:
     function: str | None
     registrar: str  # e.g. qemu_add_machine_init_done_notifier
@@ -127,7 +129,7 @@ class NotifierReg:
     line: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Dispatch:
     """``object_dynamic_cast(subject, TYPE_X)`` inside a function.
 
@@ -143,14 +145,14 @@ class Dispatch:
     in_condition: bool
 
 
-@dataclass(frozen=True)
+@frozen
 class Comment:
     line: int
     end_line: int
     text: str
 
 
-@dataclass(frozen=True)
+@frozen
 class EnumConst:
     name: str
     value: str | None  # as written, None when implicit
@@ -159,14 +161,14 @@ class EnumConst:
     line: int
 
 
-@dataclass(frozen=True)
+@frozen
 class PhaseCheck:
     function: str | None
     arg: str
     line: int
 
 
-@dataclass(frozen=True)
+@frozen
 class GlobalUse:
     """A function naming a writable file-scope variable of its file (outside comments and
     strings), e.g. ``QLIST_INSERT_HEAD(&foo_devices, s, next)`` in a realize."""
@@ -176,7 +178,7 @@ class GlobalUse:
     line: int
 
 
-@dataclass(frozen=True)
+@frozen
 class FileFacts:
     path: str
     partial: bool = False
@@ -232,7 +234,7 @@ class FileFacts:
 # --------------------------------------------------------------------------- macro data
 
 
-@dataclass(frozen=True)
+@frozen
 class MacroTable:
     attributes: frozenset[str]
     attributes_args: frozenset[str]

@@ -29,13 +29,14 @@ from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
 from reviewbot.errors import InputError
+from reviewbot.frozen import frozen
 
 ADDED = "+"
 REMOVED = "-"
 CONTEXT = " "
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # not @frozen: one per diff line, a generated __init__ is faster
 class Line:
     kind: str  # ADDED, REMOVED or CONTEXT
     text: str  # without the leading marker and without the line end
@@ -44,7 +45,7 @@ class Line:
     diff_line: int  # 1-based line number within the diff text
 
 
-@dataclass(frozen=True)
+@frozen
 class Hunk:
     source_start: int
     source_length: int
@@ -64,7 +65,7 @@ class Hunk:
         return tuple(ln for ln in self.lines if ln.kind == REMOVED)
 
 
-@dataclass(frozen=True)
+@frozen
 class FileDiff:
     source_path: str | None  # None for a new file
     target_path: str | None  # None for a deleted file

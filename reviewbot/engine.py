@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from reviewbot.context import Options, PatchContext, SeriesContext
 from reviewbot.errors import UsageError
 from reviewbot.finding import Finding, Severity, sort_findings
+from reviewbot.frozen import frozen
 from reviewbot.model import Series
 from reviewbot.rules import registry
 from reviewbot.rules.model import Rule
@@ -26,7 +26,7 @@ COULD_NOT_ANALYSE = Rule(
 _SUPPRESS = re.compile(r"reviewbot:\s*ignore(?:\[([A-Za-z0-9_,\s-]*)\])?")
 
 
-@dataclass(frozen=True)
+@frozen
 class CheckResult:
     series: Series
     findings: tuple[Finding, ...]  # sorted, filtered

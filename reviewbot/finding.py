@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from enum import IntEnum
+
+from reviewbot.frozen import frozen
 
 
 class Severity(IntEnum):
@@ -24,7 +26,7 @@ class Severity(IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True)
+@frozen
 class PatchRef:
     """Which mail of the series a finding is about."""
 
@@ -33,7 +35,7 @@ class PatchRef:
     message_id: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Finding:
     rule: str
     severity: Severity

@@ -5,13 +5,14 @@ All types are frozen; ingest builds them once and nothing downstream mutates the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 
 from reviewbot.diff import FileDiff
+from reviewbot.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Person:
     name: str
     email: str
@@ -20,7 +21,7 @@ class Person:
         return f"{self.name} <{self.email}>" if self.name else self.email
 
 
-@dataclass(frozen=True)
+@frozen
 class Subject:
     """A mail subject split into its bracketed prefix and the title.
 
@@ -40,7 +41,7 @@ class Subject:
     resend: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Trailer:
     """``Key: value`` at the end of a commit message, or given in a reply."""
 
@@ -50,7 +51,7 @@ class Trailer:
     from_reply: str | None = None  # message-id of the reply that gave it, None if in the patch
 
 
-@dataclass(frozen=True)
+@frozen
 class Mail:
     """One decoded message: headers of interest and the text/plain body."""
 
@@ -73,7 +74,7 @@ class Mail:
     body_offset: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class Patch:
     mail: Mail
     commit_message: str  # subject title excluded; body up to trailers (included)
@@ -106,7 +107,7 @@ class Patch:
         return max(self.mail.body_offset, 1) + self.diff_line - 1
 
 
-@dataclass(frozen=True)
+@frozen
 class InputProblem:
     """A part of the input that could not be used; reported, the rest still checked."""
 
@@ -114,7 +115,7 @@ class InputProblem:
     message: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Series:
     patches: tuple[Patch, ...]
     cover: Mail | None = None

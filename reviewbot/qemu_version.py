@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot.errors import InputError
+from reviewbot.frozen import frozen
 
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?\s*$")
 
@@ -40,7 +41,7 @@ class Release:
         return Release(self.major, self.minor + 1)
 
 
-@dataclass(frozen=True)
+@frozen
 class Target:
     """The releases a change may name in ``Since:``, and how that was decided."""
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from reviewbot.diff import ADDED, REMOVED, FileDiff, Hunk
+from reviewbot.frozen import frozen
 from reviewbot.model import InputProblem, Series
 from reviewbot.tree import GitTree, Tree
 
@@ -30,7 +31,7 @@ def split_lines(text: str) -> list[str]:
     return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
 
 
-@dataclass(frozen=True)
+@frozen
 class SourceFile:
     path: str
     text: str

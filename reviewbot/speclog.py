@@ -11,12 +11,13 @@ letter, a reply) and checks them against each other and against the spec table i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from reviewbot.errors import InputError
+from reviewbot.frozen import frozen
 
 _E820 = re.compile(
     r"BIOS-e820: \[mem (0x[0-9a-fA-F]+)-(0x[0-9a-fA-F]+)\] (?P<type>\S.*?)\s*$")
@@ -27,7 +28,7 @@ _TYPE_N = re.compile(r"^(?:persistent )?\(?type (\d+)\)?$")
 _QUOTED = re.compile(r"^\s*>")
 
 
-@dataclass(frozen=True)
+@frozen
 class SpecEntry:
     value: int
     meaning: str
@@ -39,7 +40,7 @@ class SpecEntry:
         return identifier in self.names or any(p.match(identifier) for p in self.patterns)
 
 
-@dataclass(frozen=True)
+@frozen
 class FirmwareSpec:
     e820_types: tuple[SpecEntry, ...]
     srat_memory_flags: tuple[SpecEntry, ...]
@@ -107,7 +108,7 @@ def firmware_spec(path: Path | None = None) -> FirmwareSpec:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class E820Entry:
     start: int
     end: int  # inclusive, as Linux prints it
@@ -116,7 +117,7 @@ class E820Entry:
     text: str  # the line as found, stripped
 
 
-@dataclass(frozen=True)
+@frozen
 class SratEntry:
     node: int
     pxm: int
@@ -128,7 +129,7 @@ class SratEntry:
     text: str
 
 
-@dataclass(frozen=True)
+@frozen
 class MemoryLog:
     """One boot's worth of lines: an E820 map and the SRAT entries printed after it."""
 
@@ -136,7 +137,7 @@ class MemoryLog:
     srat: tuple[SratEntry, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class LogProblem:
     kind: str  # e820-overlap, e820-unsorted, e820-unknown-type, soft-reserved-no-srat,
     #            srat-outside-e820

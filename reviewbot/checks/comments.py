@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reviewbot.diff import ADDED, REMOVED, FileDiff, Hunk
 from reviewbot.finding import Finding
+from reviewbot.frozen import frozen
 from reviewbot.rules.registry import primitive
 
 if TYPE_CHECKING:
@@ -38,14 +38,14 @@ _STOP = frozenset({
 })
 
 
-@dataclass(frozen=True)
+@frozen
 class _OldLine:
     number: int  # pre-image line
     text: str
     removed: bool
 
 
-@dataclass(frozen=True)
+@frozen
 class CommentBlock:
     start: int  # index into the line list
     end: int  # inclusive

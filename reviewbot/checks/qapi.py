@@ -9,9 +9,9 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reviewbot.frozen import frozen
 from reviewbot.rules.registry import primitive
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ def documents_existing(ctx: PatchContext, fd: FileDiff, line: int) -> bool:
 # ---------------------------------------------------------------------------------------------
 # New members of option-backing structs
 
-@dataclass(frozen=True)
+@frozen
 class NewMember:
     position: int  # patch position in the series
     path: str

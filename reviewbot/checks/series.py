@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.finding import Finding, PatchRef
+from reviewbot.frozen import frozen
 from reviewbot.rules.registry import primitive
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------------------------
 # Split the patch: what separate concerns does one patch mix?
 
-@dataclass(frozen=True)
+@frozen
 class Concern:
     key: str
     label: str

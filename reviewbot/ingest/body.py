@@ -16,14 +16,15 @@ The layout is the one ``git format-patch`` writes and ``git am`` reads::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from reviewbot.frozen import frozen
 
 _IN_BODY = re.compile(r"^(From|Date|Subject):\s*(.*)$")
 _SIGNATURE_VERSION = re.compile(r"^\d+(\.\d+)+\S*$")
 _HUNK_COUNTS = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 
 
-@dataclass(frozen=True)
+@frozen
 class PatchBody:
     in_body: tuple[tuple[str, str], ...]  # ("From", "Name <addr>") lines that open the body
     message: str

@@ -14,13 +14,13 @@ import hashlib
 import re
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from reviewbot.errors import InputError
+from reviewbot.frozen import frozen
 from reviewbot.ingest.subject import parse_subject, unfold
 from reviewbot.model import InputProblem, Mail, Person
 
@@ -37,7 +37,7 @@ _MSGID = re.compile(r"<([^<>\s]+)>")
 _VIA = re.compile(r"^(?P<name>.*?)\s+via\s+\S.*$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@frozen
 class RawMail:
     """One message's bytes, with the mbox separator line it came after (if any)."""
 

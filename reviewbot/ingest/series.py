@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from reviewbot.diff import parse_diff
 from reviewbot.errors import InputError
+from reviewbot.frozen import frozen
 from reviewbot.ingest.body import split_body
 from reviewbot.ingest.mail import parse_people
 from reviewbot.ingest.subject import parse_subject
@@ -25,7 +26,7 @@ from reviewbot.ingest.trailers import reply_trailers, split_trailers
 from reviewbot.model import InputProblem, Mail, Patch, Series, Trailer
 
 
-@dataclass(frozen=True)
+@frozen
 class Part:
     """A mail and what it is, before the series is put together."""
 

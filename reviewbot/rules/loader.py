@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reviewbot.errors import InputError
 from reviewbot.finding import Severity
+from reviewbot.frozen import frozen
 from reviewbot.rules.model import Rule
 
 REQUIRED_KEYS = ("id", "severity", "check", "message", "rationale", "fix", "origin", "examples")
@@ -34,7 +34,7 @@ def builtin_rules_dir() -> Path:
     return package.parent / "rules"
 
 
-@dataclass(frozen=True)
+@frozen
 class _Node:
     """A YAML value with the line (1-based) it starts on."""
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol
 
 from reviewbot.finding import Finding, PatchRef, Severity
+from reviewbot.frozen import frozen
 
 
 class _HasRef(Protocol):
@@ -19,7 +20,7 @@ class _SafeDict(dict[str, Any]):
         return "{" + key + "}"
 
 
-@dataclass(frozen=True)
+@frozen
 class Rule:
     id: str
     pack: str

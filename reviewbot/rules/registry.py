@@ -10,15 +10,15 @@ from the rule's data.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from reviewbot.finding import Finding
+from reviewbot.frozen import frozen
 
 CheckFn = Callable[[Any, Any], Iterable[Finding]]
 
 
-@dataclass(frozen=True)
+@frozen
 class Primitive:
     name: str
     scope: str  # "patch" or "series"
