@@ -9,17 +9,20 @@ import pytest
 from reviewbot.cfacts import extract
 from reviewbot.digraph import DiGraph
 from reviewbot.graph import (
+    all_shortest_chains,
     build_graph,
     chains_to,
     dispatch_handlers,
     find_functions,
     focus,
     functions_with_role,
+    is_machine_type,
     machine_handlers,
     realize_of,
     shortest_chain,
     to_json,
     type_ancestors,
+    type_id,
     types_registering,
 )
 
@@ -199,3 +202,30 @@ def test_focus_and_json(g: DiGraph) -> None:
     assert ids == sorted(ids)
     edge = next(e for e in data["edges"] if e["source"] == f"{DEV}::foo_machine_ram")
     assert (edge["target"], edge["kind"], edge["line"]) == ("fn::qdev_get_machine", "call", 30)
+
+
+def test_every_query_answers_the_same_on_a_networkx_graph(g: DiGraph) -> None:
+    """The queries are free functions over networkx's graph interface: handed the same graph
+    as a networkx.DiGraph they give the same answers."""
+    theirs = g.to_networkx()
+    assert to_json(theirs) == to_json(g)
+    realizes = functions_with_role(g, "realize")
+    assert realizes and functions_with_role(theirs, "realize") == realizes
+    for start in realizes:
+        machine = ["qdev_get_machine"]
+        assert chains_to(theirs, start, machine) == chains_to(g, start, machine)
+        assert (all_shortest_chains(theirs, start, machine[0])
+                == all_shortest_chains(g, start, machine[0]))
+        assert to_json(focus(theirs, start)) == to_json(focus(g, start))
+        assert types_registering(theirs, start) == types_registering(g, start)
+    assert any(chains_to(g, s, ["qdev_get_machine"]) for s in realizes)
+    assert dispatch_handlers(theirs) == dispatch_handlers(g) != []
+    assert machine_handlers(theirs) == machine_handlers(g) != []
+    types = sorted(n for n, d in g.nodes(data=True) if d["kind"] == "type")
+    for tid in types:
+        name = g.nodes[tid]["name"]
+        assert type_ancestors(theirs, name) == type_ancestors(g, name)
+        assert realize_of(theirs, name, inherited=True) == realize_of(g, name, inherited=True)
+        assert is_machine_type(theirs, tid) == is_machine_type(g, tid)
+    assert any(is_machine_type(g, t) for t in types) and type_id("TYPE_MACHINE") in g
+    assert find_functions(theirs, "foo_dev_realize") == find_functions(g, "foo_dev_realize")
