@@ -36,10 +36,10 @@ register > dispatch > call — and ``kinds`` lists all of them):
   interface  type -> interface type
   uses       function -> writable file-scope variable of its file it names; ``line`` (first)
 
-Queries (free functions): ``find_functions``, ``functions_with_role``, ``chains_to``,
-``shortest_chain``, ``all_shortest_chains``, ``realize_of``, ``types_registering``,
-``machine_handlers``, ``dispatch_handlers``, ``type_ancestors``, ``is_machine_type``, ``focus``,
-``to_json``.
+Queries (free functions; on ``g.to_networkx()`` they give the same answers):
+``find_functions``, ``functions_with_role``, ``chains_to``, ``shortest_chain``,
+``all_shortest_chains``, ``realize_of``, ``types_registering``, ``machine_handlers``,
+``dispatch_handlers``, ``type_ancestors``, ``is_machine_type``, ``focus``, ``to_json``.
 """
 
 from __future__ import annotations
