@@ -74,13 +74,13 @@ def _moved_text(ctx: PatchContext) -> set[str]:
 def qapi_since(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     """A ``Since:``/``(since X.Y)`` added to the schema that names another release than the
     one the change will first appear in."""
-    from reviewbot.qemu_version import parse_release
-
     patterns = _patterns(rule)
     files = [fd for fd in ctx.patch.files
              if not fd.is_deleted and not fd.is_rename and _schema_file(fd.path, patterns)]
     if not files:
         return
+    from reviewbot.qemu_version import parse_release
+
     target = target_release(ctx)
     if target is None:
         return
