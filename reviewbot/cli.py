@@ -70,14 +70,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def command_named(argv: Sequence[str]) -> str | None:
-    """The subcommand ``argv`` runs, when that is certain without argparse: its first word that
-    is not an option (the top-level options take no value), if that word is a command."""
-    for arg in argv:
-        if arg == "--":
-            return None
-        if not arg.startswith("-") or arg == "-":
-            return arg if arg in COMMANDS else None
-    return None
+    """The subcommand ``argv`` runs when its first word is one; None when argparse must see
+    the whole command line (``-h`` before the command lists every subcommand)."""
+    return argv[0] if argv and argv[0] in COMMANDS else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

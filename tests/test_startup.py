@@ -104,6 +104,7 @@ def test_other_subcommands_still_parse_through_the_whole_parser(
     (["lore", "--then", "check", "id"], "lore"),
     (["--", "check", "x.patch"], None),  # argparse's own business
     (["-", "check"], None),
+    (["-h", "check"], None),  # the top-level help, which lists every subcommand
     (["bogus", "check"], None),
     ([], None),
 ])
