@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.finding import Finding, PatchRef
@@ -213,8 +214,7 @@ def cover_letter_missing(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
                        anchor=first.subject.raw, evidence=[f"Subject: {first.subject.raw}"])
 
 
-_CHANGELOG = re.compile(
-    r"""(?imx)
+_CHANGELOG = r"""(?imx)
     ^[\s*>-]*(?:
         (?:changes?|changelog|change\ log|revision\ history|differences?)\b.*
             (?:\bv\d+|since|from|from\ last|in\ this\ version|to\ previous)
@@ -224,11 +224,17 @@ _CHANGELOG = re.compile(
       | since\s+v\d+
       | v\d+\s+(?:changes|updates)
       | (?:rfc\s+)?v\d+\s*$
-    )""")
+    )"""
+
+
+@cache
+def _changelog() -> re.Pattern[str]:
+    """Lines that announce a changelog; compiled on first use (a v1 series never asks)."""
+    return re.compile(_CHANGELOG)
 
 
 def has_changelog(text: str) -> bool:
-    return _CHANGELOG.search(text) is not None
+    return _changelog().search(text) is not None
 
 
 def _ref(patch: Patch, series: Series) -> PatchRef:
