@@ -193,7 +193,7 @@ def _git_header_paths(rest: str) -> tuple[str, str]:
     return parts[0], parts[-1]
 
 
-@dataclass
+@frozen
 class _HunkMark:
     """What the repair pass learned about one hunk."""
 

@@ -13,7 +13,7 @@ Where the whole text comes from, best first:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 
 from reviewbot.diff import ADDED, REMOVED, FileDiff, Hunk
@@ -63,7 +63,7 @@ class ApplyError(Exception):
     pass
 
 
-@dataclass
+@frozen
 class _Image:
     """A file's text as lines; ``complete`` False means only the numbered lines are known."""
 
