@@ -34,6 +34,7 @@ NOT_IMPORTED_BY_PATCH_CHECK = (
     "subprocess",  # git input and --tree of a repository only
     "email.policy",  # the mail parser's default policy is compat32; email.policy is heavy
     "email.headerregistry",
+    "hashlib",  # loads OpenSSL; only for synthetic ids of mails without a Message-ID
     "reviewbot.bulk",  # check --jobs only
     "reviewbot.qemu_version",  # qapi-since, only when a schema file is touched
     *(f"reviewbot.commands.{name}" for name in cli.COMMANDS if name != "check"),

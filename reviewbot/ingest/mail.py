@@ -10,7 +10,6 @@ text/plain part of the body transfer-decoded and charset-decoded, LF line ends.
 from __future__ import annotations
 
 import email
-import hashlib
 import re
 import zlib
 from collections.abc import Iterable
@@ -351,6 +350,8 @@ def parse_mail(raw: RawMail) -> Mail:
     if msgid_m:
         message_id = msgid_m.group(1)
     else:
+        import hashlib  # loads OpenSSL: only for the mails that come without a Message-ID
+
         message_id = "reviewbot-" + hashlib.sha1(raw.data).hexdigest()[:16] + "@synthetic"
     irt = _MSGID.search(get("In-Reply-To") or "")
     refs = tuple(_MSGID.findall(get("References") or ""))

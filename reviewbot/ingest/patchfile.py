@@ -6,7 +6,6 @@ What the bytes are is decided from the content, not the name: an mbox starts wit
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from reviewbot.errors import InputError
@@ -62,6 +61,8 @@ def bare_diff_mail(data: bytes, origin: str) -> Mail:
     if find_diff_start(text.split("\n")) < 0:
         raise InputError(f"{origin}: neither a mail, an mbox nor a unified diff")
     name = origin.rsplit("/", 1)[-1]
+    import hashlib
+
     return Mail(
         message_id=f"reviewbot-{hashlib.sha1(data).hexdigest()[:16]}@synthetic",
         subject=parse_subject(name), sender=Person("", ""), author=Person("", ""),
