@@ -6,10 +6,12 @@ before a check can start, a fifth of checking a small patch. ``@frozen`` makes t
 of class (a real dataclass: ``fields``, ``replace``, ``asdict``, ``is_dataclass`` and pickling
 work as before) whose ``__init__``, ``__eq__``, ``__hash__``, ``__repr__`` and frozen
 ``__setattr__``/``__delattr__`` are shared closures over the field list, with the results of
-the generated ones: the same fields compared, the same tuples hashed, the same repr.
+the generated ones: the same fields compared, the same tuples hashed, the same repr (less the
+guard against a value that contains itself). Its ``__dataclass_params__`` describe the fields-only
+dataclass it is built from, so a dataclass may not inherit from it.
 
-Building an instance costs about half a microsecond more; a type made thousands of times per
-file (diff lines, calls) stays ``@dataclass(frozen=True)``.
+Building an instance costs about 0.3 µs more (1 µs with keyword arguments); a type made
+thousands of times per file (diff lines, calls) stays ``@dataclass(frozen=True)``.
 """
 
 from __future__ import annotations
