@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reviewbot.finding import PatchRef, Severity
+from reviewbot.frozen import frozen
 
 if TYPE_CHECKING:
     from reviewbot.cfacts import FileFacts
@@ -38,7 +39,7 @@ C_SUFFIXES = (".c", ".h")
 TREE_PREFIXES = ("hw/", "include/hw/", "system/", "accel/", "target/", "backends/")
 
 
-@dataclass(frozen=True)
+@frozen
 class Options:
     all_files: bool = False  # --all: report on whole files, not only on what the series changes
     tree: str | None = None  # --tree DIR

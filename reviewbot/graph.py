@@ -45,7 +45,6 @@ Queries (free functions; on ``g.to_networkx()`` they give the same answers):
 from __future__ import annotations
 
 import gc
-import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -53,9 +52,9 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from reviewbot import cachefile
 from reviewbot.cfacts import FileFacts
 from reviewbot.digraph import DiGraph
+from reviewbot.frozen import frozen
 
 CALL_KINDS = frozenset({"call", "dispatch"})
 HOTPLUG_FIELDS = ("pre_plug", "plug", "unplug_request", "unplug")
@@ -327,7 +326,7 @@ def build_graph(facts: Iterable[FileFacts]) -> DiGraph:
 # --------------------------------------------------------------------------- queries
 
 
-@dataclass(frozen=True)
+@frozen
 class Chain:
     """A call chain: ``nodes[0]`` calls ``nodes[1]`` at ``lines[0]`` (in nodes[0]'s file)..."""
 
@@ -508,7 +507,7 @@ def is_machine_type(g: DiGraph, tid: str) -> bool:
     return name == "TYPE_MACHINE" or "TYPE_MACHINE" in type_ancestors(g, name)
 
 
-@dataclass(frozen=True)
+@frozen
 class DispatchEdge:
     handler: str  # the function testing the type (e.g. a machine's plug handler)
     target: str  # the function it calls for that type
@@ -729,6 +728,7 @@ class GraphState:
         body = {k: v for k, v in self.__dict__.items() if k not in self._NOT_SAVED}
         body["keys"] = keys
         import os
+        import pickle
         import tempfile
 
         try:
@@ -750,6 +750,8 @@ class GraphState:
         most ``max_changes`` do. Facts are got from ``facts(content key)`` when first needed.
         Returns the state and the number of files it changed; None when the file is absent,
         unreadable, of other code, too far away, or names facts ``facts`` no longer has."""
+        from reviewbot import cachefile
+
         was_enabled = gc.isenabled()
         gc.disable()
         try:

@@ -37,6 +37,9 @@ NOT_IMPORTED_BY_PATCH_CHECK = (
     "hashlib",  # loads OpenSSL; only for synthetic ids of mails without a Message-ID
     "reviewbot.bulk",  # check --jobs only
     "reviewbot.qemu_version",  # qapi-since, only when a schema file is touched
+    "networkx",  # 0.1 s to import; the graph is reviewbot.digraph.DiGraph (ARCHITECTURE.md)
+    "pickle",  # cache files: only with a tree
+    "reviewbot.index",  # the tree index: only with a tree
     *(f"reviewbot.commands.{name}" for name in cli.COMMANDS if name != "check"),
     *(f"reviewbot.report.{name}" for name in ("json", "sarif", "email", "checkpatch",
                                                "b4_review")),

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.finding import Finding
+from reviewbot.frozen import frozen
 from reviewbot.rules.registry import primitive
 
 if TYPE_CHECKING:
@@ -104,13 +104,13 @@ def _path_allowed(path: str, rule: Rule) -> bool:
 # --------------------------------------------------------------------------- reaches-call
 
 
-@dataclass(frozen=True)
+@frozen
 class Step:
     path: str  # file of the caller
     line: int  # line of the call (or of the use, for the last step of a use chain)
 
 
-@dataclass(frozen=True)
+@frozen
 class Reach:
     names: tuple[str, ...]  # start, ..., target ("qdev_get_machine()", "current_machine")
     steps: tuple[Step, ...]
