@@ -43,6 +43,8 @@ def frozen(cls: type[_T]) -> type[_T]:
     for name in ("__init__", "__eq__", "__hash__", "__repr__", "__setattr__", "__delattr__"):
         if name in cls.__dict__:
             raise TypeError(f"@frozen {cls.__name__}: defines {name} itself; use @dataclass")
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"@frozen {cls.__name__}: __post_init__ is not called; use @dataclass")
     if not cls.__doc__:
         # dataclass would describe the class with inspect.signature(), a cost of its own
         cls.__doc__ = f"{cls.__name__}({', '.join(inspect.get_annotations(cls))})"

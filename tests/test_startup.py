@@ -202,6 +202,14 @@ def test_frozen_instances_are_immutable_dataclasses() -> None:
 
 
 def test_frozen_refuses_classes_it_would_get_wrong() -> None:
+    with pytest.raises(TypeError, match="__post_init__ is not called"):
+        @frozen
+        class Checked:
+            value: int
+
+            def __post_init__(self) -> None:
+                raise ValueError(self.value)
+
     with pytest.raises(TypeError, match="defines __eq__"):
         @frozen
         class Custom:
