@@ -11,7 +11,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
+from typing import BinaryIO
 
 from reviewbot.errors import InputError
 
@@ -41,6 +43,26 @@ def too_large(origin: str, size: int, limit: int, what: str = "file") -> str | N
         return None
     return (f"{origin}: could not analyse: {what} is {_human(size)}, "
             f"over the limit of {_human(limit)}")
+
+
+def read_capped(stream: BinaryIO, origin: str, what: str = "file") -> bytes:
+    """All of ``stream``; LimitExceeded past MAX_INPUT_BYTES. Reads one byte past the limit
+    and no further, so a pipe or a device that never ends (/dev/zero) stops there."""
+    data = stream.read(MAX_INPUT_BYTES + 1)
+    note = too_large(origin, len(data), MAX_INPUT_BYTES, what)
+    if note is not None:
+        raise LimitExceeded(note)
+    return data
+
+
+def read_input(path: Path, origin: str) -> bytes:
+    """An input file's bytes, refused by its size before it is read when it is a regular
+    file. OSError is left to the caller, which knows what the file was meant to be."""
+    note = too_large(origin, path.stat().st_size, MAX_INPUT_BYTES)
+    if note is not None and path.is_file():
+        raise LimitExceeded(note)
+    with path.open("rb") as stream:
+        return read_capped(stream, origin)
 
 
 def longest_line(text: str) -> int:

@@ -25,15 +25,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _read(name: str) -> str:
+    from reviewbot import limits
     from reviewbot.errors import InputError
 
     if name == "-":
-        data = sys.stdin.buffer.read()
+        data = limits.read_capped(sys.stdin.buffer, "<stdin>", "input")
     else:
         from pathlib import Path
 
         try:
-            data = Path(name).read_bytes()
+            data = limits.read_input(Path(name), name)
         except FileNotFoundError:
             raise InputError(f"{name}: no such file") from None
         except IsADirectoryError:

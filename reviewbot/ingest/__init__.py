@@ -45,10 +45,7 @@ def load(
         from reviewbot import limits
 
         stream = stdin if stdin is not None else sys.stdin.buffer
-        data = stream.read(limits.MAX_INPUT_BYTES + 1)
-        note = limits.too_large("<stdin>", len(data), limits.MAX_INPUT_BYTES, "input")
-        if note is not None:
-            raise limits.LimitExceeded(note)
+        data = limits.read_capped(stream, "<stdin>", "input")
         return _from_bytes(data, "<stdin>", source, series_version)
     path = Path(base_dir) / source
     if path.is_dir():

@@ -131,16 +131,7 @@ def read_bytes(path: Path, shown: str | None = None) -> bytes:
 
     name = shown if shown is not None else str(path)
     try:
-        note = limits.too_large(name, path.stat().st_size, limits.MAX_INPUT_BYTES)
-        if note is not None and path.is_file():
-            raise limits.LimitExceeded(note)
-        # A pipe or character device has no size to check first: read one byte past the limit.
-        with path.open("rb") as stream:
-            data = stream.read(limits.MAX_INPUT_BYTES + 1)
-        note = limits.too_large(name, len(data), limits.MAX_INPUT_BYTES)
-        if note is not None:
-            raise limits.LimitExceeded(note)
-        return data
+        return limits.read_input(path, name)
     except FileNotFoundError:
         raise InputError(f"{name}: no such file or directory") from None
     except IsADirectoryError:

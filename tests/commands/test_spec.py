@@ -95,3 +95,25 @@ def test_type_6_is_a_known_e820_type(tmp_path: Path, capsys: pytest.CaptureFixtu
     code, findings = run_json(log, capsys)
     assert code == 1
     assert [(f["rule"], f["line"]) for f in findings] == [("spec-e820-unknown-type", 3)]
+
+
+def test_a_log_over_the_input_limit_is_refused_without_reading_it_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from reviewbot import limits
+
+    monkeypatch.setattr(limits, "MAX_INPUT_BYTES", 1024)
+    log = tmp_path / "huge.log"
+    log.write_bytes((EXAMPLES / "overlap.log").read_bytes() * 100)
+    assert main(["spec", str(log)]) == 2
+    assert capsys.readouterr().err == (f"reviewbot: error: {log}: could not analyse: file is "
+                                       f"{limits._human(log.stat().st_size)}, over the limit "
+                                       "of 1.0 KiB\n")
+    # a character device that never ends: read one byte past the limit, then refused
+    assert main(["spec", "/dev/zero"]) == 2
+    assert "/dev/zero: could not analyse" in capsys.readouterr().err
+    stdin = io.BytesIO(b"BIOS-e820: " * 200)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(stdin))
+    assert main(["spec", "-"]) == 2
+    assert "<stdin>: could not analyse: input is" in capsys.readouterr().err
+    assert stdin.tell() == 1025
