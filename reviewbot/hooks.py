@@ -147,16 +147,38 @@ def sendemail_validate(mail_file: str, header_file: str | None, check: CheckFn,
     return _check_spool(spool, check, check_args)
 
 
-def pre_push_range() -> str:
-    """``FROM..TO`` from the variables pre-commit sets for a pre-push hook."""
+def pre_push_range(cwd: str = ".") -> str:
+    """``FROM..TO`` from the variables pre-commit sets for a pre-push hook.
+
+    When a push takes a branch whose history starts at a root commit the remote lacks (the
+    first push of a new repository), pre-commit sets no refs, only the local branch, and runs
+    hooks on all files: then every commit of that branch is checked (``-N``)."""
     from_ref = os.environ.get("PRE_COMMIT_FROM_REF", "")
     to_ref = os.environ.get("PRE_COMMIT_TO_REF", "")
     if not to_ref:
+        local = os.environ.get("PRE_COMMIT_LOCAL_BRANCH", "")
+        if local:
+            return _whole_branch(local, cwd)
         raise UsageError("pre-push: PRE_COMMIT_TO_REF is not set (run this from pre-commit's "
                          "pre-push stage, or give --from-ref/--to-ref to `pre-commit run`)")
     if not from_ref or set(from_ref) == {"0"}:
         return to_ref
     return f"{from_ref}..{to_ref}"
+
+
+def _whole_branch(branch: str, cwd: str) -> str:
+    """``-N`` for every commit of ``branch``, which must be the one checked out (``-N``
+    counts back from HEAD)."""
+    from reviewbot.ingest.git import repo_root, resolve, run_git
+
+    root = repo_root(cwd)
+    tip = resolve(branch, root, shown=f"pre-push: {branch}")
+    if tip != resolve("HEAD", root, shown="pre-push: HEAD"):
+        raise UsageError(f"pre-push: {branch} is pushed whole (the remote has none of its "
+                         "history) but is not checked out; check it out and push again, or "
+                         "run `reviewbot check -N` on it")
+    done = run_git(["rev-list", "--count", tip], root)
+    return f"-{int(done.stdout.decode().strip() or 0)}"
 
 
 def thread_of_stdin_mail() -> Path:

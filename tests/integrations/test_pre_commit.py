@@ -138,3 +138,27 @@ def test_push_stage_passes_a_clean_range(project: Any) -> None:
     out = done.stdout + done.stderr
     assert done.returncode == 0, out
     assert "Passed" in out
+
+
+def test_first_push_of_a_new_repository_checks_every_commit(project: Any,
+                                                             tmp_path: Path) -> None:
+    # The remote has none of the history: pre-commit sets no FROM/TO refs, only the branch.
+    installed = _pre_commit(project, "install", "--hook-type", "pre-push")
+    assert installed.returncode == 0, installed.stderr
+    project.commit(q.commit_message("hw/misc: add the foo device"), {q.FOO: q.BAD_FOO})
+    project.commit(q.commit_message("MAINTAINERS: add the foo device"),
+                   {"MAINTAINERS": q.MAINTAINERS_FOO})
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    done = subprocess.run(["git", "push", str(remote), "HEAD:refs/heads/main"],
+                          cwd=project.path, env=project.env, capture_output=True, text=True,
+                          check=False, timeout=900)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0, out
+    assert "reviewbot (commits being pushed)" in out
+    assert "[qom-realize-reaches-machine]" in out and "hw/misc/foo.c:12" in out
+    assert "PRE_COMMIT_TO_REF is not set" not in out
+    refs = subprocess.run(["git", "for-each-ref"], cwd=remote, capture_output=True, text=True,
+                          check=True).stdout
+    assert refs == ""  # the push was refused
+
