@@ -19,7 +19,23 @@ if TYPE_CHECKING:
 Attrs = dict[str, Any]
 
 
-class NodeView:
+class _OfNodes:
+    """``n in x``, ``iter(x)`` and ``len(x)`` over the nodes, for the graph and its view."""
+
+    __slots__ = ()
+    _node: dict[str, Attrs]
+
+    def __contains__(self, n: object) -> bool:
+        return n in self._node
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._node)
+
+    def __len__(self) -> int:
+        return len(self._node)
+
+
+class NodeView(_OfNodes):
     """``g.nodes``: ``g.nodes[n]`` is n's attributes; ``g.nodes(data=True)`` yields
     ``(n, attrs)``."""
 
@@ -30,15 +46,6 @@ class NodeView:
 
     def __getitem__(self, n: str) -> Attrs:
         return self._node[n]
-
-    def __contains__(self, n: object) -> bool:
-        return n in self._node
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._node)
-
-    def __len__(self) -> int:
-        return len(self._node)
 
     @overload
     def __call__(self, data: bool = False) -> Iterable[Any]: ...
@@ -87,7 +94,7 @@ class EdgeView:
         return iter(self)
 
 
-class DiGraph:
+class DiGraph(_OfNodes):
     """Adjacency dicts: ``succ[u][v]`` and ``pred[v][u]`` are the same edge attribute dict."""
 
     __slots__ = ("_node", "_pred", "_succ")
@@ -114,15 +121,6 @@ class DiGraph:
     @property
     def pred(self) -> dict[str, dict[str, Attrs]]:
         return self._pred
-
-    def __contains__(self, n: object) -> bool:
-        return n in self._node
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._node)
-
-    def __len__(self) -> int:
-        return len(self._node)
 
     def has_node(self, n: str) -> bool:
         return n in self._node
