@@ -67,6 +67,10 @@ class Tree:
     def exists(self, path: str) -> bool:
         return self.read_bytes(path) is not None
 
+    def is_dir(self, path: str) -> bool:
+        """Is ``path`` a directory of this tree (at its revision, for a repository)?"""
+        raise NotImplementedError
+
     def version(self) -> str | None:
         text = self.read_text("VERSION")
         return text.strip() or None if text is not None else None
@@ -110,6 +114,10 @@ class DirTree(Tree):
                 return fh.read()
         except OSError:  # absent, a directory, unreadable
             return None
+
+    def is_dir(self, path: str) -> bool:
+        full = self._full(path.rstrip("/"))
+        return full is not None and full.is_dir()
 
     def stat(self, path: str) -> tuple[int, int] | None:
         full = self._full(path)
@@ -173,6 +181,7 @@ class GitTree(Tree):
         self.rev = rev
         self.meta = meta
         self._cache: dict[str, bytes | None] = {}
+        self._dirs: frozenset[str] | None = None
 
     def version(self) -> str | None:
         return self.meta.version() if self.meta is not None else super().version()
@@ -209,6 +218,19 @@ class GitTree(Tree):
 
     def read_bytes(self, path: str) -> bytes | None:
         return self.read_many([path]).get(path)
+
+    def is_dir(self, path: str) -> bool:
+        if self._dirs is None:
+            dirs = set()
+            for name in self.list_files(prefixes=(), suffixes=()):
+                parent = name
+                while "/" in parent:
+                    parent = parent.rsplit("/", 1)[0]
+                    if parent in dirs:
+                        break
+                    dirs.add(parent)
+            self._dirs = frozenset(dirs)
+        return path.rstrip("/") in self._dirs
 
     def list_files(self, prefixes: Sequence[str] = DEFAULT_PREFIXES,
                    suffixes: Sequence[str] = C_SUFFIXES) -> list[str]:

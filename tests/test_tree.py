@@ -97,3 +97,26 @@ def test_open_tree_choices(git_repo: Callable[..., Any], tmp_path: Path) -> None
     assert at_end.read_text("hw/mem/pc-dimm.c") == "int dimm2;\n"
     # --tree wins over the repository
     assert isinstance(open_tree(series, str(tmp_path / "dir")), DirTree)
+
+
+def test_directories_are_those_of_the_tree_at_its_revision(
+        git_repo: Callable[..., Any], tmp_path: Path) -> None:
+    tree = DirTree(make_dir(tmp_path / "qemu"))
+    assert tree.is_dir("hw/mem") and tree.is_dir("hw/mem/") and tree.is_dir("include/hw")
+    assert not tree.is_dir("hw/mem/pc-dimm.c") and not tree.is_dir("hw/net")
+    (tmp_path / "outside").mkdir()
+    assert not tree.is_dir("../outside")
+
+    repo = git_repo()
+    first = repo.commit("base", FILES)
+    repo.commit("move the tests", {"tests/qtest/y.c": "int y;\n"})
+    repo.git("rm", "-q", "-r", "tests/unit")
+    repo.git("commit", "-q", "-m", "drop unit tests")
+    (repo.path / "hw/net").mkdir()  # only in the work tree
+    old = GitTree(repo.path, first)
+    assert old.is_dir("tests/unit") and old.is_dir("hw/mem") and old.is_dir("include/hw/mem")
+    assert not old.is_dir("tests/qtest") and not old.is_dir("hw/net")
+    assert not old.is_dir("hw/mem/pc-dimm.c")
+    head = GitTree(repo.path, "HEAD")
+    assert head.is_dir("tests/qtest") and not head.is_dir("tests/unit")
+    assert not GitTree(repo.path, None).is_dir("hw/net")

@@ -97,10 +97,10 @@ def _tree_maintainers(ctx: Any) -> Maintainers | None:
 
 
 def _is_dir_in(ctx: Any) -> Any:
-    root = getattr(getattr(ctx, "tree", None), "root", None)
-    if root is None:
-        return None
-    return lambda p: (root / p).is_dir()
+    """Directory test for MAINTAINERS ``F:`` entries, in the tree the series applies to (a
+    repository at the series' base revision, not its work tree)."""
+    tree = getattr(ctx, "tree", None)
+    return tree.is_dir if tree is not None else None
 
 
 def split_plan(patch: Patch, maintainers: Maintainers | None = None,

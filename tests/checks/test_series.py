@@ -126,6 +126,9 @@ class FakeTree:
     def maintainers_text(self) -> str:
         return self._text
 
+    def is_dir(self, path: str) -> bool:
+        return False  # F: entries without a trailing slash name files here
+
 
 MAINTAINERS = """\
 All patches CC here
