@@ -334,6 +334,32 @@ def format_table(scores: Sequence[RuleScore]) -> str:
     return "\n".join(lines)
 
 
+def corpus_document(results: Sequence[CaseResult], scores: Sequence[RuleScore],
+                    limits: Thresholds, failures: Sequence[str]) -> dict[str, Any]:
+    """``eval --format json``: the scores, and each finding or expectation with its verdict."""
+    from reviewbot.report.json import finding_dict
+
+    def score(s: RuleScore) -> dict[str, Any]:
+        return {"rule": s.rule, "tp": s.tp, "fp": s.fp, "fn": s.fn,
+                "precision": s.precision, "recall": s.recall}
+
+    cases = []
+    for r in results:
+        cases.append({
+            "name": r.case.name,
+            "true_positives": [finding_dict(f) for f in r.true_positives],
+            "false_positives": [{**finding_dict(f),
+                                 "breaks_silent": [str(s) for s in r.silent_broken_by(f)]}
+                                for f in r.false_positives],
+            "false_negatives": [str(e) for e in r.false_negatives],
+        })
+    return {"version": 1, "cases": cases, "rules": [score(s) for s in scores],
+            "total": score(total(scores)),
+            "thresholds": {"min_precision": limits.min_precision,
+                           "min_recall": limits.min_recall},
+            "below_threshold": list(failures)}
+
+
 def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -348,6 +374,12 @@ class ReviewHit:
     @property
     def hit(self) -> bool:
         return bool(self.findings)
+
+    def as_dict(self) -> dict[str, object]:
+        from reviewbot.report.json import finding_dict
+
+        return {**self.comment.as_dict(), "hit": self.hit,
+                "findings": [finding_dict(f) for f in self.findings]}
 
 
 def hits(comment: MinedComment, f: Finding) -> bool:

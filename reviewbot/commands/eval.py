@@ -38,6 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="with --reviews: the version the threads' series target")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="list every true positive too, not only the mistakes")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text (default) or one JSON document: per-rule scores with "
+                        "every finding's verdict, or every review comment with its hits")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,6 +77,11 @@ def _corpus(args: argparse.Namespace, rules: Sequence[Rule]) -> int:
         raise UsageError(f"no annotated series ({ev.EXPECT_SUFFIX}) under {', '.join(paths)}")
     out = sys.stdout
     results = [ev.check_case(case, rules) for case in cases]
+    scores = ev.rule_scores(results, [rule.id for rule in rules])
+    failures = ev.below([*scores, ev.total(scores)], limits)
+    if args.format == "json":
+        _dump(ev.corpus_document(results, scores, limits, failures))
+        return 1 if failures else 0
     for r in results:
         for f in r.false_positives:
             out.write(f"FP {r.case.name}: {ev.describe(f)}: {f.message}\n")
@@ -84,11 +92,9 @@ def _corpus(args: argparse.Namespace, rules: Sequence[Rule]) -> int:
         if args.verbose:
             for f in r.true_positives:
                 out.write(f"TP {r.case.name}: {ev.describe(f)}\n")
-    scores = ev.rule_scores(results, [rule.id for rule in rules])
     out.write(ev.format_table(scores) + "\n")
     out.write(f"{len(cases)} annotated series; thresholds: precision >= "
               f"{limits.min_precision:.2f}, recall >= {limits.min_recall:.2f}\n")
-    failures = ev.below([*scores, ev.total(scores)], limits)
     for line in failures:
         out.write(f"below threshold: {line}\n")
     return 1 if failures else 0
@@ -113,11 +119,18 @@ def _reviews(args: argparse.Namespace, rules: Sequence[Rule]) -> int:
     options = Options(tree=args.tree, qemu_version=args.qemu_version)
     out = sys.stdout
     hit_count = total = 0
+    threads: list[dict[str, object]] = []
     for thread in args.paths:
         series = load(thread)
         comments = [c for c in mine_series(series) if c.kind == KIND_COMMENT]
         result = run_check(series, options, rules)
-        for h in review_coverage(comments, result.findings):
+        hits = review_coverage(comments, result.findings)
+        if args.format == "json":
+            threads.append({"thread": thread, "comments": [h.as_dict() for h in hits]})
+            hit_count += sum(h.hit for h in hits)
+            total += len(hits)
+            continue
+        for h in hits:
             c = h.comment
             total += 1
             hit_count += h.hit
@@ -129,6 +142,18 @@ def _reviews(args: argparse.Namespace, rules: Sequence[Rule]) -> int:
             place = where(c.patch_index, c.path, c.side, c.line_start, c.line_end)
             out.write(f"{mark} {thread}: {c.reviewer.split(' <')[0]} on {place}: {first}\n")
     share = 100.0 * hit_count / total if total else 0.0
+    if args.format == "json":
+        _dump({"version": 1, "threads": threads,
+               "coverage": {"hit": hit_count, "comments": total}})
+        return 0
     out.write(f"coverage: {hit_count} of {total} review comments hit by a finding "
               f"({share:.1f}%)\n")
     return 0
+
+
+def _dump(document: object) -> None:
+    import json
+    import sys
+
+    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -58,6 +59,25 @@ silent:
     assert "below threshold: qom-realize-phase-check: recall 0.00 < 1.00" in out
     # the same scores pass when nothing is required
     assert main(["eval", str(corpus)]) == 0
+    capsys.readouterr()
+
+    # the JSON document carries the same verdicts, finding by finding
+    assert main(["eval", str(corpus), "--min-recall", "1", "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    (case,) = doc["cases"]
+    assert case["name"] == str(mail) and case["true_positives"] == []
+    (fp,) = case["false_positives"]
+    assert (fp["rule"], fp["patch"]["index"], fp["path"], fp["line"]) == (
+        "qom-realize-reaches-machine", 1, "hw/mem/memdev-window.c", 24)
+    assert fp["breaks_silent"] == ["any rule patch 1 hw/mem/memdev-window.c"]
+    assert case["false_negatives"] == [
+        "qom-realize-phase-check patch 1 hw/mem/memdev-window.c:30"]
+    scores = {r["rule"]: r for r in doc["rules"]}
+    assert scores["qom-realize-reaches-machine"] == {
+        "rule": "qom-realize-reaches-machine", "tp": 0, "fp": 1, "fn": 0, "precision": 0.0,
+        "recall": None}
+    assert doc["below_threshold"] == ["qom-realize-phase-check: recall 0.00 < 1.00",
+                                      "all: recall 0.00 < 1.00"]
 
 
 def test_thresholds_from_config_file_and_flags_override(
@@ -100,6 +120,15 @@ def test_reviews_reports_each_comment_and_a_coverage_line(
     # the RTC series is clean: no rule speaks to the reviewers' points there
     assert all(line.startswith("miss ") for line in lines[4:7])
     assert lines[7] == "coverage: 4 of 7 review comments hit by a finding (57.1%)"
+    assert main(["eval", "--reviews", "--qemu-version", "10.1.50", "--format", "json",
+                 str(qapi), str(rtc)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["coverage"] == {"hit": 4, "comments": 7}
+    first = doc["threads"][0]["comments"][0]
+    assert (first["reviewer"].split(" <")[0], first["path"], first["hit"]) == (
+        "Marta Quill", "qapi/machine.json", True)
+    assert [f["rule"] for f in first["findings"]] == ["qapi-since"]
+    assert [c["hit"] for c in doc["threads"][1]["comments"]] == [False, False, False]
     assert main(["eval", "--reviews", "--qemu-version", "ten", str(qapi)]) == 2
 
 
