@@ -8,7 +8,7 @@ EXAMPLE ?= corpus/memdev/v1.mbox
 # Debian packages some integration tests drive for real (they skip, saying why, when absent).
 SYSDEPS := graphviz git-email
 
-.PHONY: run test lint typecheck pytest eval bench venv sysdeps clean
+.PHONY: run test lint typecheck pytest eval bench bench-index bench-checkpatch bench-bulk venv sysdeps clean
 
 venv: $(STAMP)
 
@@ -50,10 +50,17 @@ eval: $(STAMP)
 	$(BIN)/reviewbot eval
 
 # Ratios against checkpatch.pl and bulk throughput; each prints its figures (see README).
-bench: $(STAMP)
-	$(BIN)/python bench/index_tree.py
-	$(BIN)/python bench/vs_checkpatch.py
-	$(BIN)/python bench/bulk_check.py
+# Each fetches a QEMU tree when REVIEWBOT_QEMU_TREE is not set; BENCH_ARGS go to the script.
+bench: bench-index bench-checkpatch bench-bulk
+
+bench-index: $(STAMP)
+	$(BIN)/python bench/index_tree.py $(BENCH_ARGS)
+
+bench-checkpatch: $(STAMP)
+	$(BIN)/python bench/vs_checkpatch.py $(BENCH_ARGS)
+
+bench-bulk: $(STAMP)
+	$(BIN)/python bench/bulk_check.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
