@@ -38,6 +38,7 @@ PRIMITIVE_MODULES = (
     "reviewbot.checks.series",
     "reviewbot.checks.qapi",
     "reviewbot.checks.spec",
+    "reviewbot.checks.code",
 )
 
 
