@@ -1,0 +1,212 @@
+"""The c-code primitives: search loops, copied statement runs, parameter growth, and a
+second notifier list with no comment, on C text and on patches through the engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewbot.checks.code import Code, definition_params, lookups, split_parameters
+from reviewbot.context import Options
+from reviewbot.engine import run_check
+from reviewbot.finding import Finding
+from reviewbot.ingest import load
+from reviewbot.rules.examples import synthetic_series
+from reviewbot.rules.loader import builtin_rules_dir, load_pack
+
+PACK = builtin_rules_dir() / "c-code"
+
+
+@pytest.fixture(scope="module")
+def rules() -> dict[str, object]:
+    return {r.id: r for r in load_pack("c-code", PACK)}
+
+
+def run(rules: dict[str, object], rule_id: str, path: str, text: str) -> list[Finding]:
+    series = synthetic_series([(path, text)])
+    result = run_check(series, Options(), [rules[rule_id]])  # type: ignore[list-item]
+    return [f for f in result.findings if f.rule == rule_id]
+
+
+FIND = """\
+static Entry *find(State *s, int idx)
+{
+    Entry *e;
+
+    QTAILQ_FOREACH(e, &s->entries, next)
+    {
+        if (e->index == idx) {
+            return e;
+        }
+    }
+    for (i = 0; i < s->n; i++) {
+        if (s->e[i].used) {
+            s->e[i].used = false;
+        }
+    }
+    QLIST_FOREACH(e, &s->list, next) {
+        if (e->index == idx) {
+            break;
+        }
+        count++;
+    }
+    return NULL;
+}
+"""
+
+
+def test_lookups_are_loops_whose_one_if_leaves_the_loop() -> None:
+    found = lookups(Code.of(FIND))
+    # the second loop acts on every match, the third does more than test
+    assert [(lk.line, lk.cond_line, lk.header, lk.cond) for lk in found] == [
+        (5, 7, "QTAILQ_FOREACH(e, &s->entries, next)", "e->index == idx")]
+
+
+def test_code_blanks_comments_and_literals_keeping_offsets() -> None:
+    text = 'f("a(b", \'(\'); /* ) */ g();\n'
+    code = Code.of(text)
+    assert len(code.blank) == len(text) == len(code.bare)
+    assert code.close(1) == text.index(";")
+    assert "/*" not in code.bare and '"a(b"' in code.bare
+
+
+def test_split_parameters() -> None:
+    assert split_parameters("void") == []
+    assert split_parameters("") == []
+    assert split_parameters("int a, void (*cb)(void *, int), Error **errp") == [
+        "int a", "void (*cb)(void *, int)", "Error **errp"]
+
+
+def test_definition_params_skips_prototypes_and_calls() -> None:
+    text = ("int load(Cfg *c, bool only);\n"
+            "static void use(void)\n{\n    load(NULL, false);\n}\n"
+            "int load(Cfg *c,\n         bool only, /* soon more */\n         Error **errp)\n"
+            "{\n    return 0;\n}\n")
+    pl = definition_params(Code.of(text), "load")
+    assert pl is not None
+    assert (pl.first_line, pl.last_line) == (6, 8)
+    assert pl.params == ("Cfg *c", "bool only", "Error **errp")
+
+
+LOOKUP_FILE = """\
+/* path: backends/t.c */
+static int a(T *t, int i)
+{
+    P *p;
+
+    QTAILQ_FOREACH(p, &t->params, next) {
+        if (p->index == i) {
+            p->used = true;
+            break;
+        }
+    }
+    return 0;
+}
+
+static int b(T *t, int i)
+{
+    P *p;
+
+    QTAILQ_FOREACH(p, &t->params, next) {
+        if (p->index == i) {
+            return p->size;
+        }
+    }
+    return 0;
+}
+
+static int c(T *t, int i)
+{
+    P *p;
+
+    QTAILQ_FOREACH(p, &t->params, next) {
+        if (p->index == i) {
+            memset(p->data, 0, p->size);
+            break;
+        }
+    }
+    return 0;
+}
+"""
+
+
+def test_repeated_lookup_in_a_new_file_is_said_once_at_the_last_copy(
+        rules: dict[str, object]) -> None:
+    found = run(rules, "code-repeated-lookup", "backends/t.c", LOOKUP_FILE)
+    assert [(f.path, f.line, f.end_line) for f in found] == [("backends/t.c", 31, 32)]
+    assert found[0].evidence == (
+        "the same loop and test at backends/t.c:6 in a()",
+        "the same loop and test at backends/t.c:19 in b()")
+    assert "QTAILQ_FOREACH(p, &t->params, next) if (p->index == i)" in found[0].message
+
+
+def test_two_copies_are_not_yet_a_pattern(rules: dict[str, object]) -> None:
+    two = LOOKUP_FILE[:LOOKUP_FILE.index("static int c(")]
+    assert run(rules, "code-repeated-lookup", "backends/t.c", two) == []
+
+
+def _body(extra: str) -> str:
+    lines = [f"    s->r[{k}] = read_reg(s, {k});" for k in range(5)]
+    lines += ["    if (s->r[0] & 1) {", "        raise_irq(s);", "    }",
+              "    s->count++;", "    trace_dev_update(s->count);", "    update_timer(s);"]
+    return "\n".join(lines) + extra
+
+
+def test_copied_statements_cites_the_other_function(rules: dict[str, object]) -> None:
+    text = ("static void dev_realize(DeviceState *dev, Error **errp)\n{\n"
+            "    DevState *s = DEV(dev);\n\n" + _body("\n}\n\n") +
+            "static void dev_reset(void *opaque)\n{\n    DevState *s = opaque;\n\n"
+            "    s->count = 0;\n" + _body("\n}\n"))
+    found = run(rules, "code-copied-statements", "hw/misc/dev.c", text)
+    # realize's body: lines 5-15; reset's copy follows its own first statement: 23-33
+    assert [(f.line, f.end_line) for f in found] == [(23, 33)]
+    assert found[0].evidence == (
+        "10 statement lines the same as hw/misc/dev.c:5-15 in dev_realize()",)
+    assert "dev_realize()" in found[0].message
+
+
+def test_copied_statements_needs_ten_lines_with_some_logic(rules: dict[str, object]) -> None:
+    settings = "\n".join(f"    dc->f{k} = {k};" for k in range(12))
+    text = (f"static void a_class_init(ObjectClass *oc)\n{{\n{settings}\n}}\n\n"
+            f"static void b_class_init(ObjectClass *oc)\n{{\n{settings}\n}}\n")
+    assert run(rules, "code-copied-statements", "hw/misc/dev.c", text) == []
+
+
+def test_parameter_growth_says_before_and_after(rules: dict[str, object]) -> None:
+    series = load(str(PACK / "examples" / "code-parameter-growth.patch"))
+    result = run_check(series, Options(), [rules["code-parameter-growth"]])  # type: ignore
+    assert [(f.path, f.line) for f in result.findings] == [("backends/blobcfg.c", 64)]
+    f = result.findings[0]
+    assert f.evidence == (
+        "before: blobcfg_load(BlobCfg *cfg, ConfidentialGuestSupport *cgs, bool only_context, "
+        "Error **errp) — 4 parameters",
+        "after: blobcfg_load(BlobCfg *cfg, ConfidentialGuestSupport *cgs, bool only_context, "
+        "GArray *smp_table, Error **errp) — 5 parameters")
+    assert "from 4 to 5 parameters (adds GArray *smp_table)" in f.message
+
+
+HOOKS = """\
+static NotifierList init_done_notifiers =
+    NOTIFIER_LIST_INITIALIZER(init_done_notifiers);
+
+static NotifierList init_done_late_notifiers =
+    NOTIFIER_LIST_INITIALIZER(init_done_late_notifiers);
+
+/* Notified after every init_done notifier has run. */
+static NotifierList init_done_final_notifiers =
+    NOTIFIER_LIST_INITIALIZER(init_done_final_notifiers);
+
+static NotifierList exit_notifiers = NOTIFIER_LIST_INITIALIZER(exit_notifiers);
+"""
+
+
+def test_undocumented_sibling_hook_list(rules: dict[str, object]) -> None:
+    found = run(rules, "code-undocumented-hook-list", "system/hooks.c", HOOKS)
+    assert [(f.line, f.anchor) for f in found] == [(4, "init_done_late_notifiers")]
+    assert found[0].evidence == (
+        "existing hook point 'init_done': NotifierList init_done_notifiers at system/hooks.c:1",)
+
+
+def test_c_code_rules_stay_quiet_on_a_file_without_c(rules: dict[str, object]) -> None:
+    for rule_id in rules:
+        assert run(rules, rule_id, "docs/notes.txt", HOOKS) == []
+
