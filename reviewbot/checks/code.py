@@ -84,7 +84,10 @@ class Code:
         bare.append(text[pos:])
         blank.append(text[pos:])
         starts = [0]
-        starts.extend(i + 1 for i, ch in enumerate(text) if ch == "\n")
+        at = text.find("\n")
+        while at >= 0:
+            starts.append(at + 1)
+            at = text.find("\n", at + 1)
         return cls(text, "".join(bare), "".join(blank), tuple(starts))
 
     def line_of(self, offset: int) -> int:
@@ -117,6 +120,20 @@ class Code:
 
     def squashed(self, start: int, end: int) -> str:
         return " ".join(self.bare[start:end].split())
+
+
+_CODES: dict[str, Code] = {}
+
+
+def code_of(text: str) -> Code:
+    """``Code.of(text)``, kept for the few texts last asked for: the rules of this module
+    read the same post-image one after the other."""
+    code = _CODES.get(text)
+    if code is None:
+        if len(_CODES) >= 4:
+            _CODES.pop(next(iter(_CODES)))
+        code = _CODES[text] = Code.of(text)
+    return code
 
 
 def _statement_end(code: Code, i: int) -> int:
@@ -268,7 +285,7 @@ def repeated_lookup(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     min_others = int(rule.params.get("min_others", 2))
     suffixes = tuple(rule.params.get("suffixes", C_FILES))
     for path, src, facts in _c_files(ctx, suffixes):
-        code = Code.of(src.text)
+        code = code_of(src.text)
         ranges = _known_ranges(ctx, path, src)
         found = [lk for lo, hi in ranges for lk in lookups(code, lo, hi)
                  if _inside(ranges, lk.line, lk.end_line)]
@@ -438,7 +455,7 @@ def copied_statements(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     min_lines = int(rule.params.get("min_lines", 8))
     suffixes = tuple(rule.params.get("suffixes", C_FILES))
     for path, src, facts in _c_files(ctx, suffixes):
-        code = Code.of(src.text)
+        code = code_of(src.text)
         runs = statement_runs(code, body_owners(ctx, path, src, facts, code))
         texts = {n: t for run in runs for n, t in run.lines}
         kept: list[Copy] = []
@@ -575,7 +592,7 @@ def parameter_growth(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     exclude = [re.compile(p) for p in rule.params.get("exclude", ())]
     for path, src, _facts in _c_files(ctx, suffixes):
         pre_code: Code | None = None
-        code = Code.of(src.text)
+        code = code_of(src.text)
         for name, after in definitions(code, _known_ranges(ctx, path, src)):
             if len(after.params) < limit or any(p.search(name) for p in exclude):
                 continue
@@ -587,7 +604,7 @@ def parameter_growth(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
                 pre = ctx.pre_source(path)
                 if pre is None:
                     break  # a new file: nothing grew
-                pre_code = Code.of(pre.text)
+                pre_code = code_of(pre.text)
             before = definition_params(pre_code, name)
             if before is None or len(before.params) >= len(after.params):
                 continue
@@ -636,7 +653,7 @@ def _hook_points(ctx: PatchContext, path: str, src: SourceFile,
     if src.partial and tree is not None:
         tree_text = tree.read_text(path)
         if tree_text is not None:
-            code = Code.of(tree_text)
+            code = code_of(tree_text)
             for m in _patterns()["hook_decl"].finditer(code.blank):
                 out.setdefault(_stem(m.group(1)), f"{m.group(1)} at {path}:"
                                                   f"{code.line_of(m.start())} in the tree")

@@ -136,7 +136,7 @@ def test_repeated_lookup_in_a_new_file_is_said_once_at_the_last_copy(
     assert found[0].evidence == (
         "the same loop and test at backends/t.c:6 in a()",
         "the same loop and test at backends/t.c:19 in b()")
-    assert "QTAILQ_FOREACH(p, &t->params, next) if (p->index == i)" in found[0].message
+    assert "(QTAILQ_FOREACH(p, &t->params, next), if (p->index == i))" in found[0].message
 
 
 def test_two_copies_are_not_yet_a_pattern(rules: dict[str, object]) -> None:

@@ -12,6 +12,7 @@ typedef struct WindowDevState {
     uint64_t size;
     uint64_t addr;
     unsigned nr_maps;
+    unsigned generation;
 } WindowDevState;
 
 static void window_dev_realize(DeviceState *dev, Error **errp)
@@ -29,6 +30,7 @@ static void window_dev_realize(DeviceState *dev, Error **errp)
     host_memory_backend_set_mapped(s->hostmem, true);
     s->nr_maps++;
     s->size += memory_region_size(mr);
+    s->generation++;
     if (s->nr_maps > 1) {
         trace_window_dev_shared(s->addr, s->nr_maps);
     }
@@ -52,6 +54,7 @@ static void window_dev_reset(void *opaque)
     host_memory_backend_set_mapped(s->hostmem, true);
     s->nr_maps++;
     s->size += memory_region_size(mr);
+    s->generation++;
     if (s->nr_maps > 1) {
         trace_window_dev_shared(s->addr, s->nr_maps);
     }
