@@ -12,18 +12,19 @@ from reviewbot.finding import Finding
 from reviewbot.ingest import load
 from reviewbot.rules.examples import synthetic_series
 from reviewbot.rules.loader import builtin_rules_dir, load_pack
+from reviewbot.rules.model import Rule
 
 PACK = builtin_rules_dir() / "c-code"
 
 
 @pytest.fixture(scope="module")
-def rules() -> dict[str, object]:
+def rules() -> dict[str, Rule]:
     return {r.id: r for r in load_pack("c-code", PACK)}
 
 
-def run(rules: dict[str, object], rule_id: str, path: str, text: str) -> list[Finding]:
+def run(rules: dict[str, Rule], rule_id: str, path: str, text: str) -> list[Finding]:
     series = synthetic_series([(path, text)])
-    result = run_check(series, Options(), [rules[rule_id]])  # type: ignore[list-item]
+    result = run_check(series, Options(), [rules[rule_id]])
     return [f for f in result.findings if f.rule == rule_id]
 
 
@@ -130,7 +131,7 @@ static int c(T *t, int i)
 
 
 def test_repeated_lookup_in_a_new_file_is_said_once_at_the_last_copy(
-        rules: dict[str, object]) -> None:
+        rules: dict[str, Rule]) -> None:
     found = run(rules, "code-repeated-lookup", "backends/t.c", LOOKUP_FILE)
     assert [(f.path, f.line, f.end_line) for f in found] == [("backends/t.c", 31, 32)]
     assert found[0].evidence == (
@@ -139,7 +140,7 @@ def test_repeated_lookup_in_a_new_file_is_said_once_at_the_last_copy(
     assert "(QTAILQ_FOREACH(p, &t->params, next), if (p->index == i))" in found[0].message
 
 
-def test_two_copies_are_not_yet_a_pattern(rules: dict[str, object]) -> None:
+def test_two_copies_are_not_yet_a_pattern(rules: dict[str, Rule]) -> None:
     two = LOOKUP_FILE[:LOOKUP_FILE.index("static int c(")]
     assert run(rules, "code-repeated-lookup", "backends/t.c", two) == []
 
@@ -151,7 +152,7 @@ def _body(extra: str) -> str:
     return "\n".join(lines) + extra
 
 
-def test_copied_statements_cites_the_other_function(rules: dict[str, object]) -> None:
+def test_copied_statements_cites_the_other_function(rules: dict[str, Rule]) -> None:
     text = ("static void dev_realize(DeviceState *dev, Error **errp)\n{\n"
             "    DevState *s = DEV(dev);\n\n" + _body("\n}\n\n") +
             "static void dev_reset(void *opaque)\n{\n    DevState *s = opaque;\n\n"
@@ -164,16 +165,16 @@ def test_copied_statements_cites_the_other_function(rules: dict[str, object]) ->
     assert "dev_realize()" in found[0].message
 
 
-def test_copied_statements_needs_ten_lines_with_some_logic(rules: dict[str, object]) -> None:
+def test_copied_statements_needs_ten_lines_with_some_logic(rules: dict[str, Rule]) -> None:
     settings = "\n".join(f"    dc->f{k} = {k};" for k in range(12))
     text = (f"static void a_class_init(ObjectClass *oc)\n{{\n{settings}\n}}\n\n"
             f"static void b_class_init(ObjectClass *oc)\n{{\n{settings}\n}}\n")
     assert run(rules, "code-copied-statements", "hw/misc/dev.c", text) == []
 
 
-def test_parameter_growth_says_before_and_after(rules: dict[str, object]) -> None:
+def test_parameter_growth_says_before_and_after(rules: dict[str, Rule]) -> None:
     series = load(str(PACK / "examples" / "code-parameter-growth.patch"))
-    result = run_check(series, Options(), [rules["code-parameter-growth"]])  # type: ignore
+    result = run_check(series, Options(), [rules["code-parameter-growth"]])
     assert [(f.path, f.line) for f in result.findings] == [("backends/blobcfg.c", 64)]
     f = result.findings[0]
     assert f.evidence == (
@@ -199,14 +200,14 @@ static NotifierList exit_notifiers = NOTIFIER_LIST_INITIALIZER(exit_notifiers);
 """
 
 
-def test_undocumented_sibling_hook_list(rules: dict[str, object]) -> None:
+def test_undocumented_sibling_hook_list(rules: dict[str, Rule]) -> None:
     found = run(rules, "code-undocumented-hook-list", "system/hooks.c", HOOKS)
     assert [(f.line, f.anchor) for f in found] == [(4, "init_done_late_notifiers")]
     assert found[0].evidence == (
         "existing hook point 'init_done': NotifierList init_done_notifiers at system/hooks.c:1",)
 
 
-def test_c_code_rules_stay_quiet_on_a_file_without_c(rules: dict[str, object]) -> None:
+def test_c_code_rules_stay_quiet_on_a_file_without_c(rules: dict[str, Rule]) -> None:
     for rule_id in rules:
         assert run(rules, rule_id, "docs/notes.txt", HOOKS) == []
 
