@@ -332,7 +332,7 @@ def _boring() -> re.Pattern[str]:
         r"(?:(?:const|static|unsigned|signed|struct|enum|union)\s+)*[A-Za-z_]\w*(?:\s*\*)*\s+"
         r"\**\s*[A-Za-z_]\w*(?:\[[^\]]*\])?\s*"
         r"(?:=\s*(?:[A-Z_][A-Z0-9_]*\([^()]*\)|&?[\w\->.]+|[A-Z_][A-Z0-9_]*\([A-Z_][A-Z0-9_]*"
-        r"\([^()]*\)\))\s*)?;|case\s.*:|\}?\s*(?:else\s*)?(?:\{\s*)?")
+        r"\([^()]*\)\))\s*)?;|case\s.*:|[A-Za-z_]\w*:|#.*|\}?\s*(?:else\s*)?(?:\{\s*)?")
 
 
 def _significant(line: str) -> bool:
@@ -341,10 +341,11 @@ def _significant(line: str) -> bool:
 
 @frozen
 class Run:
-    """Consecutive significant statement lines of one function, as (line, squashed text)."""
+    """Consecutive significant statements of one function: (first line, last line, text)
+    each, a statement wrapped over several lines being one."""
 
     function: str
-    lines: tuple[tuple[int, str], ...]
+    statements: tuple[tuple[int, int, str], ...]
 
 
 def body_owners(ctx: PatchContext, path: str, src: SourceFile, facts: FileFacts,
@@ -387,82 +388,94 @@ def body_owners(ctx: PatchContext, path: str, src: SourceFile, facts: FileFacts,
 
 
 def statement_runs(code: Code, owners: dict[int, str]) -> list[Run]:
-    """Each function's body as runs of its significant lines (comments out, white space
-    squashed), cut where a function's readable lines stop."""
+    """Each function's body as runs of its significant statements (comments out, white
+    space squashed, wrapped lines joined), cut where a function's readable lines stop."""
     runs: list[Run] = []
-    current: list[tuple[int, str]] = []
+    current: list[tuple[int, int, str]] = []
+    pending: list[tuple[int, str]] = []  # lines of a statement not ended yet
     owner: str | None = None
     last = -1
+
+    def flush() -> None:
+        if current and owner is not None:
+            runs.append(Run(owner, tuple(current)))
+
     for n in sorted(owners):
         if owners[n] != owner or n != last + 1:
-            if current and owner is not None:
-                runs.append(Run(owner, tuple(current)))
-            current, owner = [], owners[n]
+            flush()
+            current, pending, owner = [], [], owners[n]
         last = n
         text = code.squashed(code.offset_of(n), code.offset_of(n + 1))
-        if text and _significant(text):
-            current.append((n, text))
-    if current and owner is not None:
-        runs.append(Run(owner, tuple(current)))
+        if not text:
+            continue
+        pending.append((n, text))
+        if not text.startswith("#") and text[-1] not in ";{}:":
+            continue  # wrapped: the statement goes on
+        joined = " ".join(t for _, t in pending)
+        if _significant(joined):
+            current.append((pending[0][0], n, joined))
+        pending = []
+    flush()
     return runs
 
 
 @frozen
 class Copy:
     function: str
-    lines: tuple[int, ...]  # the copy's significant lines
+    lines: tuple[int, ...]  # every line of the copied statements
+    statements: int
     other_function: str
     other_lines: tuple[int, ...]
 
 
-def copies(runs: Sequence[Run], min_lines: int) -> list[Copy]:
-    """Stretches of ``min_lines`` or more significant lines that stand, the same, in two
-    different functions (each maximal stretch once per pair of places)."""
+def _span(stmts: Sequence[tuple[int, int, str]]) -> tuple[int, ...]:
+    return tuple(n for first, last, _ in stmts for n in range(first, last + 1))
+
+
+def copies(runs: Sequence[Run], min_statements: int) -> list[Copy]:
+    """Stretches of ``min_statements`` or more significant statements that stand, the
+    same, in two different functions (each maximal stretch once per pair of places)."""
     index: dict[tuple[str, ...], list[tuple[int, int]]] = {}
     for r, run in enumerate(runs):
-        texts = [t for _, t in run.lines]
-        for i in range(len(texts) - min_lines + 1):
-            index.setdefault(tuple(texts[i:i + min_lines]), []).append((r, i))
+        texts = [t for _, _, t in run.statements]
+        for i in range(len(texts) - min_statements + 1):
+            index.setdefault(tuple(texts[i:i + min_statements]), []).append((r, i))
     out: list[Copy] = []
-    seen: set[tuple[int, int, int, int]] = set()
     for places in index.values():
         if len(places) < 2:
             continue
         for a, i in places:
             for b, j in places:
+                sa, sb = runs[a].statements, runs[b].statements
                 if runs[a].function == runs[b].function:
                     continue
-                # extend backwards to the stretch's start, so each stretch is seen once
-                if i > 0 and j > 0 and runs[a].lines[i - 1][1] == runs[b].lines[j - 1][1]:
+                # only from the stretch's start, so each stretch is seen once
+                if i > 0 and j > 0 and sa[i - 1][2] == sb[j - 1][2]:
                     continue
-                if (a, i, b, j) in seen:
-                    continue
-                seen.add((a, i, b, j))
-                k = min_lines
-                while (i + k < len(runs[a].lines) and j + k < len(runs[b].lines)
-                       and runs[a].lines[i + k][1] == runs[b].lines[j + k][1]):
+                k = min_statements
+                while i + k < len(sa) and j + k < len(sb) and sa[i + k][2] == sb[j + k][2]:
                     k += 1
-                out.append(Copy(runs[a].function, tuple(n for n, _ in runs[a].lines[i:i + k]),
-                                runs[b].function, tuple(n for n, _ in runs[b].lines[j:j + k])))
+                out.append(Copy(runs[a].function, _span(sa[i:i + k]), k,
+                                runs[b].function, _span(sb[j:j + k])))
     return out
 
 
-@primitive("copied-statements", scope="patch", params=("min_lines", "suffixes"))
+@primitive("copied-statements", scope="patch", params=("min_statements", "suffixes"))
 def copied_statements(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """Added lines repeating ``min_lines`` or more significant statement lines of another
+    """Added lines repeating ``min_statements`` or more significant statements of another
     function of the same file (locals' declarations, braces and bare returns not counted),
     at least one of them a control statement (if, loop, return, goto)."""
-    min_lines = int(rule.params.get("min_lines", 8))
+    min_statements = int(rule.params.get("min_statements", 8))
     suffixes = tuple(rule.params.get("suffixes", C_FILES))
     for path, src, facts in _c_files(ctx, suffixes):
         code = code_of(src.text)
         runs = statement_runs(code, body_owners(ctx, path, src, facts, code))
-        texts = {n: t for run in runs for n, t in run.lines}
+        texts = {first: t for run in runs for first, _, t in run.statements}
         kept: list[Copy] = []
-        for c in sorted(copies(runs, min_lines), key=lambda c: (c.lines, c.other_lines)):
+        for c in sorted(copies(runs, min_statements), key=lambda c: (c.lines, c.other_lines)):
             if not all(ctx.changed(path, n) for n in c.lines):
                 continue
-            if not any(_patterns()["control"].match(texts[n]) for n in c.lines):
+            if not any(_patterns()["control"].match(texts.get(n, "")) for n in c.lines):
                 continue  # settings, not logic (class_init filling a class)
             if all(ctx.changed(path, n) for n in c.other_lines) and c.other_lines > c.lines:
                 continue  # both copies are new: say it once, at the later one
@@ -478,16 +491,15 @@ def copied_statements(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
         for group in groups:
             first_line = min(c.lines[0] for c in group)
             last_line = max(c.lines[-1] for c in group)
-            count = len({n for c in group for n in c.lines})
-            lead = max(group, key=lambda c: len(c.lines))
-            evidence = [f"{len(c.lines)} statement lines the same as {path}:{c.other_lines[0]}-"
+            lead = max(group, key=lambda c: c.statements)
+            evidence = [f"{c.statements} statements the same as {path}:{c.other_lines[0]}-"
                         f"{c.other_lines[-1]} in {c.other_function}()" for c in group]
             yield rule.finding(
                 ctx, path=path, line=first_line, end_line=last_line, evidence=evidence,
                 code=_code_line(src, first_line),
                 anchor=f"{lead.function} repeats {lead.other_function}: "
                        f"{_code_line(src, first_line)}",
-                function=lead.function, other=lead.other_function, count=count)
+                function=lead.function, other=lead.other_function, count=lead.statements)
 
 
 # --------------------------------------------------------------------------- parameters

@@ -3,6 +3,8 @@ second notifier list with no comment, on C text and on patches through the engin
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reviewbot.checks.code import Code, definition_params, lookups, split_parameters
@@ -161,11 +163,11 @@ def test_copied_statements_cites_the_other_function(rules: dict[str, Rule]) -> N
     # realize's body: lines 5-15; reset's copy follows its own first statement: 23-33
     assert [(f.line, f.end_line) for f in found] == [(23, 33)]
     assert found[0].evidence == (
-        "10 statement lines the same as hw/misc/dev.c:5-15 in dev_realize()",)
+        "10 statements the same as hw/misc/dev.c:5-15 in dev_realize()",)
     assert "dev_realize()" in found[0].message
 
 
-def test_copied_statements_needs_ten_lines_with_some_logic(rules: dict[str, Rule]) -> None:
+def test_copied_statements_need_some_logic_not_only_settings(rules: dict[str, Rule]) -> None:
     settings = "\n".join(f"    dc->f{k} = {k};" for k in range(12))
     text = (f"static void a_class_init(ObjectClass *oc)\n{{\n{settings}\n}}\n\n"
             f"static void b_class_init(ObjectClass *oc)\n{{\n{settings}\n}}\n")
@@ -211,3 +213,27 @@ def test_c_code_rules_stay_quiet_on_a_file_without_c(rules: dict[str, Rule]) -> 
     for rule_id in rules:
         assert run(rules, rule_id, "docs/notes.txt", HOOKS) == []
 
+
+
+def test_copied_statements_in_a_hunk_of_a_file_known_from_hunks_only(
+        rules: dict[str, Rule], tmp_path: Path) -> None:
+    body = _body("").split("\n")
+    old = ["static void dev_realize(DeviceState *dev, Error **errp)", "{",
+           "    DevState *s = DEV(dev);", "", *body, "}", ""]
+    new = ["static void dev_reset(void *opaque)", "{", "    DevState *s = opaque;", "",
+           *body, "}", ""]
+    hunk = [f" {ln}" for ln in old] + [f"+{ln}" for ln in new]
+    diff = ("diff --git a/hw/misc/dev.c b/hw/misc/dev.c\n--- a/hw/misc/dev.c\n"
+            "+++ b/hw/misc/dev.c\n"
+            f"@@ -100,{len(old)} +100,{len(old) + len(new)} @@ void dev_update(DevState *s)\n"
+            + "\n".join(hunk) + "\n")
+    mail = tmp_path / "reset.patch"
+    mail.write_text(
+        "From: Jo Contributor <jo@example.org>\nSubject: [PATCH] hw/misc/dev: add reset\n"
+        "Message-Id: <reset.1@example.org>\n\nReset the device.\n\n"
+        "Signed-off-by: Jo Contributor <jo@example.org>\n---\n" + diff)
+    result = run_check(load(str(mail)), Options(), [rules["code-copied-statements"]])
+    # dev_realize stands at 100-116 (body 104-114); dev_reset's body starts at 121
+    assert [(f.path, f.line, f.end_line, f.evidence) for f in result.findings] == [
+        ("hw/misc/dev.c", 121, 131,
+         ("10 statements the same as hw/misc/dev.c:104-114 in dev_realize()",))]
