@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from reviewbot.frozen import frozen
@@ -40,6 +40,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
                            re.S),
         "loop": re.compile(r"(?m)^[ \t]*([A-Z][A-Z0-9_]*_FOREACH[A-Z0-9_]*|for|while)[ \t]*\("),
         "word": re.compile(r"[A-Za-z_]\w*"),
+        "brackets": re.compile(r"[(){}\[\]]"),
         # a line starting at column 0 with a name followed by "(": a function's declarator
         "header": re.compile(r"(?m)^(?![ \t#])[^\n;{}()=]*?\b([A-Za-z_]\w*)[ \t]*\("),
         "escape": re.compile(r"\b(?:break|return|goto)\b"),
@@ -98,20 +99,29 @@ class Code:
             return self.line_starts[line - 1]
         return len(self.text)
 
+    @cached_property
+    def _pairs(self) -> dict[int, int]:
+        """Offset of each bracket -> offset just past the one closing it, from one pass
+        (a bracket closed by the wrong kind, or never, has none)."""
+        pairs: dict[int, int] = {}
+        stack: list[tuple[str, int]] = []
+        for m in _patterns()["brackets"].finditer(self.blank):
+            ch = m.group(0)
+            if ch in "({[":
+                stack.append((ch, m.start()))
+                continue
+            want = {")": "(", "}": "{", "]": "["}[ch]
+            if stack and stack[-1][0] == want:
+                pairs[stack.pop()[1]] = m.end()
+            elif any(kind == want for kind, _ in stack):
+                while stack and stack[-1][0] != want:
+                    stack.pop()  # left open: unbalanced text
+                pairs[stack.pop()[1]] = m.end()
+        return pairs
+
     def close(self, start: int) -> int:
         """Offset just past the bracket closing the one at ``start``, or -1."""
-        opening = self.blank[start]
-        closing = {"(": ")", "{": "}", "[": "]"}[opening]
-        depth = 0
-        for i in range(start, len(self.blank)):
-            ch = self.blank[i]
-            if ch == opening:
-                depth += 1
-            elif ch == closing:
-                depth -= 1
-                if depth == 0:
-                    return i + 1
-        return -1
+        return self._pairs.get(start, -1)
 
     def skip_space(self, i: int) -> int:
         while i < len(self.blank) and self.blank[i].isspace():
