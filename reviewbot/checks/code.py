@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from functools import cache, cached_property
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from reviewbot.frozen import frozen
@@ -32,25 +32,38 @@ C_FILES = (".c",)
 # --------------------------------------------------------------------------- text
 
 
-@cache
-def _patterns() -> dict[str, re.Pattern[str]]:
-    """Compiled on first use: a patch that touches no C file never builds them."""
-    return {
-        "skip": re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'',
-                           re.S),
-        "loop": re.compile(r"(?m)^[ \t]*([A-Z][A-Z0-9_]*_FOREACH[A-Z0-9_]*|for|while)[ \t]*\("),
-        "word": re.compile(r"[A-Za-z_]\w*"),
-        "brackets": re.compile(r"[(){}\[\]]"),
-        # a line starting at column 0 with a name followed by "(": a function's declarator
-        "header": re.compile(r"(?m)^(?![ \t#])[^\n;{}()=]*?\b([A-Za-z_]\w*)[ \t]*\("),
-        "escape": re.compile(r"\b(?:break|return|goto)\b"),
-        "control": re.compile(r"^(?:\}\s*)?(?:else\s+)?(?:if|for|while|switch|do|return|goto)\b"
-                              r"|^[A-Z][A-Z0-9_]*_FOREACH"),
-        "hook_api": re.compile(r"\bqemu_(?:add|remove|run|register|unregister)_(\w+?)"
-                               r"_notifiers?\b"),
-        "mark": re.compile(r"\s*(?:/\*|//)\s*(?:ruleid|ok|reviewbot):[^\n]*?(?:\*/)?\s*$"),
-        "hook_decl": re.compile(r"\b(?:NotifierList|NotifierWithReturnList)\s+(\w+)"),
-    }
+# Compiled one by one on first use: a patch that touches no C file never builds them, and
+# one that adds no notifier list never builds the hook-list ones.
+_SOURCES: dict[str, tuple[str, int]] = {
+    "skip": (r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S),
+    "loop": (r"^[ \t]*([A-Z][A-Z0-9_]*_FOREACH[A-Z0-9_]*|for|while)[ \t]*\(", re.M),
+    "word": (r"[A-Za-z_]\w*", 0),
+    "brackets": (r"[(){}\[\]]", 0),
+    # a line starting at column 0 with a name followed by "(": a function's declarator
+    "header": (r"^(?![ \t#])[^\n;{}()=]*?\b([A-Za-z_]\w*)[ \t]*\(", re.M),
+    "escape": (r"\b(?:break|return|goto)\b", 0),
+    "control": (r"^(?:\}\s*)?(?:else\s+)?(?:if|for|while|switch|do|return|goto)\b"
+                r"|^[A-Z][A-Z0-9_]*_FOREACH", 0),
+    "hook_api": (r"\bqemu_(?:add|remove|run|register|unregister)_(\w+?)_notifiers?\b", 0),
+    "mark": (r"\s*(?:/\*|//)\s*(?:ruleid|ok|reviewbot):[^\n]*?(?:\*/)?\s*$", 0),
+    "hook_decl": (r"\b(?:NotifierList|NotifierWithReturnList)\s+(\w+)", 0),
+    # a local declared, maybe set from a cast or a field (the prologue every function has),
+    # a case or other label, a preprocessor line, or braces
+    "boring": (r"(?:(?:const|static|unsigned|signed|struct|enum|union)\s+)*[A-Za-z_]\w*"
+               r"(?:\s*\*)*\s+\**\s*[A-Za-z_]\w*(?:\[[^\]]*\])?\s*"
+               r"(?:=\s*(?:[A-Z_][A-Z0-9_]*\([^()]*\)|&?[\w\->.]+|[A-Z_][A-Z0-9_]*\([A-Z_]"
+               r"[A-Z0-9_]*\([^()]*\)\))\s*)?;|case\s.*:|[A-Za-z_]\w*:|#.*|\}?\s*(?:else\s*)?"
+               r"(?:\{\s*)?", 0),
+}
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
+def _re(name: str) -> re.Pattern[str]:
+    pattern = _COMPILED.get(name)
+    if pattern is None:
+        source, flags = _SOURCES[name]
+        pattern = _COMPILED[name] = re.compile(source, flags)
+    return pattern
 
 
 @frozen
@@ -70,7 +83,7 @@ class Code:
         bare: list[str] = []
         blank: list[str] = []
         pos = 0
-        for m in _patterns()["skip"].finditer(text):
+        for m in _re("skip").finditer(text):
             bare.append(text[pos:m.start()])
             blank.append(text[pos:m.start()])
             token = m.group(0)
@@ -105,7 +118,7 @@ class Code:
         (a bracket closed by the wrong kind, or never, has none)."""
         pairs: dict[int, int] = {}
         stack: list[tuple[str, int]] = []
-        for m in _patterns()["brackets"].finditer(self.blank):
+        for m in _re("brackets").finditer(self.blank):
             ch = m.group(0)
             if ch in "({[":
                 stack.append((ch, m.start()))
@@ -154,7 +167,7 @@ def _statement_end(code: Code, i: int) -> int:
         return -1
     if code.blank[i] == "{":
         return code.close(i)
-    m = _patterns()["word"].match(code.blank, i)
+    m = _re("word").match(code.blank, i)
     word = m.group(0) if m else ""
     if word in ("if", "for", "while", "switch") or word.endswith("_FOREACH"):
         paren = code.skip_space(i + len(word))
@@ -252,7 +265,7 @@ def lookups(code: Code, first: int = 1, last: int | None = None) -> list[Lookup]
     out: list[Lookup] = []
     start = code.offset_of(first)
     stop = len(code.text) if last is None else code.offset_of(last + 1)
-    for m in _patterns()["loop"].finditer(code.blank, start, stop):
+    for m in _re("loop").finditer(code.blank, start, stop):
         paren = m.end() - 1
         after_header = code.close(paren)
         if after_header < 0:
@@ -276,7 +289,7 @@ def lookups(code: Code, first: int = 1, last: int | None = None) -> list[Lookup]
         if cond_close < 0:
             continue
         if_end = _statement_end(code, inner)
-        if if_end < 0 or not _patterns()["escape"].search(code.blank, cond_close, if_end):
+        if if_end < 0 or not _re("escape").search(code.blank, cond_close, if_end):
             continue  # not a search: the loop acts on every match
         rest = code.blank[if_end:body_end - 1] if code.blank[body] == "{" else ""
         if rest.strip():
@@ -335,18 +348,8 @@ _TRIVIAL = frozenset({"{", "}", "};", "} else {", "else", "else {", "break;", "c
                       "return NULL;", "return ret;", "default:", "do {", "} while (0);"})
 
 
-@cache
-def _boring() -> re.Pattern[str]:
-    # a local declared, maybe set from a cast or a field: the prologue every function has
-    return re.compile(
-        r"(?:(?:const|static|unsigned|signed|struct|enum|union)\s+)*[A-Za-z_]\w*(?:\s*\*)*\s+"
-        r"\**\s*[A-Za-z_]\w*(?:\[[^\]]*\])?\s*"
-        r"(?:=\s*(?:[A-Z_][A-Z0-9_]*\([^()]*\)|&?[\w\->.]+|[A-Z_][A-Z0-9_]*\([A-Z_][A-Z0-9_]*"
-        r"\([^()]*\)\))\s*)?;|case\s.*:|[A-Za-z_]\w*:|#.*|\}?\s*(?:else\s*)?(?:\{\s*)?")
-
-
 def _significant(line: str) -> bool:
-    return line not in _TRIVIAL and _boring().fullmatch(line) is None
+    return line not in _TRIVIAL and _re("boring").fullmatch(line) is None
 
 
 @frozen
@@ -382,7 +385,7 @@ def body_owners(ctx: PatchContext, path: str, src: SourceFile, facts: FileFacts,
             depth: int | None = None  # braces open in ``current``; None: unknown (section)
             for n in range(h.target_start, h.target_start + h.target_length):
                 text = code.blank[code.offset_of(n):code.offset_of(n + 1)]
-                header = _patterns()["header"].match(text)
+                header = _re("header").match(text)
                 if header is not None and header.group(1) not in _NOT_FUNCTIONS:
                     current, depth = header.group(1), 0
                     continue
@@ -474,7 +477,8 @@ def copies(runs: Sequence[Run], min_statements: int) -> list[Copy]:
 def copied_statements(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     """Added lines repeating ``min_statements`` or more significant statements of another
     function of the same file (locals' declarations, braces and bare returns not counted),
-    at least one of them a control statement (if, loop, return, goto)."""
+    at least one of them an ``if``, a loop or a ``switch`` (a bare ``return x;`` or
+    ``goto out;`` reads as a declaration here, so it counts for nothing)."""
     min_statements = int(rule.params.get("min_statements", 8))
     suffixes = tuple(rule.params.get("suffixes", C_FILES))
     for path, src, facts in _c_files(ctx, suffixes):
@@ -485,7 +489,7 @@ def copied_statements(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
         for c in sorted(copies(runs, min_statements), key=lambda c: (c.lines, c.other_lines)):
             if not all(ctx.changed(path, n) for n in c.lines):
                 continue
-            if not any(_patterns()["control"].match(texts.get(n, "")) for n in c.lines):
+            if not any(_re("control").match(texts.get(n, "")) for n in c.lines):
                 continue  # settings, not logic (class_init filling a class)
             if all(ctx.changed(path, n) for n in c.other_lines) and c.other_lines > c.lines:
                 continue  # both copies are new: say it once, at the later one
@@ -591,7 +595,7 @@ def definitions(code: Code, ranges: Sequence[tuple[int, int]]) -> list[tuple[str
     where a function's body may be cut off."""
     out: list[tuple[str, ParamList]] = []
     for lo, hi in ranges:
-        for m in _patterns()["header"].finditer(code.blank, code.offset_of(lo),
+        for m in _re("header").finditer(code.blank, code.offset_of(lo),
                                                 code.offset_of(hi + 1)):
             name = m.group(1)
             if name in _NOT_FUNCTIONS:
@@ -657,7 +661,7 @@ def _comment_above(facts: FileFacts, src: SourceFile, line: int) -> bool:
     holding only a reviewbot mark (``ruleid:``/``ok:`` in examples, ``reviewbot: ignore``)
     are stepped over: they say nothing to a reader."""
     above = line - 1
-    while above > 0 and _patterns()["mark"].match(src.line(above)):
+    while above > 0 and _re("mark").match(src.line(above)):
         above -= 1
     return any(c.end_line == above or c.line == line for c in facts.comments)
 
@@ -676,10 +680,10 @@ def _hook_points(ctx: PatchContext, path: str, src: SourceFile,
         tree_text = tree.read_text(path)
         if tree_text is not None:
             code = code_of(tree_text)
-            for m in _patterns()["hook_decl"].finditer(code.blank):
+            for m in _re("hook_decl").finditer(code.blank):
                 out.setdefault(_stem(m.group(1)), f"{m.group(1)} at {path}:"
                                                   f"{code.line_of(m.start())} in the tree")
-    api = _patterns()["hook_api"]
+    api = _re("hook_api")
     for n, text in enumerate(src.lines, start=1):
         for m in api.finditer(text):
             out.setdefault(m.group(1), f"{m.group(0)}() at {path}:{n}")
