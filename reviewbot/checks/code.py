@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,7 @@ from reviewbot.frozen import frozen
 from reviewbot.rules.registry import primitive
 
 if TYPE_CHECKING:
-    from reviewbot.cfacts import FileFacts, Function
+    from reviewbot.cfacts import FileFacts
     from reviewbot.context import PatchContext
     from reviewbot.finding import Finding
     from reviewbot.rules.model import Rule
@@ -87,7 +87,8 @@ class Code:
             bare.append(text[pos:m.start()])
             blank.append(text[pos:m.start()])
             token = m.group(0)
-            spaced = re.sub(r"[^\n]", " ", token)
+            spaced = (" " * len(token) if "\n" not in token
+                      else "\n".join(" " * len(part) for part in token.split("\n")))
             if token.startswith(("/*", "//")):
                 bare.append(spaced)
                 blank.append(spaced)
@@ -220,22 +221,22 @@ def _inside(ranges: Sequence[tuple[int, int]], first: int, last: int) -> bool:
 
 
 def _c_files(ctx: PatchContext, suffixes: Sequence[str] = C_FILES,
-             ) -> Iterator[tuple[str, SourceFile, FileFacts]]:
-    """The C files this patch adds lines to, with their post-images and facts."""
+             worth: Callable[[list[list[str]]], bool] | None = None,
+             ) -> Iterator[tuple[str, SourceFile]]:
+    """The C files this patch adds lines to, with their post-images; with
+    ``worth``, only those whose added lines (a list per hunk) it accepts: a cheap test that
+    spares reading a file the rule cannot fire on (--all reads every file)."""
     for fd in ctx.patch.files:
         path = fd.target_path
         if path is None or fd.is_binary or not path.endswith(tuple(suffixes)):
             continue
-        if not fd.added_lines and not ctx.options.all_files:
-            continue
+        if not ctx.options.all_files:
+            added = [[ln.text for ln in h.added] for h in fd.hunks]
+            if not any(added) or (worth is not None and not worth(added)):
+                continue
         src = ctx.source(path)
-        facts = ctx.facts(path) if src is not None else None
-        if src is not None and facts is not None:
-            yield path, src, facts
-
-
-def _function_at(facts: FileFacts, line: int) -> Function | None:
-    return facts.function_at(line)
+        if src is not None:
+            yield path, src
 
 
 def _code_line(src: SourceFile, line: int) -> str:
@@ -307,7 +308,11 @@ def repeated_lookup(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     condition already stand ``min_others`` times or more elsewhere in the same file."""
     min_others = int(rule.params.get("min_others", 2))
     suffixes = tuple(rule.params.get("suffixes", C_FILES))
-    for path, src, facts in _c_files(ctx, suffixes):
+    def has_loop(added: list[list[str]]) -> bool:
+        return any("for (" in t or "for(" in t or "while" in t or "_FOREACH" in t
+                   for hunk in added for t in hunk)
+
+    for path, src in _c_files(ctx, suffixes, has_loop):
         code = code_of(src.text)
         ranges = _known_ranges(ctx, path, src)
         found = [lk for lo, hi in ranges for lk in lookups(code, lo, hi)
@@ -324,21 +329,17 @@ def repeated_lookup(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
                 continue
             if len(added) == len(group):
                 added = added[-1:]  # all of them new: say it once, at the last copy
+            owners = body_owners(ctx, path, src, code)
             for lk in added:
                 others = [o for o in group if o is not lk]
                 evidence = [f"the same loop and test at {path}:{o.line}"
-                            + _in_function(facts, o.line) for o in others]
-                fn = _function_at(facts, lk.line)
+                            + (f" in {owners[o.line]}()" if o.line in owners else "")
+                            for o in others]
                 yield rule.finding(
                     ctx, path=path, line=lk.line, end_line=lk.cond_line, evidence=evidence,
                     code=_code_line(src, lk.line), anchor=f"{lk.header} if ({lk.cond})",
                     loop=lk.header, cond=lk.cond, count=len(others),
-                    function=fn.name if fn else "file scope")
-
-
-def _in_function(facts: FileFacts, line: int) -> str:
-    fn = _function_at(facts, line)
-    return f" in {fn.name}()" if fn else ""
+                    function=owners.get(lk.line, "file scope"))
 
 
 # --------------------------------------------------------------------------- copied statements
@@ -361,8 +362,7 @@ class Run:
     statements: tuple[tuple[int, int, str], ...]
 
 
-def body_owners(ctx: PatchContext, path: str, src: SourceFile, facts: FileFacts,
-                code: Code) -> dict[int, str]:
+def body_owners(ctx: PatchContext, path: str, src: SourceFile, code: Code) -> dict[int, str]:
     """Post-image line -> the function whose body holds it, for the lines this check may
     read. For a whole file the C facts say; for one rebuilt from hunks, each hunk is read on
     its own: a line belongs to the function whose header the hunk shows above it (its body
@@ -371,7 +371,8 @@ def body_owners(ctx: PatchContext, path: str, src: SourceFile, facts: FileFacts,
 
     owners: dict[int, str] = {}
     if not src.partial:
-        for fn in facts.functions:
+        facts = ctx.facts(path)
+        for fn in facts.functions if facts is not None else ():
             brace = code.blank.find("{", code.offset_of(fn.line), code.offset_of(fn.end_line + 1))
             if brace >= 0:
                 for n in range(code.line_of(brace) + 1, fn.end_line):
@@ -481,9 +482,12 @@ def copied_statements(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     ``goto out;`` reads as a declaration here, so it counts for nothing)."""
     min_statements = int(rule.params.get("min_statements", 8))
     suffixes = tuple(rule.params.get("suffixes", C_FILES))
-    for path, src, facts in _c_files(ctx, suffixes):
+    def long_enough(added: list[list[str]]) -> bool:
+        return any(sum(1 for t in hunk if t.strip()) >= min_statements for hunk in added)
+
+    for path, src in _c_files(ctx, suffixes, long_enough):
         code = code_of(src.text)
-        runs = statement_runs(code, body_owners(ctx, path, src, facts, code))
+        runs = statement_runs(code, body_owners(ctx, path, src, code))
         texts = {first: t for run in runs for first, _, t in run.statements}
         kept: list[Copy] = []
         for c in sorted(copies(runs, min_statements), key=lambda c: (c.lines, c.other_lines)):
@@ -616,7 +620,11 @@ def parameter_growth(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     limit = int(rule.params.get("max", 6))
     suffixes = tuple(rule.params.get("suffixes", C_FILES))
     exclude = [re.compile(p) for p in rule.params.get("exclude", ())]
-    for path, src, _facts in _c_files(ctx, suffixes):
+    def in_a_list(added: list[list[str]]) -> bool:
+        # a line of a parameter list ends with "," or ")"
+        return any(t.rstrip().endswith((",", ")")) for hunk in added for t in hunk)
+
+    for path, src in _c_files(ctx, suffixes, in_a_list):
         pre_code: Code | None = None
         code = code_of(src.text)
         for name, after in definitions(code, _known_ranges(ctx, path, src)):
@@ -701,7 +709,13 @@ def undocumented_hook_list(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     """An added file-scope notifier list whose name extends a hook point the file already
     has (``foo_late_notifiers`` beside ``foo_notifiers``) with no comment right above it."""
     types = tuple(rule.params.get("types", HOOK_LIST_TYPES))
-    for path, src, facts in _c_files(ctx, C_FILES):
+    def declares_one(added: list[list[str]]) -> bool:
+        return any(t in line for hunk in added for line in hunk for t in types)
+
+    for path, src in _c_files(ctx, C_FILES, declares_one):
+        facts = ctx.facts(path)
+        if facts is None:
+            continue
         points: dict[str, str] | None = None
         for gv in facts.globals:
             if gv.extern or gv.type.strip() not in types or not ctx.changed(path, gv.line):
