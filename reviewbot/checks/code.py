@@ -302,6 +302,12 @@ def lookups(code: Code, first: int = 1, last: int | None = None) -> list[Lookup]
     return out
 
 
+def _first_changed(ctx: PatchContext, path: str, first: int, last: int) -> int | None:
+    """The first line from ``first`` to ``last`` the patch adds (the engine keeps a finding
+    only on an added line)."""
+    return next((n for n in range(first, last + 1) if ctx.changed(path, n)), None)
+
+
 @primitive("repeated-lookup", scope="patch", params=("min_others", "suffixes"))
 def repeated_lookup(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     """An added search loop (a loop whose body is one ``if``) whose loop header and
@@ -309,8 +315,9 @@ def repeated_lookup(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     min_others = int(rule.params.get("min_others", 2))
     suffixes = tuple(rule.params.get("suffixes", C_FILES))
     def has_loop(added: list[list[str]]) -> bool:
+        # a loop's header or its test
         return any("for (" in t or "for(" in t or "while" in t or "_FOREACH" in t
-                   for hunk in added for t in hunk)
+                   or "if (" in t or "if(" in t for hunk in added for t in hunk)
 
     for path, src in _c_files(ctx, suffixes, has_loop):
         code = code_of(src.text)
@@ -324,7 +331,7 @@ def repeated_lookup(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
             if len(group) < min_others + 1:
                 continue
             added = [lk for lk in group
-                     if any(ctx.changed(path, n) for n in range(lk.line, lk.cond_line + 1))]
+                     if _first_changed(ctx, path, lk.line, lk.cond_line) is not None]
             if not added:
                 continue
             if len(added) == len(group):
@@ -336,7 +343,8 @@ def repeated_lookup(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
                             + (f" in {owners[o.line]}()" if o.line in owners else "")
                             for o in others]
                 yield rule.finding(
-                    ctx, path=path, line=lk.line, end_line=lk.cond_line, evidence=evidence,
+                    ctx, path=path, line=_first_changed(ctx, path, lk.line, lk.cond_line),
+                    end_line=lk.cond_line, evidence=evidence,
                     code=_code_line(src, lk.line), anchor=f"{lk.header} if ({lk.cond})",
                     loop=lk.header, cond=lk.cond, count=len(others),
                     function=owners.get(lk.line, "file scope"))

@@ -237,3 +237,26 @@ def test_copied_statements_in_a_hunk_of_a_file_known_from_hunks_only(
     assert [(f.path, f.line, f.end_line, f.evidence) for f in result.findings] == [
         ("hw/misc/dev.c", 121, 131,
          ("10 statements the same as hw/misc/dev.c:104-114 in dev_realize()",))]
+
+
+def test_repeated_lookup_points_at_the_added_line_of_the_loop(
+        rules: dict[str, Rule], tmp_path: Path) -> None:
+    """The third copy comes from changing an existing loop's test: the finding is on the
+    changed line (the engine keeps findings on added lines only), the file known from the
+    hunk alone."""
+    lines = LOOKUP_FILE.split("\n")[1:]  # without the path comment: post-image lines 100...
+    at = lines.index("            memset(p->data, 0, p->size);") - 1  # c()'s test
+    old = [*lines[:at], "        if (p->index == i + 1) {", *lines[at + 1:]]
+    hunk = ([f" {ln}" for ln in old[:at]] + [f"-{old[at]}", f"+{lines[at]}"]
+            + [f" {ln}" for ln in old[at + 1:]])
+    diff = ("diff --git a/backends/t.c b/backends/t.c\n--- a/backends/t.c\n+++ b/backends/t.c\n"
+            f"@@ -100,{len(old)} +100,{len(lines)} @@\n" + "\n".join(hunk) + "\n")
+    mail = tmp_path / "fix.patch"
+    mail.write_text(
+        "From: Jo Contributor <jo@example.org>\nSubject: [PATCH] backends/t: fix c()\n"
+        "Message-Id: <fix.1@example.org>\n\nFix the index.\n\n"
+        "Signed-off-by: Jo Contributor <jo@example.org>\n---\n" + diff)
+    result = run_check(load(str(mail)), Options(), [rules["code-repeated-lookup"]])
+    assert [(f.line, f.end_line, f.evidence) for f in result.findings] == [
+        (100 + at, 100 + at, ("the same loop and test at backends/t.c:104 in a()",
+                              "the same loop and test at backends/t.c:117 in b()"))]
