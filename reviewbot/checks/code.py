@@ -632,7 +632,10 @@ def parameter_growth(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
         # a line of a parameter list ends with "," or ")"
         return any(t.rstrip().endswith((",", ")")) for hunk in added for t in hunk)
 
+    new_files = {fd.target_path for fd in ctx.patch.files if fd.is_new}
     for path, src in _c_files(ctx, suffixes, in_a_list):
+        if path in new_files:
+            continue  # nothing in a new file grew
         pre_code: Code | None = None
         code = code_of(src.text)
         for name, after in definitions(code, _known_ranges(ctx, path, src)):
