@@ -17,7 +17,6 @@ as a new file of one patch, so all of it counts as added. Recorded there, and re
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -47,22 +46,13 @@ EXPECTED = [
 ]
 
 
-def _tree() -> Path:
-    root = os.environ.get("REVIEWBOT_QEMU_TREE")
-    if not root or not (Path(root) / "hw" / "mem" / "pc-dimm.c").is_file():
-        reason = "REVIEWBOT_QEMU_TREE is not set to a QEMU source tree"
-        print(f"skipped: {reason}")
-        pytest.skip(reason)
-    return Path(root)
-
-
 def _files(root: Path) -> list[tuple[str, str]]:
     return [(str(p.relative_to(root)), p.read_text(encoding="utf-8", errors="replace"))
             for d in DIRS for p in sorted((root / d).rglob("*.c"))]
 
 
-def test_c_code_pack_over_real_device_files() -> None:
-    files = _files(_tree())
+def test_c_code_pack_over_real_device_files(qemu_tree: Path) -> None:
+    files = _files(qemu_tree)
     assert len(files) > 150
     rules = [r for r in load_rules() if r.pack == "c-code"]
     result = run_check(synthetic_series(files), Options(all_files=True), rules)
@@ -74,10 +64,10 @@ def test_c_code_pack_over_real_device_files() -> None:
         "8 statements the same as hw/virtio/virtio.c:1769-1789 in virtqueue_split_pop()",)
 
 
-def test_five_parameters_is_the_long_tail() -> None:
+def test_five_parameters_is_the_long_tail(qemu_tree: Path) -> None:
     """The bound of code-parameter-growth: in hw/ of QEMU 10.0, under a tenth of function
     definitions take five parameters or more, and half take two or fewer."""
-    root = _tree()
+    root = qemu_tree
     counts: Counter[int] = Counter()
     for p in sorted((root / "hw").rglob("*.c")):
         text = p.read_text(encoding="utf-8", errors="replace")

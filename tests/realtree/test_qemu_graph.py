@@ -31,13 +31,8 @@ pytestmark = pytest.mark.realtree
 
 
 @pytest.fixture(scope="module")
-def qemu_graph(tmp_path_factory: pytest.TempPathFactory) -> DiGraph:
-    root = os.environ.get("REVIEWBOT_QEMU_TREE")
-    if not root:
-        pytest.skip("REVIEWBOT_QEMU_TREE is not set (a QEMU 10.0 source tree; see "
-                    "../shared/scripts/get-qemu-tree)")
-    if not (Path(root) / "hw").is_dir():
-        pytest.skip(f"REVIEWBOT_QEMU_TREE={root} has no hw/ directory")
+def qemu_graph(tmp_path_factory: pytest.TempPathFactory, qemu_tree: Path) -> DiGraph:
+    root = str(qemu_tree)
     cache = os.environ.get("REVIEWBOT_CACHE_DIR") or str(tmp_path_factory.mktemp("cache"))
     facts = index_tree(DirTree(root), ("hw/", "include/", "system/"), cache_dir=cache)
     return build_graph(facts)

@@ -24,7 +24,6 @@ and the memory-device core (hw/mem/memory-device.c) give nothing.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -79,17 +78,8 @@ EXPECTED = {
 }
 
 
-def _tree() -> Path:
-    root = os.environ.get("REVIEWBOT_QEMU_TREE")
-    if not root or not (Path(root) / "hw" / "mem" / "pc-dimm.c").is_file():
-        reason = "REVIEWBOT_QEMU_TREE is not set to a QEMU source tree"
-        print(f"skipped: {reason}")
-        pytest.skip(reason)
-    return Path(root)
-
-
-def test_qom_and_comments_packs_over_real_device_files() -> None:
-    root = _tree()
+def test_qom_and_comments_packs_over_real_device_files(qemu_tree: Path) -> None:
+    root = qemu_tree
     files = [(f, (root / f).read_text(encoding="utf-8", errors="replace"))
              for f in FILES if (root / f).is_file()]
     assert len(files) == len(FILES), "some files are missing from this QEMU tree"
@@ -107,10 +97,10 @@ def test_qom_and_comments_packs_over_real_device_files() -> None:
         "qdev_get_machine()")
 
 
-def test_with_the_tree_the_fix_names_the_pc_dimm_handlers() -> None:
+def test_with_the_tree_the_fix_names_the_pc_dimm_handlers(qemu_tree: Path) -> None:
     """A new memory device checked against the real tree (whole-tree index): the evidence
     names how hw/i386/pc.c plugs pc-dimm, and that no machine plugs the new type."""
-    root = _tree()
+    root = qemu_tree
     example = Path(__file__).resolve().parents[2] / "corpus" / "memdev" / "v1.mbox"
     from reviewbot.ingest import load
 
