@@ -125,15 +125,13 @@ def _reviews(args: argparse.Namespace, rules: Sequence[Rule]) -> int:
         comments = [c for c in mine_series(series) if c.kind == KIND_COMMENT]
         result = run_check(series, options, rules)
         hits = review_coverage(comments, result.findings)
+        hit_count += sum(h.hit for h in hits)
+        total += len(hits)
         if args.format == "json":
             threads.append({"thread": thread, "comments": [h.as_dict() for h in hits]})
-            hit_count += sum(h.hit for h in hits)
-            total += len(hits)
             continue
         for h in hits:
             c = h.comment
-            total += 1
-            hit_count += h.hit
             first = c.comment.splitlines()[0] if c.comment else ""
             if len(first) > 60:
                 first = first[:57] + "..."
@@ -141,11 +139,11 @@ def _reviews(args: argparse.Namespace, rules: Sequence[Rule]) -> int:
             mark = f"HIT  [{rules_hit}]" if h.hit else "miss"
             place = where(c.patch_index, c.path, c.side, c.line_start, c.line_end)
             out.write(f"{mark} {thread}: {c.reviewer.split(' <')[0]} on {place}: {first}\n")
-    share = 100.0 * hit_count / total if total else 0.0
     if args.format == "json":
         _dump({"version": 1, "threads": threads,
                "coverage": {"hit": hit_count, "comments": total}})
         return 0
+    share = 100.0 * hit_count / total if total else 0.0
     out.write(f"coverage: {hit_count} of {total} review comments hit by a finding "
               f"({share:.1f}%)\n")
     return 0
