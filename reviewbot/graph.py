@@ -44,7 +44,6 @@ Queries (free functions; on ``g.to_networkx()`` they give the same answers):
 
 from __future__ import annotations
 
-import gc
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ from typing import Any
 from reviewbot.cfacts import FileFacts
 from reviewbot.digraph import DiGraph
 from reviewbot.frozen import frozen
+from reviewbot.nogc import collector_paused
 
 CALL_KINDS = frozenset({"call", "dispatch"})
 HOTPLUG_FIELDS = ("pre_plug", "plug", "unplug_request", "unplug")
@@ -314,13 +314,8 @@ def build_graph(facts: Iterable[FileFacts]) -> DiGraph:
     for ff in facts:
         by_path[ff.path] = ff
     # Hundreds of thousands of small dicts and no cycles: the collector only costs time here.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _Builder([by_path[p] for p in sorted(by_path)]).build()
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # --------------------------------------------------------------------------- queries
@@ -704,13 +699,8 @@ class GraphState:
         self._machine_roles: set[tuple[str, str]] = set()
         self._parent: dict[str, str] = {}  # type -> parent (first parent edge)
         self._class_inits: dict[str, list[str]] = {}
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             self._apply({ff.path: ff for ff in facts})
-        finally:
-            if was_enabled:
-                gc.enable()
         self.base = dict(self.files)
 
     # -- saved between processes
@@ -752,9 +742,7 @@ class GraphState:
         unreadable, of other code, too far away, or names facts ``facts`` no longer has."""
         from reviewbot import cachefile
 
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             try:
                 with file.open("rb") as fh:
                     if cachefile.load(fh) != code:
@@ -794,17 +782,12 @@ class GraphState:
             assert isinstance(state.files, _LazyFiles)
             state.base = state.files.copy()
             return state, len(changed)
-        finally:
-            if was_enabled:
-                gc.enable()
 
     # -- public
     def overlay(self, changes: dict[str, FileFacts | None]) -> DiGraph:
         """The graph of the base files with ``changes`` laid over them (None: the file is
         gone), undoing the previous overlay first. Returns ``graph`` (changed in place)."""
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             want: dict[str, FileFacts | None] = {}
             for path in self.overlaid.keys() | changes.keys():
                 new = changes[path] if path in changes else self.base.get(path)
@@ -813,9 +796,6 @@ class GraphState:
             self.overlaid = dict(changes)
             if want:
                 self._apply(want)
-        finally:
-            if was_enabled:
-                gc.enable()
         return self.graph
 
     # -- tables

@@ -11,7 +11,6 @@ Cache directory: ``cache_dir`` if given, else ``$REVIEWBOT_CACHE_DIR``, else
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import pickle
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from reviewbot import cachefile
 from reviewbot.cfacts import FACTS_VERSION, FileFacts, extract
+from reviewbot.nogc import collector_paused
 from reviewbot.tree import C_SUFFIXES, DEFAULT_PREFIXES, Tree
 
 # Entries kept from earlier runs besides those of this run (other revisions of the same
@@ -167,12 +167,9 @@ def _extract_one(path: str, data: bytes) -> FileFacts:
 
 
 def _extract_batch(batch: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
-    gc.disable()
-    try:
+    with collector_paused():
         return [(path, pickle.dumps(_extract_one(path, data), protocol=pickle.HIGHEST_PROTOCOL))
                 for path, data in batch]
-    finally:
-        gc.enable()
 
 
 def _batches(items: list[tuple[str, bytes]], count: int) -> list[list[tuple[str, bytes]]]:
@@ -232,12 +229,9 @@ class IndexedTree:
     def _unpickle(self, key: bytes, blob: bytes, path: str | None) -> FileFacts:
         ff = self.loaded.get(key)
         if ff is None:
-            # with a large graph in memory, a collection run by these allocations would
-            # walk all of it
-            was_enabled = gc.isenabled()
-            gc.disable()
             try:
-                loaded = cachefile.loads(blob)
+                with collector_paused():
+                    loaded = cachefile.loads(blob)
                 if not isinstance(loaded, FileFacts):
                     raise pickle.UnpicklingError("not a file's facts")
                 ff = loaded
@@ -247,20 +241,12 @@ class IndexedTree:
                 else:
                     data = self.tree.read_bytes(path) if self.tree is not None else None
                     ff = _extract_one(path, data or b"")
-            finally:
-                if was_enabled:
-                    gc.enable()
             self.loaded[key] = ff
         return ff
 
     def all_facts(self) -> list[FileFacts]:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             return [self.facts(p) for p in self.blobs]
-        finally:
-            if was_enabled:
-                gc.enable()
 
 
 def index_tree(
@@ -296,9 +282,7 @@ def index_lazily(
     paths = list(blob_ids) if blob_ids is not None else tree.list_files(prefixes, suffixes)
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
 
-    was_enabled = gc.isenabled()
-    gc.disable()  # loading many small objects: the collector would only slow it down
-    try:
+    with collector_paused():
         cache_file = _cache_file(directory, tree)
         loaded: dict[bytes, FileFacts] = {}
         memo = _MEMO.get(cache_file) if use_cache else None
@@ -333,9 +317,6 @@ def index_lazily(
             if stamp is not None:
                 # shared with ``result``, so what it unpickles later is remembered too
                 _MEMO[cache_file] = (stamp, cache, loaded)
-    finally:
-        if was_enabled:
-            gc.enable()
 
     digest = hashlib.blake2b(digest_size=16)
     for p in sorted(keys):
