@@ -7,7 +7,7 @@ Fills a temporary directory with N threads copied from ../shared/corpus-real and
 corpus/ (round robin), then checks the whole directory, one process per run with the cold
 start included, for each --jobs value (default: 1 and every core). Uses
 `reviewbot check --jobs N DIR` when the installed command has --jobs, and otherwise
-reviewbot.bulk.check_many in a fresh interpreter.
+reviewbot.batch.bulk.check_many in a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ CORPUS_REAL = REPO / ".." / "shared" / "corpus-real"
 
 _VIA_MODULE = """
 import sys
-from reviewbot.bulk import check_many, exit_status
+from reviewbot.batch.bulk import check_many, exit_status
 from reviewbot.context import Options
 items = check_many([sys.argv[1]], Options(), jobs=int(sys.argv[2]), progress=False)
 bad = [i for i in items if i.result is None]
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     use_cli = _check_has_jobs()
     print(f"{count} threads from {len(sources)} distinct series; cores: {cores}; "
           f"load average {os.getloadavg()[0]:.2f}; via "
-          f"{'reviewbot check --jobs' if use_cli else 'reviewbot.bulk.check_many'}")
+          f"{'reviewbot check --jobs' if use_cli else 'reviewbot.batch.bulk.check_many'}")
     with tempfile.TemporaryDirectory(prefix="reviewbot-bulk-") as tmp:
         inbox = Path(tmp) / "inbox"
         inbox.mkdir()

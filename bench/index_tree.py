@@ -25,9 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from reviewbot.graph import build_graph  # noqa: E402
-from reviewbot.index import IndexStats, index_tree  # noqa: E402
-from reviewbot.tree import DirTree  # noqa: E402
+from reviewbot.c.graph import build_graph  # noqa: E402
+from reviewbot.c.index import IndexStats, index_tree  # noqa: E402
+from reviewbot.patch.tree import DirTree  # noqa: E402
 
 
 def find_tree(given: str | None) -> Path:

@@ -21,7 +21,7 @@ Both tools run as a user runs them, one process per run (interpreter start inclu
 `reviewbot check SOURCE`. Runs alternate between the tools; each input is run --runs times
 after one untimed warm-up. Printed: median wall time per input kind for both, the ratio
 reviewbot/checkpatch, and the peak resident memory of `check` on the 30-patch series and of
-a full tree index (reviewbot.index, when present).
+a full tree index (reviewbot.c.index, when present).
 """
 
 from __future__ import annotations
@@ -397,9 +397,9 @@ def _print_targets(inputs: list[Input], variants: list[str]) -> None:
 _INDEX_SNIPPET = """
 import sys
 from pathlib import Path
-from reviewbot.index import index_tree
+from reviewbot.c.index import index_tree
 from reviewbot.context import TREE_PREFIXES
-from reviewbot.tree import DirTree
+from reviewbot.patch.tree import DirTree
 tree = DirTree(Path(sys.argv[1]))
 facts = index_tree(tree, TREE_PREFIXES, int(sys.argv[3]), Path(sys.argv[2]))
 print(len(facts))
@@ -408,14 +408,14 @@ print(len(facts))
 
 def _index_memory(tree: Path, work: Path) -> dict[str, object] | None:
     """Wall time and peak memory of indexing the whole tree, cold then from its cache."""
-    probe = subprocess.run([sys.executable, "-c", "import reviewbot.index"],
+    probe = subprocess.run([sys.executable, "-c", "import reviewbot.c.index"],
                            capture_output=True, check=False)
     if probe.returncode != 0:
-        print("\nfull tree index: reviewbot.index is not there yet; skipped")
+        print("\nfull tree index: reviewbot.c.index is not there yet; skipped")
         return None
     cache = work / "index-cache"
     figures: dict[str, object] = {}
-    lines = ["\nfull tree index (reviewbot.index.index_tree, jobs=1):"]
+    lines = ["\nfull tree index (reviewbot.c.index.index_tree, jobs=1):"]
     for label in ("cold", "warm"):
         run, message = measure([sys.executable, "-c", _INDEX_SNIPPET, str(tree), str(cache),
                                 "1"], REPO)

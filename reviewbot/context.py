@@ -23,16 +23,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reviewbot.finding import PatchRef, Severity
-from reviewbot.frozen import frozen
+from reviewbot.util.frozen import frozen
 
 if TYPE_CHECKING:
-    from reviewbot.cfacts import FileFacts
-    from reviewbot.digraph import DiGraph
-    from reviewbot.graph import GraphState
-    from reviewbot.index import IndexedTree
+    from reviewbot.c.digraph import DiGraph
+    from reviewbot.c.facts import FileFacts
+    from reviewbot.c.graph import GraphState
+    from reviewbot.c.index import IndexedTree
     from reviewbot.model import Patch, Series
-    from reviewbot.source import PostImages, SourceFile
-    from reviewbot.tree import Tree
+    from reviewbot.patch.source import PostImages, SourceFile
+    from reviewbot.patch.tree import Tree
 
 C_SUFFIXES = (".c", ".h")
 # Parts of a tree whose facts feed the graph when a tree is given.
@@ -91,7 +91,7 @@ class SeriesContext:
     @property
     def tree(self) -> Tree | None:
         if not self._tree_opened:
-            from reviewbot.tree import open_base_tree
+            from reviewbot.patch.tree import open_base_tree
 
             self._tree = open_base_tree(self.series, self.options.tree)
             self._tree_opened = True
@@ -99,7 +99,7 @@ class SeriesContext:
 
     @cached_property
     def post_images(self) -> PostImages:
-        from reviewbot.source import PostImages
+        from reviewbot.patch.source import PostImages
 
         return PostImages(self.series, self.tree)
 
@@ -120,7 +120,7 @@ class SeriesContext:
             self._facts[key] = None
             src = self.post_images.after(position, path)
             if src is not None and path.endswith(C_SUFFIXES):
-                from reviewbot.cfacts import extract
+                from reviewbot.c.facts import extract
 
                 self._facts[key] = extract(path, src.text, partial=src.partial,
                                            enclosing=self.post_images.sections(position, path))
@@ -133,7 +133,7 @@ class SeriesContext:
             self._indexed_done = True
             tree = self.tree
             if tree is not None and tree.root is not None and self.options.index_tree:
-                from reviewbot.index import index_lazily
+                from reviewbot.c.index import index_lazily
 
                 indexed = index_lazily(tree, TREE_PREFIXES)
                 if indexed.blobs:
@@ -180,7 +180,7 @@ class SeriesContext:
         indexed = self.indexed_tree()
         if indexed is None or self.rebuild_graphs:
             if position not in self._graphs:
-                from reviewbot.graph import build_graph
+                from reviewbot.c.graph import build_graph
 
                 merged = {ff.path: ff for ff in self.tree_facts()}
                 for path, ff in changes.items():
@@ -212,8 +212,8 @@ def _code_key() -> str:
     if not _CODE_KEY:
         import hashlib
 
-        from reviewbot import digraph, graph
-        from reviewbot.cfacts import FACTS_VERSION
+        from reviewbot.c import digraph, graph
+        from reviewbot.c.facts import FACTS_VERSION
 
         code = hashlib.blake2b(digest_size=8)
         for module in (graph, digraph):
@@ -233,8 +233,8 @@ def tree_graph_state(indexed: IndexedTree) -> GraphState:
         return state
     import gc
 
-    from reviewbot.graph import GraphState
-    from reviewbot.index import default_cache_dir
+    from reviewbot.c.graph import GraphState
+    from reviewbot.c.index import default_cache_dir
 
     if _TREE_STATES:
         _TREE_STATES.clear()  # keep one: a tree's graph is large

@@ -8,10 +8,10 @@ from collections.abc import Iterable, Sequence
 from reviewbot.context import Options, PatchContext, SeriesContext
 from reviewbot.errors import UsageError
 from reviewbot.finding import Finding, Severity, sort_findings
-from reviewbot.frozen import frozen
 from reviewbot.model import Series
 from reviewbot.rules import registry
 from reviewbot.rules.model import Rule
+from reviewbot.util.frozen import frozen
 
 # Reported when a primitive raises on some input: the run goes on with the other rules.
 COULD_NOT_ANALYSE = Rule(

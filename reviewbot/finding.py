@@ -6,7 +6,7 @@ import re
 from dataclasses import field, replace
 from enum import IntEnum
 
-from reviewbot.frozen import frozen
+from reviewbot.util.frozen import frozen
 
 
 class Severity(IntEnum):

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import field
 from datetime import datetime
 
-from reviewbot.diff import FileDiff
-from reviewbot.frozen import frozen
+from reviewbot.patch.diff import FileDiff
+from reviewbot.util.frozen import frozen
 
 
 @frozen

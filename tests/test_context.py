@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from reviewbot.c.graph import fn_id
 from reviewbot.context import Options, SeriesContext
-from reviewbot.graph import fn_id
 from reviewbot.ingest import load
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reviewbot.cli import main
-from reviewbot.evaluate import find_cases
+from reviewbot.review.evaluate import find_cases
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"

@@ -15,7 +15,7 @@ from reviewbot.errors import UsageError
 from reviewbot.finding import Finding, Severity
 from reviewbot.ingest import load
 from reviewbot.model import InputProblem
-from reviewbot.rules.examples import synthetic_series
+from reviewbot.review.examples import synthetic_series
 from reviewbot.rules.loader import load_rules
 from reviewbot.rules.model import Rule
 from reviewbot.rules.registry import primitive

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from reviewbot import cli
-from reviewbot.frozen import frozen
+from reviewbot.util.frozen import frozen
 
 ROOT = Path(__file__).resolve().parents[1]
 MBOX = ROOT / "corpus" / "memdev" / "v1.mbox"  # one patch: a new device, PC and ACPI changes
@@ -29,17 +29,17 @@ EXPECT: dict[str, Any] = yaml.safe_load(
 
 # Modules a check of a patch file does not import (the default text report).
 NOT_IMPORTED_BY_PATCH_CHECK = (
-    "reviewbot.lore",  # `lore`'s parser defaults: only built for `reviewbot lore`
+    "reviewbot.ingest.lore",  # `lore`'s parser defaults: only built for `reviewbot lore`
     "reviewbot.ingest.git",  # git input only
     "subprocess",  # git input and --tree of a repository only
     "email.policy",  # the mail parser's default policy is compat32; email.policy is heavy
     "email.headerregistry",
     "hashlib",  # loads OpenSSL; only for synthetic ids of mails without a Message-ID
-    "reviewbot.bulk",  # check --jobs only
-    "reviewbot.qemu_version",  # qapi-since, only when a schema file is touched
-    "networkx",  # 0.1 s to import; the graph is reviewbot.digraph.DiGraph (ARCHITECTURE.md)
+    "reviewbot.batch.bulk",  # check --jobs only
+    "reviewbot.qemu.releases",  # qapi-since, only when a schema file is touched
+    "networkx",  # 0.1 s to import; the graph is reviewbot.c.digraph.DiGraph (ARCHITECTURE.md)
     "pickle",  # cache files: only with a tree
-    "reviewbot.index",  # the tree index: only with a tree
+    "reviewbot.c.index",  # the tree index: only with a tree
     *(f"reviewbot.commands.{name}" for name in cli.COMMANDS if name != "check"),
     *(f"reviewbot.report.{name}" for name in ("json", "sarif", "email", "checkpatch",
                                                "b4_review")),
@@ -79,7 +79,7 @@ def test_patch_check_does_not_import(text_check: tuple[int, str, set[str]],
 def test_patch_check_imports_what_it_uses(text_check: tuple[int, str, set[str]]) -> None:
     # the other side of the list above: a check that imported nothing would pass it
     _, _, modules = text_check
-    assert {"reviewbot.commands.check", "reviewbot.cfacts", "reviewbot.report.text",
+    assert {"reviewbot.commands.check", "reviewbot.c.facts", "reviewbot.report.text",
             "reviewbot.ingest.mail", "tree_sitter"} <= modules
 
 

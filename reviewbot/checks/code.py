@@ -16,15 +16,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from reviewbot.frozen import frozen
 from reviewbot.rules.registry import primitive
+from reviewbot.util.frozen import frozen
 
 if TYPE_CHECKING:
-    from reviewbot.cfacts import FileFacts
+    from reviewbot.c.facts import FileFacts
     from reviewbot.context import PatchContext
     from reviewbot.finding import Finding
+    from reviewbot.patch.source import SourceFile
     from reviewbot.rules.model import Rule
-    from reviewbot.source import SourceFile
 
 C_FILES = (".c",)
 
@@ -375,7 +375,7 @@ def body_owners(ctx: PatchContext, path: str, src: SourceFile, code: Code) -> di
     read. For a whole file the C facts say; for one rebuilt from hunks, each hunk is read on
     its own: a line belongs to the function whose header the hunk shows above it (its body
     not yet closed), else to the function the hunk's ``@@`` section names."""
-    from reviewbot.source import function_in_section
+    from reviewbot.patch.source import function_in_section
 
     owners: dict[int, str] = {}
     if not src.partial:

@@ -15,10 +15,10 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from reviewbot.diff import ADDED, REMOVED, FileDiff, Hunk
 from reviewbot.finding import Finding
-from reviewbot.frozen import frozen
+from reviewbot.patch.diff import ADDED, REMOVED, FileDiff, Hunk
 from reviewbot.rules.registry import primitive
+from reviewbot.util.frozen import frozen
 
 if TYPE_CHECKING:
     from reviewbot.context import PatchContext

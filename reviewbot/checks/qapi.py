@@ -11,14 +11,14 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from reviewbot.frozen import frozen
 from reviewbot.rules.registry import primitive
+from reviewbot.util.frozen import frozen
 
 if TYPE_CHECKING:
     from reviewbot.context import PatchContext, SeriesContext
-    from reviewbot.diff import FileDiff
     from reviewbot.finding import Finding
-    from reviewbot.qemu_version import Target
+    from reviewbot.patch.diff import FileDiff
+    from reviewbot.qemu.releases import Target
     from reviewbot.rules.model import Rule
 
 SCHEMA_PATHS = ("qapi/*.json", "qga/qapi-schema.json", "storage-daemon/qapi/*.json")
@@ -56,7 +56,7 @@ def series_date(ctx: Any) -> Any:
 
 def target_release(ctx: Any) -> Target | None:
     """--qemu-version, else the tree's VERSION, else the series' date on the calendar."""
-    from reviewbot.qemu_version import target_for
+    from reviewbot.qemu.releases import target_for
 
     tree = getattr(ctx, "tree", None)
     version = tree.version() if tree is not None else None
@@ -79,7 +79,7 @@ def qapi_since(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
              if not fd.is_deleted and not fd.is_rename and _schema_file(fd.path, patterns)]
     if not files:
         return
-    from reviewbot.qemu_version import parse_release
+    from reviewbot.qemu.releases import parse_release
 
     target = target_release(ctx)
     if target is None:

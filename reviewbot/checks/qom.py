@@ -14,13 +14,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.finding import Finding
-from reviewbot.frozen import frozen
 from reviewbot.rules.registry import primitive
+from reviewbot.util.frozen import frozen
 
 if TYPE_CHECKING:
-    from reviewbot.cfacts import FileFacts
+    from reviewbot.c.digraph import DiGraph
+    from reviewbot.c.facts import FileFacts
     from reviewbot.context import PatchContext
-    from reviewbot.digraph import DiGraph
     from reviewbot.rules.model import Rule
 
 C_FILES = (".c",)
@@ -49,7 +49,7 @@ def _is_machine_type_name(name: str | None) -> bool:
 
 def machine_file(facts: FileFacts, g: DiGraph | None = None) -> bool:
     """Does the file define a machine type (a board file)?"""
-    from reviewbot.graph import is_machine_type, type_id
+    from reviewbot.c.graph import is_machine_type, type_id
 
     for ti in facts.typeinfos:
         if _is_machine_type_name(ti.name) or _is_machine_type_name(ti.parent):
@@ -152,7 +152,7 @@ def reaches(ctx: PatchContext, g: DiGraph, start: str, targets: Sequence[str], *
     Calls are followed into functions defined in the start's file (``follow: file``), its
     directory (``dir``) or anywhere (``tree``); targets are matched wherever they are.
     """
-    from reviewbot.graph import CALL_KINDS
+    from reviewbot.c.graph import CALL_KINDS
 
     base = g.nodes[start]
     base_path = str(base["path"])
@@ -235,7 +235,7 @@ def reaches(ctx: PatchContext, g: DiGraph, start: str, targets: Sequence[str], *
 
 
 def _registering_types(g: DiGraph, node: str) -> list[str]:
-    from reviewbot.graph import types_registering
+    from reviewbot.c.graph import types_registering
 
     return types_registering(g, node)
 
@@ -243,7 +243,7 @@ def _registering_types(g: DiGraph, node: str) -> list[str]:
 def _similarity(g: DiGraph, type_names: Sequence[str]) -> Any:
     """A function scoring how alike a type is to ``type_names``: (shared interfaces and
     ancestors, same direct parent); (0, 0) for unrelated types."""
-    from reviewbot.graph import type_ancestors, type_id
+    from reviewbot.c.graph import type_ancestors, type_id
 
     def related(name: str) -> set[str]:
         out = {name, *type_ancestors(g, name)}
@@ -272,7 +272,7 @@ def _similarity(g: DiGraph, type_names: Sequence[str]) -> Any:
 
 def _plug_dispatches(g: DiGraph, roles: Sequence[str] = ("machine_pre_plug", "machine_plug"),
                      ) -> list[Any]:
-    from reviewbot.graph import machine_handlers
+    from reviewbot.c.graph import machine_handlers
 
     return [d for d in machine_handlers(g)
             if g.nodes[d.target].get("defined") and set(roles) & set(d.roles)]
@@ -296,7 +296,7 @@ def _similar_machine_handler(g: DiGraph, type_names: Sequence[str]) -> str | Non
 def _machine_chain_to(g: DiGraph, targets: Sequence[str], roles: Sequence[str],
                       type_names: Sequence[str]) -> str | None:
     """How a machine handler reaches one of ``targets`` for a type like ``type_names``."""
-    from reviewbot.graph import chains_to
+    from reviewbot.c.graph import chains_to
 
     score = _similarity(g, type_names)
     candidates: list[tuple[int, int, int, str]] = []
@@ -318,7 +318,7 @@ def reaches_call(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     """A function with one of ``roles`` (or what it calls) calls ``targets``, reads
     ``globals`` or uses one of the ``casts`` macros. One finding per function, at the first
     step of the first chain, with every chain as evidence."""
-    from reviewbot.graph import fn_id
+    from reviewbot.c.graph import fn_id
 
     roles = _param_list(rule, "roles")
     targets = _param_list(rule, "targets")
@@ -428,7 +428,7 @@ def registers_notifier(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
 def phase_check_unneeded(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     """A ``roles`` function tests the machine phase while its class_init already sets
     ``setting`` (default ``hotpluggable = false``), which makes the core refuse hotplug."""
-    from reviewbot.graph import fn_id
+    from reviewbot.c.graph import fn_id
 
     roles = set(_param_list(rule, "roles", ("realize",)))
     phases = set(_param_list(rule, "phases", ("PHASE_MACHINE_READY",)))
@@ -505,7 +505,7 @@ def walks_from_root(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
 
 
 def _implements(g: DiGraph, type_name: str, interface: str) -> bool:
-    from reviewbot.graph import type_ancestors, type_id
+    from reviewbot.c.graph import type_ancestors, type_id
 
     for t in (type_name, *type_ancestors(g, type_name)):
         tid = type_id(t)
@@ -520,7 +520,7 @@ def _implements(g: DiGraph, type_name: str, interface: str) -> bool:
 def interface_without_handler(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     """A new type implementing ``interface`` that no machine hotplug handler dispatches
     (neither the type nor an ancestor). Needs the tree: silent without one."""
-    from reviewbot.graph import machine_handlers, type_ancestors
+    from reviewbot.c.graph import machine_handlers, type_ancestors
 
     if ctx.tree is None:
         return

@@ -14,14 +14,14 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.finding import Finding, PatchRef
-from reviewbot.frozen import frozen
 from reviewbot.rules.registry import primitive
+from reviewbot.util.frozen import frozen
 
 if TYPE_CHECKING:
     from reviewbot.context import PatchContext, SeriesContext
-    from reviewbot.diff import FileDiff
-    from reviewbot.maintainers import Maintainers
     from reviewbot.model import Mail, Patch, Person, Series, Trailer
+    from reviewbot.patch.diff import FileDiff
+    from reviewbot.qemu.maintainers import Maintainers
     from reviewbot.rules.model import Rule
 
 
@@ -91,7 +91,7 @@ def _tree_maintainers(ctx: Any) -> Maintainers | None:
     text = reader() if callable(reader) else None
     if not text:
         return None
-    from reviewbot.maintainers import parse_maintainers_cached
+    from reviewbot.qemu.maintainers import parse_maintainers_cached
 
     return parse_maintainers_cached(text)
 

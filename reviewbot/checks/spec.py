@@ -1,7 +1,7 @@
 """Firmware-table facts: values the diff gives spec constants, and boot logs pasted as evidence.
 
 The spec values live in ``rules/data/firmware-spec.yaml``; log parsing and the log checks
-are in :mod:`reviewbot.speclog`, shared with ``reviewbot spec FILE``.
+are in :mod:`reviewbot.qemu.bootlog`, shared with ``reviewbot spec FILE``.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from reviewbot.rules.registry import primitive
 if TYPE_CHECKING:
     from reviewbot.context import PatchContext, SeriesContext
     from reviewbot.model import Mail, Patch, Series
+    from reviewbot.qemu.bootlog import FirmwareSpec, LogProblem
     from reviewbot.rules.model import Rule
-    from reviewbot.speclog import FirmwareSpec, LogProblem
 
 LOG_PROBLEMS = ("e820-overlap", "e820-unsorted", "e820-unknown-type", "soft-reserved-no-srat",
                 "srat-outside-e820")
@@ -32,8 +32,8 @@ def check_log_text(text: str, path: str) -> list[Finding]:
     """Findings of the spec-acpi log rules on a saved boot log; InputError when it has none."""
     from reviewbot.errors import InputError
     from reviewbot.finding import sort_findings
+    from reviewbot.qemu.bootlog import check_log, parse_log
     from reviewbot.rules.loader import builtin_rules_dir, load_pack
-    from reviewbot.speclog import check_log, parse_log
 
     logs = parse_log(text)
     if not logs:
@@ -95,7 +95,7 @@ def _problems(text: str) -> tuple[LogProblem, ...]:
     """Each mail is read once for the five log rules."""
     if "BIOS-e820" not in text and "SRAT" not in text:
         return ()
-    from reviewbot.speclog import check_text
+    from reviewbot.qemu.bootlog import check_text
 
     return tuple(check_text(text, skip_quoted=True))
 
@@ -170,7 +170,7 @@ def spec_constant(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
                 if m is None:
                     continue
                 if spec is None:
-                    from reviewbot.speclog import firmware_spec
+                    from reviewbot.qemu.bootlog import firmware_spec
 
                     spec = firmware_spec()
                 found = spec.lookup(m.group("name"))

@@ -113,7 +113,7 @@ def _run_bulk(args: argparse.Namespace, options: Options, rules: Sequence[Rule],
     import sys
     from pathlib import Path
 
-    from reviewbot import bulk
+    from reviewbot.batch import bulk
     from reviewbot.errors import UsageError
 
     if args.jobs < 0:

@@ -56,8 +56,8 @@ def _corpus(args: argparse.Namespace, rules: Sequence[Rule]) -> int:
     import sys
     from pathlib import Path
 
-    from reviewbot import evaluate as ev
     from reviewbot.errors import UsageError
+    from reviewbot.review import evaluate as ev
 
     paths = args.paths or [DEFAULT_CORPUS]
     limits = ev.Thresholds()
@@ -108,9 +108,9 @@ def _reviews(args: argparse.Namespace, rules: Sequence[Rule]) -> int:
     from reviewbot.context import Options
     from reviewbot.engine import run_check
     from reviewbot.errors import UsageError
-    from reviewbot.evaluate import review_coverage
     from reviewbot.ingest import load
-    from reviewbot.mine import KIND_COMMENT, mine_series
+    from reviewbot.review.evaluate import review_coverage
+    from reviewbot.review.mine import KIND_COMMENT, mine_series
 
     if not args.paths:
         raise UsageError("--reviews needs at least one THREAD")

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 from reviewbot.commands.common import add_source_arguments
 
 if TYPE_CHECKING:
-    from reviewbot.cfacts import FileFacts
-    from reviewbot.digraph import DiGraph
+    from reviewbot.c.digraph import DiGraph
+    from reviewbot.c.facts import FileFacts
     from reviewbot.model import Series
-    from reviewbot.tree import Tree
+    from reviewbot.patch.tree import Tree
 
 HELP = ("draw the functions, QOM types and registrations a series adds or changes, and what "
         "they reach through calls (dot, json, graphml, svg, png)")
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     from reviewbot.commands.common import load_series
     from reviewbot.errors import InputError, UsageError
-    from reviewbot.tree import open_tree
+    from reviewbot.patch.tree import open_tree
 
     if args.depth < 0:
         raise UsageError("--depth must be 0 or more")
@@ -81,11 +81,11 @@ def series_graph(series: Series, tree: Tree | None, *, focus_on: str | None = No
                  depth: int = 3, cache_dir: str | None = None) -> DiGraph:
     """The graph of the series' post-images (after its last patch), followed into the tree's
     index when there is one, cut to what the series' own functions reach."""
-    from reviewbot.cfacts import extract
+    from reviewbot.c.facts import extract
+    from reviewbot.c.graph import build_graph, focus
     from reviewbot.errors import InputError
-    from reviewbot.graph import build_graph, focus
-    from reviewbot.limits import LimitExceeded
-    from reviewbot.source import PostImages
+    from reviewbot.patch.source import PostImages
+    from reviewbot.util.limits import LimitExceeded
 
     if not series.patches:
         raise InputError(f"{series.source or 'input'}: no patches to draw")
@@ -94,7 +94,7 @@ def series_graph(series: Series, tree: Tree | None, *, focus_on: str | None = No
     touched = _touched_paths(series)
     facts: list[FileFacts] = []
     if tree is not None:
-        from reviewbot.index import index_tree
+        from reviewbot.c.index import index_tree
 
         facts.extend(index_tree(tree, cache_dir=cache_dir))
     for path in touched:
@@ -125,7 +125,7 @@ def series_graph(series: Series, tree: Tree | None, *, focus_on: str | None = No
 def _around(g: DiGraph, paths: set[str], depth: int) -> DiGraph:
     """Nodes defined in ``paths``, what their functions reach in ``depth`` calls, and the
     types and registrars attached to them."""
-    from reviewbot.graph import CALL_KINDS
+    from reviewbot.c.graph import CALL_KINDS
 
     # constant tables (TypeInfo, Property[], VMState...) are data, not device-model state
     keep = {n for n, d in g.nodes(data=True) if d.get("path") in paths
@@ -151,7 +151,7 @@ def _mark_machine_chains(full: DiGraph, g: DiGraph) -> None:
     ``g`` to a machine-level call, as found in ``full``."""
     from itertools import pairwise
 
-    from reviewbot.graph import chains_to
+    from reviewbot.c.graph import chains_to
 
     for n, d in list(g.nodes(data=True)):
         if d["kind"] != "function" or not {"realize", "unrealize"} & set(d["roles"]):
@@ -184,7 +184,7 @@ def render(g: DiGraph, fmt: str, *, source: str = "") -> bytes:
 def to_json_text(g: DiGraph, source: str = "") -> str:
     import json
 
-    from reviewbot.graph import to_json
+    from reviewbot.c.graph import to_json
 
     data: dict[str, Any] = {"version": JSON_FORMAT_VERSION, "source": source, **to_json(g)}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -46,9 +46,9 @@ def run(args: argparse.Namespace) -> int:
     import shlex
     import sys
 
-    from reviewbot import hooks
     from reviewbot.cli import main
     from reviewbot.errors import UsageError
+    from reviewbot.integrations import hooks
 
     check_args = shlex.split(args.check_args)
     if args.hook_command == "install":

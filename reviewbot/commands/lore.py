@@ -10,7 +10,7 @@ THEN = ("check", "show", "mine", "fetch")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from reviewbot.lore import BASE_ENV, DEFAULT_BASE, MAX_DOWNLOAD, TIMEOUT, MiB
+    from reviewbot.ingest.lore import BASE_ENV, DEFAULT_BASE, MAX_DOWNLOAD, TIMEOUT, MiB
 
     parser.epilog = (
         "Example: reviewbot lore 20250101.123-1-ada@example.org --args='--format sarif'. "
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     from reviewbot.cli import main
     from reviewbot.errors import UsageError
-    from reviewbot.lore import BASE_ENV, DEFAULT_BASE, Limits, MiB, fetch_thread
+    from reviewbot.ingest.lore import BASE_ENV, DEFAULT_BASE, Limits, MiB, fetch_thread
 
     if args.timeout <= 0 or args.max_download <= 0:
         raise UsageError("--timeout and --max-download must be positive")

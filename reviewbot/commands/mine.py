@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from reviewbot.ingest import load
-    from reviewbot.mine import KIND_COMMENT, mine_series
+    from reviewbot.review.mine import KIND_COMMENT, mine_series
 
     series = load(args.thread, series_version=args.series_version)
     comments = [c for c in mine_series(series)

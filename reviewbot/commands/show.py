@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from reviewbot.commands.common import add_source_arguments
 
 if TYPE_CHECKING:
-    from reviewbot.diff import FileDiff
     from reviewbot.model import Mail, Patch, Person, Series, Subject, Trailer
+    from reviewbot.patch.diff import FileDiff
 
 HELP = "print what reviewbot understood of a series: cover, patches, trailers, files, replies"
 JSON_FORMAT_VERSION = 1

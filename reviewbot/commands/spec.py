@@ -25,8 +25,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _read(name: str) -> str:
-    from reviewbot import limits
     from reviewbot.errors import InputError
+    from reviewbot.util import limits
 
     if name == "-":
         data = limits.read_capped(sys.stdin.buffer, "<stdin>", "input")

@@ -42,7 +42,7 @@ def load(
     if not source:
         raise InputError("no SOURCE given (a git range, a file, or - for standard input)")
     if source == "-":
-        from reviewbot import limits
+        from reviewbot.util import limits
 
         stream = stdin if stdin is not None else sys.stdin.buffer
         data = limits.read_capped(stream, "<stdin>", "input")

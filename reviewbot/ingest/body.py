@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from reviewbot.frozen import frozen
+from reviewbot.util.frozen import frozen
 
 _IN_BODY = re.compile(r"^(From|Date|Subject):\s*(.*)$")
 _SIGNATURE_VERSION = re.compile(r"^\d+(\.\d+)+\S*$")

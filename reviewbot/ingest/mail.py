@@ -19,9 +19,9 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from reviewbot.errors import InputError
-from reviewbot.frozen import frozen
 from reviewbot.ingest.subject import parse_subject, unfold
 from reviewbot.model import InputProblem, Mail, Person
+from reviewbot.util.frozen import frozen
 
 # "From <sender> <asctime date>": an mbox separator. The date check keeps a body line that
 # happens to start with "From " (format-patch does not escape those) from splitting a mail.
@@ -53,7 +53,7 @@ def maybe_gunzip(data: bytes, origin: str) -> bytes:
     """Inflate gzip data (public-inbox t.mbox.gz), refusing to go past the size limit."""
     if data[:2] != b"\x1f\x8b":
         return data
-    from reviewbot import limits
+    from reviewbot.util import limits
 
     limit = limits.MAX_INFLATED_BYTES
     out: list[bytes] = []
@@ -127,7 +127,7 @@ def is_maildir(path: Path) -> bool:
 
 def read_bytes(path: Path, shown: str | None = None) -> bytes:
     """The file's bytes; errors name it as ``shown`` (the argument as the user gave it)."""
-    from reviewbot import limits
+    from reviewbot.util import limits
 
     name = shown if shown is not None else str(path)
     try:

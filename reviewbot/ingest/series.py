@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from reviewbot.diff import parse_diff
 from reviewbot.errors import InputError
-from reviewbot.frozen import frozen
 from reviewbot.ingest.body import split_body
 from reviewbot.ingest.mail import parse_people
 from reviewbot.ingest.subject import parse_subject
 from reviewbot.ingest.trailers import reply_trailers, split_trailers
 from reviewbot.model import InputProblem, Mail, Patch, Series, Trailer
+from reviewbot.patch.diff import parse_diff
+from reviewbot.util.frozen import frozen
 
 
 @frozen

@@ -25,9 +25,9 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from typing import TextIO
 
 from reviewbot import __version__
-from reviewbot.diff import FileDiff, Hunk, Line
 from reviewbot.finding import Finding
 from reviewbot.model import Mail, Patch, Person, Series
+from reviewbot.patch.diff import FileDiff, Hunk, Line
 from reviewbot.report.mailpos import ResultLike, diff_line_of, patch_for
 
 WIDTH = 72

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from reviewbot.diff import Line
 from reviewbot.finding import Finding, PatchRef
 from reviewbot.model import Mail, Patch, Series
+from reviewbot.patch.diff import Line
 from reviewbot.rules.model import Rule
 
 

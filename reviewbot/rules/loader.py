@@ -14,8 +14,8 @@ from typing import Any
 
 from reviewbot.errors import InputError
 from reviewbot.finding import Severity
-from reviewbot.frozen import frozen
 from reviewbot.rules.model import Rule
+from reviewbot.util.frozen import frozen
 
 REQUIRED_KEYS = ("id", "severity", "check", "message", "rationale", "fix", "origin", "examples")
 OPTIONAL_KEYS = ("params", "title")
@@ -47,7 +47,7 @@ class _Node:
 def _compose(path: Path, text: str) -> Any:
     import yaml
 
-    from reviewbot import yamlio
+    from reviewbot.util import yamlio
 
     try:
         return yaml.compose(text, Loader=yamlio.safe_loader())

@@ -7,7 +7,7 @@ from dataclasses import field
 from typing import Any, Protocol
 
 from reviewbot.finding import Finding, PatchRef, Severity
-from reviewbot.frozen import frozen
+from reviewbot.util.frozen import frozen
 
 
 class _HasRef(Protocol):

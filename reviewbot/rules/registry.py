@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from reviewbot.finding import Finding
-from reviewbot.frozen import frozen
+from reviewbot.util.frozen import frozen
 
 CheckFn = Callable[[Any, Any], Iterable[Finding]]
 

@@ -12,7 +12,7 @@ from reviewbot.context import Options
 from reviewbot.engine import run_check
 from reviewbot.finding import Finding
 from reviewbot.ingest import load
-from reviewbot.rules.examples import synthetic_series
+from reviewbot.review.examples import synthetic_series
 from reviewbot.rules.loader import builtin_rules_dir, load_pack
 from reviewbot.rules.model import Rule
 

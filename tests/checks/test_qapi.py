@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from reviewbot.context import Options, SeriesContext
-from reviewbot.diff import parse_diff
 from reviewbot.engine import run_check
 from reviewbot.ingest import load
 from reviewbot.model import Mail, Patch, Person, Series, Subject
+from reviewbot.patch.diff import parse_diff
 from reviewbot.rules.loader import builtin_rules_dir, load_pack
 from reviewbot.rules.model import Rule
 
@@ -260,7 +260,7 @@ def test_since_against_the_real_version_file() -> None:
     if not root or not (Path(root) / "VERSION").is_file():
         pytest.skip("REVIEWBOT_QEMU_TREE is not set to a QEMU tree")
     version = (Path(root) / "VERSION").read_text(encoding="utf-8").strip()
-    from reviewbot.qemu_version import from_version_file
+    from reviewbot.qemu.releases import from_version_file
 
     expected = str(from_version_file(version).expected)
     series = Series(patches=(patch_of(SINCE_DIFF),))

@@ -8,7 +8,7 @@ from pathlib import Path
 from reviewbot.context import Options
 from reviewbot.engine import run_check
 from reviewbot.finding import Finding
-from reviewbot.rules.examples import synthetic_series
+from reviewbot.review.examples import synthetic_series
 from reviewbot.rules.loader import load_rules
 
 RULES = {r.id: r for r in load_rules()}

@@ -18,10 +18,10 @@ from reviewbot.checks.series import (
     split_plan,
 )
 from reviewbot.context import Options, SeriesContext
-from reviewbot.diff import parse_diff
 from reviewbot.engine import run_check
 from reviewbot.ingest import load
 from reviewbot.model import Mail, Patch, Person, Series, Subject, Trailer
+from reviewbot.patch.diff import parse_diff
 from reviewbot.rules.loader import builtin_rules_dir, load_pack
 from reviewbot.rules.model import Rule
 

@@ -100,7 +100,7 @@ def test_type_6_is_a_known_e820_type(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_a_log_over_the_input_limit_is_refused_without_reading_it_whole(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    from reviewbot import limits
+    from reviewbot.util import limits
 
     monkeypatch.setattr(limits, "MAX_INPUT_BYTES", 1024)
     log = tmp_path / "huge.log"

@@ -1,7 +1,7 @@
-"""The C front end (reviewbot.cfacts.extract) on hostile C: never raises, never hangs.
+"""The C front end (reviewbot.c.facts.extract) on hostile C: never raises, never hangs.
 
 ``extract`` promises not to raise on bad C. Pathological text may instead run into the per-file
-time limit, which is allowed to end it with ``reviewbot.limits.LimitExceeded`` (turned into a
+time limit, which is allowed to end it with ``reviewbot.util.limits.LimitExceeded`` (turned into a
 "could not analyse" note by the caller); anything else escaping is a bug.
 """
 
@@ -14,9 +14,9 @@ from fuzzkit import Hang, no_hang
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reviewbot.limits import LimitExceeded
+from reviewbot.util.limits import LimitExceeded
 
-cfacts = pytest.importorskip("reviewbot.cfacts")
+cfacts = pytest.importorskip("reviewbot.c.facts")
 
 # QEMU's real target/i386/cpu.c (357 KB) is read in about 0.1 s here; none of the inputs
 # below is bigger, so anything slower than this is the analysis going quadratic.

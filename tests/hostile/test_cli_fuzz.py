@@ -200,7 +200,7 @@ def test_oversized_c_file_is_skipped_with_a_note(monkeypatch: pytest.MonkeyPatch
     The limit is lowered (front ends are to read ``limits.MAX_C_FILE_BYTES`` when they run)
     so that the file stays small.
     """
-    from reviewbot import limits
+    from reviewbot.util import limits
 
     monkeypatch.setattr(limits, "MAX_C_FILE_BYTES", 64 * 1024)
     text = _DEVICE + "".join(_FILLER % (i, i) for i in range(3000))
@@ -232,7 +232,7 @@ def test_pathological_c_file_is_checked_in_time(name: str, text: str) -> None:
 def test_per_file_time_limit_ends_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
     """Analysis of one C file that runs past limits.C_FILE_SECONDS (lowered here to 1 ms)
     ends with a "could not analyse" note naming the file; the run still finishes."""
-    from reviewbot import limits
+    from reviewbot.util import limits
 
     monkeypatch.setattr(limits, "C_FILE_SECONDS", 0.001)
     text = _DEVICE + "".join(_FILLER % (i, i) for i in range(5_000))

@@ -1,4 +1,4 @@
-"""The diff front end (reviewbot.diff.parse_diff, and post-images rebuilt from hunks) on
+"""The diff front end (reviewbot.patch.diff.parse_diff, and post-images rebuilt from hunks) on
 generated and broken diffs."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from fuzzkit import mutated, no_hang
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from reviewbot.diff import ADDED, REMOVED, FileDiff, parse_diff
 from reviewbot.errors import InputError
+from reviewbot.patch.diff import ADDED, REMOVED, FileDiff, parse_diff
 
 # Lines of C-ish text, including characters str.splitlines() treats as line breaks.
 _LINE = st.one_of(
@@ -161,7 +161,7 @@ def test_headers_without_hunks_and_hunks_without_headers() -> None:
 
 def _post_image_of_new_file(lines: list[str]) -> tuple[str, ...]:
     from reviewbot.ingest import load
-    from reviewbot.source import PostImages
+    from reviewbot.patch.source import PostImages
 
     diff = unified([], lines, path="hw/misc/new.c")
     mail = ("From: A <a@example.org>\nSubject: [PATCH] hw/misc: add new.c\n\n"

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from reviewbot.errors import InputError
 
-lore = pytest.importorskip("reviewbot.lore")
+lore = pytest.importorskip("reviewbot.ingest.lore")
 
 MiB = 1024 * 1024
 THREAD = (b"From mboxrd@z Thu Jan  1 00:00:00 1970\nFrom: A <a@example.org>\n"

@@ -162,7 +162,7 @@ def test_gzip_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
     The limit is lowered for the test so that the bomb stays small (64 MiB inflated).
     """
-    from reviewbot import limits
+    from reviewbot.util import limits
 
     monkeypatch.setattr(limits, "MAX_INFLATED_BYTES", 1024 * 1024)
     bomb = tmp_path / "bomb.mbox.gz"
@@ -175,7 +175,7 @@ def test_gzip_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_oversized_input_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file over limits.MAX_INPUT_BYTES is refused before it is read whole."""
-    from reviewbot import limits
+    from reviewbot.util import limits
 
     monkeypatch.setattr(limits, "MAX_INPUT_BYTES", 1024 * 1024)
     big = tmp_path / "big.mbox"
@@ -214,7 +214,7 @@ def test_endless_stream_is_cut_at_the_input_limit(monkeypatch: pytest.MonkeyPatc
     import os
     import threading
 
-    from reviewbot import limits
+    from reviewbot.util import limits
 
     monkeypatch.setattr(limits, "MAX_INPUT_BYTES", 1024 * 1024)
     read_end, write_end = os.pipe()

@@ -19,7 +19,7 @@ from fuzzkit import assert_orderly, run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reviewbot.tree import DirTree
+from reviewbot.patch.tree import DirTree
 
 SECRET = """\
 /* SECRET_MARKER: nothing outside the tree may be read */

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from reviewbot.cli import main
-from reviewbot.diff import ADDED, CONTEXT, REMOVED
 from reviewbot.ingest import load
 from reviewbot.model import Series
+from reviewbot.patch.diff import ADDED, CONTEXT, REMOVED
 
 # Ends in an empty line: the hunk that changes "int d;" ends on that blank context line.
 BEFORE = "int a;\nint b;\nint c;\nint d;\n\n"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import qemu_like as q
 
-from reviewbot import hooks
+from reviewbot.integrations import hooks
 
 
 def _have_send_email() -> bool:

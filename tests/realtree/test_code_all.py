@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.cfacts import extract
+from reviewbot.c.facts import extract
 from reviewbot.checks.code import code_of, definition_params
 from reviewbot.context import Options
 from reviewbot.engine import run_check
-from reviewbot.rules.examples import synthetic_series
+from reviewbot.review.examples import synthetic_series
 from reviewbot.rules.loader import load_rules
 
 pytestmark = pytest.mark.realtree

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.digraph import DiGraph
-from reviewbot.graph import (
+from reviewbot.c.digraph import DiGraph
+from reviewbot.c.graph import (
     Chain,
     all_shortest_chains,
     build_graph,
@@ -24,8 +24,8 @@ from reviewbot.graph import (
     shortest_chain,
     types_registering,
 )
-from reviewbot.index import index_tree
-from reviewbot.tree import DirTree
+from reviewbot.c.index import index_tree
+from reviewbot.patch.tree import DirTree
 
 pytestmark = pytest.mark.realtree
 

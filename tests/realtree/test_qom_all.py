@@ -31,7 +31,7 @@ import pytest
 
 from reviewbot.context import Options
 from reviewbot.engine import run_check
-from reviewbot.rules.examples import synthetic_series
+from reviewbot.review.examples import synthetic_series
 from reviewbot.rules.loader import load_rules
 
 pytestmark = pytest.mark.realtree

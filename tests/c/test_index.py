@@ -1,0 +1,185 @@
+"""The tree index: every file's facts, a content-hash cache, a process pool."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reviewbot.c.facts import extract
+from reviewbot.c.index import IndexStats, index_tree
+from reviewbot.patch.tree import DirTree, GitTree
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "c"
+
+
+def make_tree(root: Path, copies: int = 3) -> Path:
+    """A small tree: the fixtures, each copied ``copies`` times under hw/, plus a header."""
+    for src in sorted(FIXTURES.rglob("*.c")):
+        rel = src.relative_to(FIXTURES)
+        for i in range(copies):
+            dest = root / rel.parent / f"{rel.stem}-{i}.c"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+    (root / "include" / "hw").mkdir(parents=True)
+    (root / "include" / "hw" / "foo.h").write_text('#define TYPE_FOO "foo"\n', encoding="utf-8")
+    (root / "docs").mkdir()
+    (root / "docs" / "skip.c").write_text("int skipped;\n", encoding="utf-8")
+    return root
+
+
+def test_index_parses_then_reuses_the_cache(tmp_path: Path) -> None:
+    tree = DirTree(make_tree(tmp_path / "tree"))
+    cache = tmp_path / "cache"
+    first = IndexStats()
+    facts = index_tree(tree, ("hw/", "include/"), jobs=2, cache_dir=cache, stats=first)
+    paths = [f.path for f in facts]
+    assert paths == sorted(paths)
+    assert len(paths) == 13  # 4 fixtures x 3 copies + the header; docs/ is not indexed
+    assert (first.files, first.parsed, first.cached, first.jobs) == (13, 13, 0, 2)
+    dev = next(f for f in facts if f.path == "hw/misc/foo-dev-1.c")
+    text = (FIXTURES / "hw/misc/foo-dev.c").read_text(encoding="utf-8")
+    assert dev == extract("hw/misc/foo-dev-1.c", text)  # the pool gives what extract gives
+
+    second = IndexStats()
+    again = index_tree(tree, ("hw/", "include/"), jobs=2, cache_dir=cache, stats=second)
+    assert (second.parsed, second.cached) == (0, 13)
+    assert again == facts
+
+    changed = tmp_path / "tree" / "hw" / "misc" / "foo-dev-1.c"
+    changed.write_text(text.replace("foo_dev_place(s);\n    QLIST", "QLIST"), encoding="utf-8")
+    third = IndexStats()
+    updated = index_tree(tree, ("hw/", "include/"), jobs=2, cache_dir=cache, stats=third)
+    assert (third.parsed, third.cached) == (1, 12)
+    new_dev = next(f for f in updated if f.path == "hw/misc/foo-dev-1.c")
+    assert [c.callee for c in new_dev.calls if c.caller == "foo_dev_realize"] == [
+        "phase_check", "error_setg", "g_slist_append", "qemu_add_machine_init_done_notifier"]
+
+
+def test_a_broken_cache_is_ignored_and_rewritten(tmp_path: Path) -> None:
+    tree = DirTree(make_tree(tmp_path / "tree", copies=1))
+    cache = tmp_path / "cache"
+    index_tree(tree, ("hw/",), jobs=1, cache_dir=cache)
+    (written,) = cache.iterdir()
+    written.write_bytes(b"not a pickle")
+    stats = IndexStats()
+    facts = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
+    assert (stats.parsed, len(facts)) == (4, 4)
+    stats = IndexStats()
+    index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
+    assert stats.cached == 4
+
+
+def test_one_cache_file_per_tree_keeps_only_recent_entries(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "tree", copies=1)
+    other = make_tree(tmp_path / "other", copies=1)
+    cache = tmp_path / "cache"
+    index_tree(DirTree(root), ("hw/",), jobs=1, cache_dir=cache)
+    index_tree(DirTree(other), ("hw/",), jobs=1, cache_dir=cache)
+    assert len(list(cache.iterdir())) == 2
+    # rewrite every file a few times: old versions do not pile up in the cache
+    target = root / "hw" / "toy" / "macro-heavy-0.c"
+    for i in range(6):
+        target.write_text(f"int version_{i};\n", encoding="utf-8")
+        index_tree(DirTree(root), ("hw/",), jobs=1, cache_dir=cache)
+    import pickle
+
+    sizes = []
+    for f in cache.iterdir():
+        with f.open("rb") as fh:
+            sizes.append(len(pickle.load(fh).facts))
+    assert sorted(sizes) == [4, 6]  # 4 current + at most half as many old ones
+
+
+def test_cache_dir_from_the_environment(tmp_path: Path, monkeypatch: Any) -> None:
+    tree = DirTree(make_tree(tmp_path / "tree", copies=1))
+    monkeypatch.setenv("REVIEWBOT_CACHE_DIR", str(tmp_path / "envcache"))
+    index_tree(tree, ("include/",), jobs=1)
+    assert [p.name for p in (tmp_path / "envcache").iterdir()] != []
+    assert not any(p.name.startswith("facts-") for p in (tmp_path / "tree").rglob("*"))
+
+
+def test_index_of_a_git_revision(git_repo: Callable[..., Any], tmp_path: Path) -> None:
+    repo = git_repo()
+    text = (FIXTURES / "hw/toy/toy-machine.c").read_text(encoding="utf-8")
+    rev = repo.commit("machine", {"hw/toy/toy-machine.c": text})
+    repo.commit("later", {"hw/toy/toy-machine.c": "int gone;\n"})
+    facts = index_tree(GitTree(repo.path, rev), ("hw/",), jobs=1, cache_dir=tmp_path / "c")
+    assert [f.path for f in facts] == ["hw/toy/toy-machine.c"]
+    assert facts[0].function("toy_machine_plug") is not None
+
+
+def test_unchanged_files_are_not_read_again(tmp_path: Path, monkeypatch: Any) -> None:
+    import os
+
+    root = make_tree(tmp_path / "tree", copies=1)
+    files = sorted(p for p in root.rglob("*.c") if "docs" not in p.parts)
+    for p in files:
+        os.utime(p, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    tree = DirTree(root)
+    cache = tmp_path / "cache"
+    index_tree(tree, ("hw/",), jobs=1, cache_dir=cache)
+
+    read: list[str] = []
+    original = DirTree.read_many
+
+    def spy(self: DirTree, paths: Any) -> dict[str, bytes]:
+        wanted = list(paths)
+        read.extend(wanted)
+        return original(self, wanted)
+
+    monkeypatch.setattr(DirTree, "read_many", spy)
+    stats = IndexStats()
+    facts = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
+    assert (read, stats.cached, len(facts)) == ([], 4, 4)
+
+    # an edit gives the file a new mtime: that one file is read, hashed and parsed again
+    target = root / "hw" / "toy" / "macro-heavy-0.c"
+    target.write_text(target.read_text(encoding="utf-8").replace("heavy_count", "heavy_tally"),
+                      encoding="utf-8")
+    stats = IndexStats()
+    facts = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
+    assert read == ["hw/toy/macro-heavy-0.c"]
+    assert stats.parsed == 1
+    heavy = next(f for f in facts if f.path == "hw/toy/macro-heavy-0.c")
+    assert heavy.function("heavy_tally") is not None
+
+
+def test_a_file_over_the_limits_stays_in_the_index_without_facts(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    from reviewbot.util import limits
+
+    root = make_tree(tmp_path / "tree", copies=1)
+    (root / "hw" / "huge.c").write_text("int x;\n" * 1000, encoding="utf-8")
+    monkeypatch.setattr(limits, "MAX_C_FILE_BYTES", 4000)
+    facts = index_tree(DirTree(root), ("hw/",), jobs=1, cache_dir=tmp_path / "cache")
+    huge = next(f for f in facts if f.path == "hw/huge.c")
+    assert (huge.globals, huge.error_lines) == ((), (1,))
+    assert len(facts) == 5
+
+
+def test_a_second_index_in_one_process_reuses_the_loaded_facts(tmp_path: Path) -> None:
+    tree = DirTree(make_tree(tmp_path / "tree", copies=1))
+    cache = tmp_path / "cache"
+    first = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache)
+    stats = IndexStats()
+    second = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
+    assert stats.cached == 4 and stats.fingerprint
+    assert all(a is b for a, b in zip(first, second, strict=True))  # not unpickled again
+
+    edited = tmp_path / "tree" / "hw" / "misc" / "foo-dev-0.c"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nvoid foo_extra(void) {}\n",
+                      encoding="utf-8")
+    after = IndexStats()
+    third = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=after)
+    assert after.parsed == 1 and after.fingerprint != stats.fingerprint
+    by_path = {f.path: f for f in third}
+    assert by_path["hw/misc/foo-dev-0.c"].function("foo_extra") is not None
+    assert [f for f in second if f.path != "hw/misc/foo-dev-0.c"] == [
+        f for f in third if f.path != "hw/misc/foo-dev-0.c"]
+    # the cache written to disk says the same to a fresh process
+    from reviewbot.c import index
+
+    index._MEMO.clear()
+    assert index_tree(tree, ("hw/",), jobs=1, cache_dir=cache) == third

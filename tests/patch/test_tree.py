@@ -1,0 +1,122 @@
+"""Trees: a directory, a git revision, the git index; open_tree's choice; never writing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reviewbot.errors import InputError
+from reviewbot.ingest import load
+from reviewbot.model import Series
+from reviewbot.patch.tree import DirTree, GitTree, open_tree
+
+FILES = {
+    "VERSION": "10.0.13\n",
+    "MAINTAINERS": "Memory devices\nF: hw/mem/\n",
+    "hw/mem/pc-dimm.c": "int dimm;\n",
+    "hw/mem/notes.txt": "not C\n",
+    "include/hw/mem/pc-dimm.h": "#define TYPE_PC_DIMM \"pc-dimm\"\n",
+    "system/vl.c": "int main(void);\n",
+    "tests/unit/x.c": "int t;\n",
+}
+
+
+def make_dir(root: Path) -> Path:
+    for rel, text in FILES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_dir_tree_reads_lists_and_knows_version(tmp_path: Path) -> None:
+    tree = DirTree(make_dir(tmp_path / "qemu"))
+    assert tree.read_text("hw/mem/pc-dimm.c") == "int dimm;\n"
+    assert tree.read_text("hw/mem/missing.c") is None
+    assert tree.exists("include/hw/mem/pc-dimm.h")
+    assert not tree.exists("hw/mem")  # a directory is not a file
+    assert tree.version() == "10.0.13"
+    assert tree.maintainers_text() == FILES["MAINTAINERS"]
+    assert tree.list_files() == ["hw/mem/pc-dimm.c", "include/hw/mem/pc-dimm.h", "system/vl.c"]
+    assert tree.list_files(("hw/",), (".txt",)) == ["hw/mem/notes.txt"]
+    # paths outside the tree are not part of it
+    (tmp_path / "secret.c").write_text("x\n", encoding="utf-8")
+    assert tree.read_text("../secret.c") is None
+
+
+def test_git_tree_at_a_revision_and_the_index(git_repo: Callable[..., Any]) -> None:
+    repo = git_repo()
+    first = repo.commit("base", FILES)
+    repo.commit("change", {"hw/mem/pc-dimm.c": "int dimm2;\n"})
+    repo.write("hw/mem/pc-dimm.c", "int staged;\n")
+    repo.git("add", "hw/mem/pc-dimm.c")
+    repo.write("hw/mem/pc-dimm.c", "int worktree;\n")
+    status = repo.git("status", "--porcelain")
+
+    old = GitTree(repo.path, first)
+    assert old.read_text("hw/mem/pc-dimm.c") == "int dimm;\n"
+    assert old.read_text("nope.c") is None
+    assert old.read_text("hw/mem") is None  # a tree object, not a file
+    assert old.version() == "10.0.13"
+    assert old.list_files() == ["hw/mem/pc-dimm.c", "include/hw/mem/pc-dimm.h", "system/vl.c"]
+    both = old.read_many(["hw/mem/pc-dimm.c", "missing.c", "system/vl.c"])
+    assert both == {"hw/mem/pc-dimm.c": b"int dimm;\n", "system/vl.c": b"int main(void);\n"}
+    assert GitTree(repo.path, "HEAD").read_text("hw/mem/pc-dimm.c") == "int dimm2;\n"
+    index = GitTree(repo.path, None)
+    assert index.read_text("hw/mem/pc-dimm.c") == "int staged;\n"
+    assert "hw/mem/pc-dimm.c" in index.list_files()
+    # reading changed nothing: same status, same index, same work tree file
+    assert repo.git("status", "--porcelain") == status
+    assert (repo.path / "hw/mem/pc-dimm.c").read_text(encoding="utf-8") == "int worktree;\n"
+
+
+def test_bad_revision_is_an_input_error(git_repo: Callable[..., Any]) -> None:
+    repo = git_repo()
+    repo.commit("base", FILES)
+    with pytest.raises(InputError, match="git ls-tree"):
+        GitTree(repo.path, "no-such-rev").list_files()
+
+
+def test_open_tree_choices(git_repo: Callable[..., Any], tmp_path: Path) -> None:
+    assert open_tree(Series(patches=()), None) is None
+    tree = open_tree(Series(patches=()), str(make_dir(tmp_path / "dir")))
+    assert isinstance(tree, DirTree)
+    assert tree.root == (tmp_path / "dir").resolve()
+    with pytest.raises(InputError, match="--tree is not a directory"):
+        open_tree(Series(patches=()), str(tmp_path / "absent"))
+
+    repo = git_repo()
+    base = repo.commit("base", FILES)
+    tip = repo.commit("change", {"hw/mem/pc-dimm.c": "int dimm2;\n"})
+    series = load(f"{base}..HEAD", cwd=str(repo.path))
+    at_end = open_tree(series, None)
+    assert isinstance(at_end, GitTree)
+    assert at_end.rev == tip
+    assert at_end.read_text("hw/mem/pc-dimm.c") == "int dimm2;\n"
+    # --tree wins over the repository
+    assert isinstance(open_tree(series, str(tmp_path / "dir")), DirTree)
+
+
+def test_directories_are_those_of_the_tree_at_its_revision(
+        git_repo: Callable[..., Any], tmp_path: Path) -> None:
+    tree = DirTree(make_dir(tmp_path / "qemu"))
+    assert tree.is_dir("hw/mem") and tree.is_dir("hw/mem/") and tree.is_dir("include/hw")
+    assert not tree.is_dir("hw/mem/pc-dimm.c") and not tree.is_dir("hw/net")
+    (tmp_path / "outside").mkdir()
+    assert not tree.is_dir("../outside")
+
+    repo = git_repo()
+    first = repo.commit("base", FILES)
+    repo.commit("move the tests", {"tests/qtest/y.c": "int y;\n"})
+    repo.git("rm", "-q", "-r", "tests/unit")
+    repo.git("commit", "-q", "-m", "drop unit tests")
+    (repo.path / "hw/net").mkdir()  # only in the work tree
+    old = GitTree(repo.path, first)
+    assert old.is_dir("tests/unit") and old.is_dir("hw/mem") and old.is_dir("include/hw/mem")
+    assert not old.is_dir("tests/qtest") and not old.is_dir("hw/net")
+    assert not old.is_dir("hw/mem/pc-dimm.c")
+    head = GitTree(repo.path, "HEAD")
+    assert head.is_dir("tests/qtest") and not head.is_dir("tests/unit")
+    assert not GitTree(repo.path, None).is_dir("hw/net")
