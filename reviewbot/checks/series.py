@@ -189,13 +189,6 @@ def _total(series: Series) -> int:
     return _majority(totals) or len(series.patches)
 
 
-def _complete(series: Series) -> bool:
-    """Every patch n/N of the series is in the input."""
-    total = _total(series)
-    have = {p.subject.counter or 1 for p in series.patches}
-    return have >= set(range(1, total + 1))
-
-
 @primitive("cover-letter-missing", scope="series")
 def cover_letter_missing(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
     """A posted multi-patch series without a 0/N cover letter."""
@@ -265,10 +258,12 @@ def changelog_missing(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
                            previous=version - 1, anchor=series.cover.subject.raw,
                            evidence=[f"Subject: {series.cover.subject.raw}"])
         return
-    first = _first_patch(series) if _total(series) > 1 else (
-        series.patches[0] if series.patches else None)
-    if first is None or not _complete(series) or first.mail.in_reply_to \
-            or _threaded_under_missing_mail(series):
+    if _total(series) > 1:
+        # A multi-patch series keeps its changelog in the cover letter, which is not part of
+        # the input (one saved mail, `b4 am` output): nothing to judge.
+        return
+    first = series.patches[0] if series.patches else None
+    if first is None or first.mail.in_reply_to or _threaded_under_missing_mail(series):
         return  # a partial thread: the changelog may be in the mails we were not given
     yield rule.finding(None, patch=_ref(first, series), version=version, previous=version - 1,
                        anchor=first.subject.raw, evidence=[f"Subject: {first.subject.raw}"])
@@ -396,11 +391,124 @@ def _matches(author: Person, t: Trailer) -> bool:
         same_name(person.name, author.name)
 
 
+def _same_name_other_address(author: Person, t: Trailer) -> bool:
+    """The author's name with another address (a personal From:, a work Signed-off-by).
+    Stricter than ``same_name``: one shared word ("Ada") is not a person across addresses."""
+    person = trailer_person(t)
+    if person is None or not author.email or not author.name or not person.name:
+        return False
+    ta, tb = set(name_tokens(person.name)), set(name_tokens(author.name))
+    return same_name(person.name, author.name) and (ta == tb or min(len(ta), len(tb)) >= 2)
+
+
+# git's own trailers: a paragraph holding one counts as a trailer block when at least a
+# quarter of its lines are trailers (trailer.c, find_trailer_block_start).
+_GIT_PREFIXES = ("Signed-off-by: ", "(cherry picked from commit ")
+_SOB_LINE = re.compile(r"^[ \t]*Signed-off-by[ \t]*:[ \t]*\S", re.IGNORECASE)
+_GIT_TRAILER = re.compile(r"^[A-Za-z0-9-]+[ \t]*:")
+
+
+def git_trailer_block(lines: Sequence[str]) -> tuple[int, int] | None:
+    """[start, end) of the lines `git interpret-trailers` reads as the trailer block of a
+    commit message body (the title already removed), or None when it finds none."""
+    end = len(lines)
+    while end > 0 and not lines[end - 1].strip():
+        end -= 1
+    trailers = non_trailers = continuations = 0
+    recognised = False
+    for i in range(end - 1, -2, -1):
+        line = lines[i] if i >= 0 else ""  # the blank line after the title
+        if line.startswith("#"):
+            continue
+        if not line.strip():
+            non_trailers += continuations
+            if (recognised and trailers * 3 >= non_trailers) or (trailers and not non_trailers):
+                return (i + 1, end)
+            return None
+        if line.startswith(_GIT_PREFIXES):
+            trailers += 1
+            continuations = 0
+            recognised = True
+        elif _GIT_TRAILER.match(line):
+            trailers += 1
+            continuations = 0
+        elif line[:1].isspace():
+            continuations += 1
+        else:
+            non_trailers += 1 + continuations
+            continuations = 0
+    return None
+
+
+def _is_text(line: str) -> bool:
+    """A line of prose: not blank, not a ``Key: value`` trailer, not a continuation."""
+    text = line.strip()
+    return bool(text) and not line[:1].isspace() and not _GIT_TRAILER.match(line) \
+        and not (text.startswith("[") and text.endswith("]"))  # a "[ note ]" between trailers
+
+
+@frozen
+class MisplacedSob:
+    line: str  # the Signed-off-by line as written
+    why: str  # what keeps it out of the trailer block
+    evidence: tuple[str, ...]
+
+
+def misplaced_sob(patch: Patch) -> MisplacedSob | None:
+    """A Signed-off-by line that is written but not in the trailer block closing the commit
+    message: run into the body text, followed by more text, or below the ``---`` line."""
+    lines = patch.commit_message.split("\n")
+    where = [i for i, ln in enumerate(lines) if _SOB_LINE.match(ln)]
+    if not where:
+        notes = [ln for ln in patch.notes.split("\n") if _SOB_LINE.match(ln)]
+        if not notes:
+            return None
+        return MisplacedSob(notes[0].strip(), "it is below the '---' line, which `git am` "
+                            "drops with the rest of the notes",
+                            (notes[0].strip(), "below: ---"))
+    i = where[-1]
+    sob = lines[i].strip()
+    end = len(lines)
+    while end > 0 and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    git_block = git_trailer_block(lines)
+    git_sees = git_block is not None and git_block[0] <= i < git_block[1]
+    if i < start:
+        after = next((ln.strip() for ln in lines[i + 1:end] if _is_text(ln)),
+                     lines[start].strip())
+        return MisplacedSob(sob, "another paragraph follows it, and git interpret-trailers "
+                            "and b4 read only the last paragraph, so they do not see it",
+                            (sob, f"followed by: {after}"))
+    before = [ln.strip() for ln in lines[start:i] if _is_text(ln)]
+    after_lines = [ln.strip() for ln in lines[i + 1:end] if _is_text(ln)]
+    evidence = [sob]
+    if before:
+        why = "no blank line separates it from the body text above it"
+        evidence.insert(0, f"body text right above: {before[-1]}")
+    elif after_lines:
+        why = "text follows it in the same paragraph"
+        evidence.append(f"followed by: {after_lines[0]}")
+    else:
+        why = "its paragraph holds lines that are not trailers"
+    if git_sees:
+        why += ("; git interpret-trailers takes that text into the trailer block, and b4 "
+                "folds it back into the commit message")
+    else:
+        why += ", so git interpret-trailers does not see it as a trailer"
+    return MisplacedSob(sob, why, tuple(evidence))
+
+
 @primitive("signed-off-by", scope="patch", required=["problem"])
 def signed_off_by(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """Signed-off-by missing (problem: missing), none from the author (author), or the
-    author's own with a different name (name)."""
+    """Signed-off-by missing (problem: missing), written but not in the trailer block
+    (misplaced), none from the author (author), the author's own under another address
+    (address), or the author's own with a different name (name)."""
     problem = rule.params["problem"]
+    if problem not in ("missing", "misplaced", "author", "address", "name"):
+        raise ValueError(f"signed-off-by: unknown problem {problem!r}")
     patch = ctx.patch
     if not patch.files and not patch.diff_text.strip():
         return  # not a patch (a stray mail in the thread)
@@ -408,17 +516,29 @@ def signed_off_by(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
         return  # nothing committed yet: the Signed-off-by comes with `git commit -s`
     sobs = _sobs(patch)
     author = real_author(patch)
-    if problem == "missing":
-        if not sobs:
+    if problem in ("missing", "misplaced"):
+        if sobs:
+            return
+        wrong = misplaced_sob(patch)
+        if problem == "missing" and wrong is None:
             yield rule.finding(ctx, anchor=patch.subject.raw,
                                evidence=[f"Subject: {patch.subject.raw}"])
+        elif problem == "misplaced" and wrong is not None:
+            yield rule.finding(ctx, why=wrong.why, anchor=wrong.line, evidence=wrong.evidence)
         return
     if not sobs or (not author.email and not author.name):
         return
     mine = [t for t in sobs if _matches(author, t)]
-    if problem == "author" and not mine:
+    other_address = [t for t in sobs if _same_name_other_address(author, t)]
+    if problem == "author" and not mine and not other_address:
         yield rule.finding(ctx, author=str(author), anchor=f"From: {author}",
                            evidence=[f"From: {author}", *(_sob_line(t) for t in sobs)])
+    elif problem == "address" and not mine and other_address:
+        t = other_address[0]
+        person = trailer_person(t)
+        yield rule.finding(ctx, author=str(author),
+                           address=person.email if person is not None else t.value,
+                           anchor=_sob_line(t), evidence=[f"From: {author}", _sob_line(t)])
     elif problem == "name" and mine and author.name:
         names = [(t, trailer_person(t)) for t in mine]
         mismatched = [(t, p) for t, p in names if p is not None and p.name
@@ -428,8 +548,6 @@ def signed_off_by(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
             yield rule.finding(ctx, author=author.name, name=person.name,
                                anchor=_sob_line(t),
                                evidence=[f"From: {author}", _sob_line(t)])
-    elif problem not in ("author", "name"):
-        raise ValueError(f"signed-off-by: unknown problem {problem!r}")
 
 
 # ---------------------------------------------------------------------------------------------
