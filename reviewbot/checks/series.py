@@ -34,9 +34,15 @@ class Concern:
     label: str
     rank: int  # place in the proposed split: boilerplate first, its users after
     counted: bool = True  # MAINTAINERS has its own rule; it is named but not counted
+    # A mechanical change (a move, a licence header, refreshed references) is its own patch
+    # next to any other concern: reviewers check it by eye, the rest by thought.
+    mechanical: bool = False
 
 
 CONCERNS = {c.key: c for c in (
+    Concern("move", "file move/rename", -3, mechanical=True),
+    Concern("licence", "licence header", -2, mechanical=True),
+    Concern("refs", "comment-only reference update", -1, mechanical=True),
     Concern("device", "new device model (new files and their build glue)", 1),
     Concern("qapi", "QAPI schema / command-line interface", 2),
     Concern("code", "changes to existing code", 3),
@@ -57,17 +63,128 @@ _ACPI_TEXT = re.compile(
     r"acpi_table_end|build_[a-z]+_table|acpi_build\w*)\s*\(")
 
 
-def _changed_text(fd: FileDiff) -> str:
-    return "\n".join(ln.text for h in fd.hunks for ln in h.lines if ln.kind in "+-")
+# A spec or document reference: "r3.1", "rev 3.2", "Table 7-17", "Section 8.2.9.6.1", "3.1.2"
+_REFERENCE = re.compile(
+    r"(?i)\b(?:r|rev(?:ision)?\.?\s*|v)\d+(?:[.\-]\d+)*\b|"
+    r"(?:\b(?:table|section|sect?\.|figure|fig\.|chapter|appendix)\s*|§\s*)[A-Z]?\d+(?:[.\-]\d+)*|"
+    r"\b\d+(?:\.\d+)+\b|\b\d+-\d+\b")
+_LICENCE = re.compile(r"SPDX-License-Identifier|\bCopyright\b|General Public License|"
+                      r"\bLicen[cs]ed under\b|free software", re.IGNORECASE)
+_C_LIKE = re.compile(r"\.(c|h|inc|rs|S)$")
 
 
-def file_concerns(fd: FileDiff) -> tuple[str, ...]:
-    """Path rules (and, for edits of existing code, what the changed lines call)."""
+def _is_comment_line(text: str, path: str) -> bool:
+    stripped = text.strip()
+    if stripped.startswith(("/*", "*", "//")) or "/*" in text or "//" in text:
+        return True
+    return stripped.startswith("#") and not _C_LIKE.search(path)
+
+
+def reference_updates(fd: FileDiff) -> list[tuple[str, str]]:
+    """(old, new) changed line pairs that differ only in the spec references of a comment
+    ("CXL r3.1 Table 8-45" -> "CXL r3.2 Table 8-57")."""
+    pairs: list[tuple[str, str]] = []
+    for hunk in fd.hunks:
+        removed: list[str] = []
+        added: list[str] = []
+        for ln in (*hunk.lines, None):
+            kind = ln.kind if ln is not None else " "
+            if kind == "-" and not added:
+                removed.append(ln.text if ln is not None else "")
+                continue
+            if kind == "+":
+                added.append(ln.text if ln is not None else "")
+                continue
+            if removed and len(removed) == len(added):
+                for old, new in zip(removed, added, strict=True):
+                    if (old != new and _is_comment_line(old, fd.path)
+                            and _is_comment_line(new, fd.path)
+                            and _REFERENCE.search(old) and _REFERENCE.sub("<ref>", old)
+                            == _REFERENCE.sub("<ref>", new)):
+                        pairs.append((old, new))
+            removed, added = [], []
+            if kind == "-":
+                removed.append(ln.text if ln is not None else "")
+    return pairs
+
+
+def licence_lines(fd: FileDiff) -> list[str]:
+    """Lines of licence header comments added to an existing file."""
+    if fd.is_new:
+        return []
+    out: list[str] = []
+    for hunk in fd.hunks:
+        run: list[str] = []
+        for ln in (*hunk.lines, None):
+            if ln is not None and ln.kind == "+":
+                run.append(ln.text)
+                continue
+            if (run and any(_LICENCE.search(t) for t in run)
+                    and all(not t.strip() or _is_comment_line(t, fd.path) for t in run)):
+                out.extend(run)
+            run = []
+    return out
+
+
+def _changed_text(fd: FileDiff, skip: frozenset[str] = frozenset()) -> str:
+    return "\n".join(ln.text for h in fd.hunks for ln in h.lines
+                     if ln.kind in "+-" and ln.text not in skip)
+
+
+def _moved_concerns(fd: FileDiff, old_lines: Sequence[str]) -> tuple[str, ...]:
+    """A file deleted and added again elsewhere in one patch: what its new copy adds."""
+    old = set(old_lines)
+    new_only = [ln.text for h in fd.hunks for ln in h.lines
+                if ln.kind == "+" and ln.text not in old and ln.text.strip()]
+    found = ["move"]
+    if any(_LICENCE.search(t) and _is_comment_line(t, fd.path) for t in new_only):
+        found.append("licence")
+    code = "\n".join(t for t in new_only if not _is_comment_line(t, fd.path))
+    if code:
+        found.extend(k for k, rx in (("e820", _E820_TEXT), ("acpi", _ACPI_TEXT))
+                     if rx.search(code))
+        if len(found) == 1 or found[-1] == "licence":
+            found.append("code")
+    return tuple(found)
+
+
+def file_concerns(fd: FileDiff, min_reference_updates: int = 3,
+                  moved_from: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Path rules (and, for edits of existing code, what the changed lines call); a rename,
+    an added licence header and a run of comment-only reference updates are named apart
+    from the rest of the file's change, which is judged without them. ``moved_from``: the
+    lines of the file this one replaces, when the patch moved it without git seeing a
+    rename."""
     path = fd.path
     if path == "MAINTAINERS":
         return ("maintainers",)
     if _ATTACHED.match(path) or _BUILD_GLUE.search(path):
         return ()
+    if moved_from is not None:
+        return _moved_concerns(fd, moved_from)
+    mechanical: list[str] = []
+    if fd.is_rename:
+        mechanical.append("move")
+    licence = licence_lines(fd)
+    if licence:
+        mechanical.append("licence")
+    refs = reference_updates(fd)
+    if len(refs) >= min_reference_updates:
+        mechanical.append("refs")
+    else:
+        refs = []
+    skip = frozenset(licence) | frozenset(t for pair in refs for t in pair)
+    if mechanical:
+        rest = [ln for h in fd.hunks for ln in h.lines if ln.kind in "+-"
+                and ln.text not in skip and ln.text.strip()]
+        if not rest:
+            return tuple(mechanical)
+        return (*mechanical, *_content_concerns(fd, skip))
+    return _content_concerns(fd, skip)
+
+
+def _content_concerns(fd: FileDiff, skip: frozenset[str]) -> tuple[str, ...]:
+    path = fd.path
     if _QAPI_PATH.match(path):
         return ("qapi",)
     if _E820_PATH.search(path.rsplit("/", 1)[-1]):
@@ -78,7 +195,7 @@ def file_concerns(fd: FileDiff) -> tuple[str, ...]:
         return ("device",)
     if not _CODE_SUFFIX.search(path):
         return ()
-    text = _changed_text(fd)
+    text = _changed_text(fd, skip)
     found = tuple(k for k, rx in (("e820", _E820_TEXT), ("acpi", _ACPI_TEXT)) if rx.search(text))
     return found or ("code",)
 
@@ -103,15 +220,33 @@ def _is_dir_in(ctx: Any) -> Any:
     return tree.is_dir if tree is not None else None
 
 
+def _base(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def _moved_files(patch: Patch) -> dict[str, list[str]]:
+    """New files named like a file the same patch deletes (a move git did not show as a
+    rename, changed too much or sent without -M), with the deleted file's lines."""
+    gone = {_base(fd.path): [ln.text for h in fd.hunks for ln in h.lines if ln.kind == "-"]
+            for fd in patch.files if fd.is_deleted}
+    return {fd.path: gone[_base(fd.path)] for fd in patch.files
+            if fd.is_new and _base(fd.path) in gone}
+
+
 def split_plan(patch: Patch, maintainers: Maintainers | None = None,
-               is_dir: Any = None) -> list[tuple[Concern, list[str], list[str]]]:
+               is_dir: Any = None,
+               min_reference_updates: int = 3) -> list[tuple[Concern, list[str], list[str]]]:
     """(concern, files, MAINTAINERS sections) for each concern the patch touches, in split order."""
     files: dict[str, list[str]] = {}
     glue: list[str] = []
+    moved = _moved_files(patch)
+    moved_names = {_base(p) for p in moved}
     for fd in patch.files:
         if _BUILD_GLUE.search(fd.path):
             glue.append(fd.path)
-        for key in file_concerns(fd):
+        if fd.is_deleted and _base(fd.path) in moved_names:
+            continue  # the other half of a move
+        for key in file_concerns(fd, min_reference_updates, moved.get(fd.path)):
             files.setdefault(key, []).append(fd.path)
     if "device" in files:
         files["device"].extend(glue)  # meson.build/Kconfig lines belong with the new files
@@ -124,14 +259,17 @@ def split_plan(patch: Patch, maintainers: Maintainers | None = None,
     return plan
 
 
-@primitive("split-patch", scope="patch", params=["min_concerns"])
+@primitive("split-patch", scope="patch", params=["min_concerns", "min_reference_updates"])
 def split_patch(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """One patch that mixes several separable concerns (new device, QAPI, E820, ACPI...)."""
+    """One patch that mixes several separable concerns (new device, QAPI, E820, ACPI...),
+    or a mechanical change (move, licence header, refreshed references) with anything else."""
     minimum = int(rule.params.get("min_concerns", 3))
+    min_refs = int(rule.params.get("min_reference_updates", 3))
     maintainers = _tree_maintainers(ctx)
-    plan = split_plan(ctx.patch, maintainers, _is_dir_in(ctx))
+    plan = split_plan(ctx.patch, maintainers, _is_dir_in(ctx), min_refs)
     counted = [c for c, _, _ in plan if c.counted]
-    if len(counted) < minimum:
+    mechanical = any(c.mechanical for c in counted) and len(counted) >= 2
+    if len(counted) < minimum and not mechanical:
         return
     evidence = []
     for concern, paths, sections in plan:

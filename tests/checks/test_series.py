@@ -225,6 +225,8 @@ def test_same_name_allows_a_dropped_middle_initial() -> None:
 EXAMPLE_FINDINGS = {
     "split-patch.mbox": [("series-maintainers-own-patch", "split-2@example.org"),
                          ("series-split-patch", "split-2@example.org")],
+    "split-mechanical.mbox": [("series-split-patch", "splitm-1@example.org"),
+                              ("series-split-patch", "splitm-2@example.org")],
     "maintainers-mixed.mbox": [("series-maintainers-own-patch", "maint-1@example.org")],
     "no-cover-letter.mbox": [("series-cover-letter-missing", "nocover-1@example.org")],
     "with-cover-letter.mbox": [],
