@@ -9,7 +9,9 @@ where the tree stands:
 
 In every case a change written on top of that tree first ships in the release after A.B
 (during release candidates the tree is frozen, so a feature may also slip one release
-further). Without a tree the series' date is placed on the release calendar instead.
+further). Without a tree the series' date is placed on the release calendar instead; so it
+is with a tree older than the series (its hunks do not apply there, and the series is dated
+after the release the tree leads to), whose VERSION says nothing about the series' release.
 """
 
 from __future__ import annotations
@@ -112,6 +114,22 @@ def target_for(*, version_file: str | None, option: str | None,
     if date is not None:
         return from_date(date)
     return None
+
+
+def over_stale_tree(tree_target: Target, version_file: str, date: datetime | None,
+                    why: str) -> Target | None:
+    """The release calendar's target for a series dated after the release ``tree_target``
+    leads to, when the tree is older than the series (``why``: how that shows, e.g. hunks
+    that do not apply); None when the date does not place the series later."""
+    if date is None:
+        return None
+    dated = from_date(date)
+    if dated is None or dated.expected <= tree_target.expected:
+        return None
+    return Target(dated.releases,
+                  f"series date {date.date().isoformat()} on the release calendar, not the "
+                  f"tree's VERSION {version_file.strip()} (next release "
+                  f"{tree_target.expected}): the tree is older than the series ({why})")
 
 
 @cache
