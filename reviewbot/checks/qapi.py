@@ -56,8 +56,8 @@ def series_date(ctx: Any) -> Any:
 
 def target_release(ctx: Any) -> Target | None:
     """--qemu-version, else the tree's VERSION, else the series' date on the calendar; the
-    date too when the tree is older than the series (its hunks do not apply there, and the
-    series is dated after the release the tree leads to)."""
+    date too when the tree is older or newer than the series (its hunks do not apply there,
+    and its date places it in another release than the tree leads to)."""
     from reviewbot.qemu.releases import over_stale_tree, target_for
 
     tree = getattr(ctx, "tree", None)

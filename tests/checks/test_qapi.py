@@ -305,6 +305,19 @@ def test_since_against_a_tree_older_than_the_series() -> None:
         "(qapi/machine.json: not in the tree; using the hunks only); accepted: 11.0, 11.1")
 
 
+@pytest.mark.realtree
+def test_real_thread_against_a_newer_tree_keeps_its_date(corpus_real: Path) -> None:
+    """audio (Sep 2019, "since 4.2") against the 10.0.13 tree: its hunks do not apply there,
+    and 10.1 is not what a 2019 series goes into."""
+    import os
+
+    root = os.environ.get("REVIEWBOT_QEMU_TREE")
+    if not root or not (Path(root) / "VERSION").is_file():
+        pytest.skip("REVIEWBOT_QEMU_TREE is not set to a QEMU tree")
+    series = load(str(corpus_real / "audio-pa-stream-name.mbox"))
+    assert run_check(series, Options(tree=root), [rule("qapi-since")]).findings == ()
+
+
 def test_series_dated_within_the_trees_release_keeps_the_version() -> None:
     """Hunks that do not apply, but a date that leads to the same release: VERSION stands."""
     june_2025 = datetime(2025, 6, 2, tzinfo=timezone.utc)
