@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CORPUS_REAL = REPO_ROOT / ".." / "shared" / "corpus-real"
+# The real mail beside the checkout; REVIEWBOT_SHARED names that directory elsewhere (a
+# git worktree one level deeper than the main checkout).
+SHARED = Path(os.environ.get("REVIEWBOT_SHARED") or REPO_ROOT / ".." / "shared")
+CORPUS_REAL = SHARED / "corpus-real"
+CORPUS_VERSIONS = SHARED / "corpus-versions"
 
 # Pinned identities and dates so commit ids are the same on every run and machine.
 GIT_ENV = {
@@ -34,6 +38,16 @@ def corpus_real() -> Path:
     path = CORPUS_REAL.resolve()
     if not (path / "README.md").is_file():
         pytest.skip(f"corpus-real not found at {path}")
+    return path
+
+
+@pytest.fixture
+def corpus_versions() -> Path:
+    """Real series posted twice with the reviews between (../shared/corpus-versions); skips
+    when absent."""
+    path = CORPUS_VERSIONS.resolve()
+    if not (path / "README.md").is_file():
+        pytest.skip(f"corpus-versions not found at {path}")
     return path
 
 

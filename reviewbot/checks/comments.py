@@ -4,7 +4,12 @@ The comment is read from the hunk's old side (context and removed lines), so no 
 needed. A deleted comment is a finding only when
 
 - every line of it is removed and holds nothing but the comment,
-- the first code line after it is kept by the hunk (the code it explained is still there),
+- it says something: a few words of prose, not a lone word, ``fall through``, a section
+  divider or commented-out code (its own words are counted, stop words too: "Check if the
+  request can fit" is a comment worth keeping),
+- the code it explained is still there: the first code line after it is kept by the hunk,
+  or that statement is removed but the patch adds it again elsewhere (the function was
+  restructured, the statement moved into a new helper),
 - no comment added by the patch, nor one left in the post-image near the same place, says
   mostly the same words (moving or rewording a comment is fine).
 """
@@ -28,6 +33,21 @@ DEFAULT_SUFFIXES = (".c", ".h", ".inc", ".c.inc", ".h.inc")
 DEFAULT_IGNORE = (r"SPDX-License-Identifier", r"\bCopyright\b", r"\bLicen[cs]e\b",
                   r"^\W*(TODO|FIXME|XXX)\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
+_OWN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'-]*")
+_MARKERS = re.compile(r"^\s*(?:/\*+|//+|\*+(?!/))|\*+/\s*$")
+_DIVIDER = re.compile(r"[-=*#~_+/]{4,}")
+_TRIVIAL = re.compile(
+    r"^\W*(?:(?:fall(?:s|ing)?[\s-]*thr(?:ough|u)|fallthrough)(?:\W+\w+){0,4}|no\s+break|"
+    r"not\s*reached|unreachable|nothing(?:\s+(?:else\s+)?to\s+do)?(?:\s+here)?|"
+    r"do\s+nothing(?:\s+here)?|(?:intentionally\s+)?(?:left\s+)?empty)\W*$",
+    re.IGNORECASE)
+# A line of commented-out code: a statement with code in it ending in ";" (prose ending in
+# ";" has no parentheses or "="), a brace, a preprocessor line, a control-flow head.
+_CODE_LINE = re.compile(
+    r"[(=\[>].*;\s*$|^\s*[{}]\s*$|\)\s*\{\s*$|^\s*}\s*else\b|"
+    r"^\s*#\s*(?:if|ifdef|ifndef|else|elif|endif|include|define|undef)\b|"
+    r"^\s*(?:if|for|while|switch)\s*\(.*\)\s*\{?\s*$|^\s*(?:return|break|continue|goto)\b.*;\s*$")
+_CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 _STOP = frozenset({
     "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was",
     "one", "our", "out", "has", "have", "this", "that", "with", "from", "they", "will",
@@ -127,6 +147,32 @@ def words(text: str) -> frozenset[str]:
                      if w not in _STOP)
 
 
+def prose(text: str) -> list[str]:
+    """The comment's text lines without their ``/*``, ``*``, ``//`` and ``*/`` markers."""
+    return [t for t in (_MARKERS.sub("", ln).strip() for ln in text.split("\n")) if t]
+
+
+def own_words(text: str) -> list[str]:
+    """Every word the comment says, stop words included."""
+    return [m.group(0) for ln in prose(text) for m in _OWN_WORD.finditer(ln)]
+
+
+def trivial_comment(text: str, min_words: int) -> bool:
+    """Too little to be worth asking about: fewer than ``min_words`` words, nothing but stop
+    words, ``fall through`` and its kin, a section divider, or commented-out code."""
+    lines = prose(text)
+    said = own_words(text)
+    if len(said) < min_words or not words(text):
+        return True
+    body = " ".join(lines)
+    if _TRIVIAL.match(body):
+        return True
+    if _DIVIDER.search(text) and len(said) <= 4:
+        return True  # "/* ---- helpers ---- */"
+    code = sum(1 for ln in lines if _CODE_LINE.search(ln))
+    return code * 2 >= len(lines)
+
+
 def keeps_point(deleted: frozenset[str], candidate: frozenset[str], threshold: float) -> bool:
     """Does ``candidate`` say mostly what ``deleted`` said (moved, or reworded)?"""
     if not deleted or not candidate:
@@ -159,6 +205,92 @@ def _added_comments(ctx: PatchContext) -> list[frozenset[str]]:
     return out
 
 
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _statement(lines: Sequence[str]) -> str:
+    """The first statement of ``lines`` (up to its ``;`` or opening ``{``), joined."""
+    out: list[str] = []
+    depth = 0
+    for text in lines:
+        code = text.split("//", 1)[0]
+        out.append(code.strip())
+        depth += code.count("(") - code.count(")")
+        if depth <= 0 and code.rstrip().endswith((";", "{", "}")):
+            break
+    return " ".join(t for t in out if t)
+
+
+def _balanced_call(text: str, start: int) -> str | None:
+    """``name(args)`` starting at ``start`` in ``text``, its parentheses balanced."""
+    open_at = text.index("(", start)
+    depth = 0
+    for i in range(open_at, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start:i + 1]
+    return None
+
+
+_NOT_CALLS = frozenset({"if", "for", "while", "switch", "return", "sizeof", "defined"})
+
+
+def statement_key(statement: str) -> str | None:
+    """What identifies a statement when it turns up elsewhere: its first call with
+    arguments (``foo(a, FLAG)``, whatever the call's result is assigned to), else the whole
+    statement when it is long enough to be specific; white space removed."""
+    for m in _CALL.finditer(statement):
+        if m.group(1) in _NOT_CALLS:
+            continue
+        call = _balanced_call(statement, m.start())
+        if call is not None and _squash(call[len(m.group(1)):]) != "()":
+            return _squash(call)
+    whole = _squash(statement)
+    return whole if len(whole) >= 16 and re.search(r"[A-Za-z_]\w*", whole) else None
+
+
+@frozen
+class _Added:
+    path: str
+    lines: tuple[tuple[int, str], ...]  # (post-image line, text) of a run of added lines
+
+
+def _added_runs(ctx: PatchContext) -> list[_Added]:
+    """Each run of consecutive added lines of the patch, in every file."""
+    runs: list[_Added] = []
+    for fd in ctx.patch.files:
+        if fd.target_path is None or fd.is_binary:
+            continue
+        for hunk in fd.hunks:
+            run: list[tuple[int, str]] = []
+            for ln in (*hunk.lines, None):
+                if ln is not None and ln.kind == ADDED and ln.target_line is not None:
+                    run.append((ln.target_line, ln.text))
+                    continue
+                if run:
+                    runs.append(_Added(fd.target_path, tuple(run)))
+                    run = []
+    return runs
+
+
+def moved_to(key: str, runs: Sequence[_Added]) -> tuple[str, int, str] | None:
+    """(path, line, text) where the patch adds the statement identified by ``key``."""
+    for run in runs:
+        squashed = ""
+        starts: list[int] = []  # offset in ``squashed`` where each line begins
+        for _, text in run.lines:
+            starts.append(len(squashed))
+            squashed += _squash(text.split("//", 1)[0])
+        at = squashed.find(key)
+        if at < 0:
+            continue
+        k = max(i for i, off in enumerate(starts) if off <= at)
+        number, text = run.lines[k]
+        return run.path, number, text.strip()
+    return None
+
+
 def _post_image_comments(ctx: PatchContext, fd: FileDiff, hunk: Hunk,
                          window: int) -> list[frozenset[str]]:
     """Comments left near the hunk's place in the post-image (whole file when known)."""
@@ -189,6 +321,7 @@ def deleted_comment(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     ignore = [re.compile(p, re.I | re.M) for p in rule.params.get("ignore", DEFAULT_IGNORE)]
 
     added: list[frozenset[str]] | None = None
+    runs: list[_Added] | None = None
     for fd in ctx.patch.files:
         if fd.is_binary or fd.is_deleted or fd.source_path is None:
             continue
@@ -204,13 +337,31 @@ def deleted_comment(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
                     continue
                 text = block.text
                 said = words(text)
-                if len(said) < min_words or any(p.search(text) for p in ignore):
+                if trivial_comment(text, min_words) or any(p.search(text) for p in ignore):
                     continue
-                follower = next((ln for ln in old[block.end + 1:] if ln.text.strip()), None)
-                if follower is None or follower.removed:
-                    continue  # the code it described went too, or we cannot see it
+                after = old[block.end + 1:]
+                at = next((k for k, ln in enumerate(after) if ln.text.strip()), None)
+                if at is None:
+                    continue  # we cannot see what it described
+                follower = after[at]
                 if follower.text.lstrip().startswith(("/*", "//", "*")):
                     continue
+                kept = "stays"
+                code_after = follower.text.strip()
+                where = f"the code it explained stays: {code_after}"
+                if follower.removed:
+                    # The code went too; is it added again elsewhere in the patch?
+                    last = _first_kept(after[at:])
+                    removed = [ln.text for ln in after[at:]]
+                    key = statement_key(_statement(removed[:last + 1] if last >= 0 else removed))
+                    if runs is None:
+                        runs = _added_runs(ctx)
+                    found = moved_to(key, runs) if key else None
+                    if found is None:
+                        continue  # the code it described went too
+                    path, number, code_after = found
+                    kept = f"moved to {path}:{number}"
+                    where = f"the code it explained moved to {path}:{number}: {code_after}"
                 if added is None:
                     added = _added_comments(ctx)
                 nearby = _post_image_comments(ctx, fd, hunk, window)
@@ -220,7 +371,14 @@ def deleted_comment(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
                 yield rule.finding(
                     ctx, path=fd.source_path, line=span[0].number, end_line=span[-1].number,
                     side="old", code=span[0].text, anchor=" ".join(sorted(said)),
-                    evidence=("deleted comment:\n" + "\n".join(quoted),
-                              f"the code it explained stays: {follower.text.strip()}"),
-                    code_after=follower.text.strip(),
+                    evidence=("deleted comment:\n" + "\n".join(quoted), where),
+                    code_after=code_after, kept=kept,
                 )
+
+
+def _first_kept(lines: Sequence[_OldLine]) -> int:
+    """Index of the last removed line before the first kept one (-1: all removed)."""
+    for k, ln in enumerate(lines):
+        if not ln.removed:
+            return k - 1
+    return -1

@@ -55,13 +55,34 @@ def series_date(ctx: Any) -> Any:
 
 
 def target_release(ctx: Any) -> Target | None:
-    """--qemu-version, else the tree's VERSION, else the series' date on the calendar."""
-    from reviewbot.qemu.releases import target_for
+    """--qemu-version, else the tree's VERSION, else the series' date on the calendar; the
+    date too when the tree is older or newer than the series (its hunks do not apply there,
+    and its date places it in another release than the tree leads to)."""
+    from reviewbot.qemu.releases import over_stale_tree, target_for
 
     tree = getattr(ctx, "tree", None)
     version = tree.version() if tree is not None else None
-    return target_for(version_file=version, option=ctx.options.qemu_version,
-                      date=series_date(ctx))
+    date = series_date(ctx)
+    target = target_for(version_file=version, option=ctx.options.qemu_version, date=date)
+    if target is None or ctx.options.qemu_version or not version or not version.strip():
+        return target
+    why = _tree_mismatch(ctx)
+    if why is None:
+        return target
+    return over_stale_tree(target, version, date, why) or target
+
+
+def _tree_mismatch(ctx: Any) -> str | None:
+    """How the series fails to apply to the tree (the first problem), or None."""
+    parent = getattr(ctx, "parent", ctx)
+    images = getattr(parent, "post_images", None)
+    if images is None:
+        return None
+    problems = images.applied_problems()
+    if not problems:
+        return None
+    more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+    return f"{problems[0].message}{more}"
 
 
 def _moved_text(ctx: PatchContext) -> set[str]:

@@ -34,9 +34,15 @@ class Concern:
     label: str
     rank: int  # place in the proposed split: boilerplate first, its users after
     counted: bool = True  # MAINTAINERS has its own rule; it is named but not counted
+    # A mechanical change (a move, a licence header, refreshed references) is its own patch
+    # next to any other concern: reviewers check it by eye, the rest by thought.
+    mechanical: bool = False
 
 
 CONCERNS = {c.key: c for c in (
+    Concern("move", "file move/rename", -3, mechanical=True),
+    Concern("licence", "licence header", -2, mechanical=True),
+    Concern("refs", "comment-only reference update", -1, mechanical=True),
     Concern("device", "new device model (new files and their build glue)", 1),
     Concern("qapi", "QAPI schema / command-line interface", 2),
     Concern("code", "changes to existing code", 3),
@@ -57,17 +63,128 @@ _ACPI_TEXT = re.compile(
     r"acpi_table_end|build_[a-z]+_table|acpi_build\w*)\s*\(")
 
 
-def _changed_text(fd: FileDiff) -> str:
-    return "\n".join(ln.text for h in fd.hunks for ln in h.lines if ln.kind in "+-")
+# A spec or document reference: "r3.1", "rev 3.2", "Table 7-17", "Section 8.2.9.6.1", "3.1.2"
+_REFERENCE = re.compile(
+    r"(?i)\b(?:r|rev(?:ision)?\.?\s*|v)\d+(?:[.\-]\d+)*\b|"
+    r"(?:\b(?:table|section|sect?\.|figure|fig\.|chapter|appendix)\s*|§\s*)[A-Z]?\d+(?:[.\-]\d+)*|"
+    r"\b\d+(?:\.\d+)+\b|\b\d+-\d+\b")
+_LICENCE = re.compile(r"SPDX-License-Identifier|\bCopyright\b|General Public License|"
+                      r"\bLicen[cs]ed under\b|free software", re.IGNORECASE)
+_C_LIKE = re.compile(r"\.(c|h|inc|rs|S)$")
 
 
-def file_concerns(fd: FileDiff) -> tuple[str, ...]:
-    """Path rules (and, for edits of existing code, what the changed lines call)."""
+def _is_comment_line(text: str, path: str) -> bool:
+    stripped = text.strip()
+    if stripped.startswith(("/*", "*", "//")) or "/*" in text or "//" in text:
+        return True
+    return stripped.startswith("#") and not _C_LIKE.search(path)
+
+
+def reference_updates(fd: FileDiff) -> list[tuple[str, str]]:
+    """(old, new) changed line pairs that differ only in the spec references of a comment
+    ("CXL r3.1 Table 8-45" -> "CXL r3.2 Table 8-57")."""
+    pairs: list[tuple[str, str]] = []
+    for hunk in fd.hunks:
+        removed: list[str] = []
+        added: list[str] = []
+        for ln in (*hunk.lines, None):
+            kind = ln.kind if ln is not None else " "
+            if kind == "-" and not added:
+                removed.append(ln.text if ln is not None else "")
+                continue
+            if kind == "+":
+                added.append(ln.text if ln is not None else "")
+                continue
+            if removed and len(removed) == len(added):
+                for old, new in zip(removed, added, strict=True):
+                    if (old != new and _is_comment_line(old, fd.path)
+                            and _is_comment_line(new, fd.path)
+                            and _REFERENCE.search(old) and _REFERENCE.sub("<ref>", old)
+                            == _REFERENCE.sub("<ref>", new)):
+                        pairs.append((old, new))
+            removed, added = [], []
+            if kind == "-":
+                removed.append(ln.text if ln is not None else "")
+    return pairs
+
+
+def licence_lines(fd: FileDiff) -> list[str]:
+    """Lines of licence header comments added to an existing file."""
+    if fd.is_new:
+        return []
+    out: list[str] = []
+    for hunk in fd.hunks:
+        run: list[str] = []
+        for ln in (*hunk.lines, None):
+            if ln is not None and ln.kind == "+":
+                run.append(ln.text)
+                continue
+            if (run and any(_LICENCE.search(t) for t in run)
+                    and all(not t.strip() or _is_comment_line(t, fd.path) for t in run)):
+                out.extend(run)
+            run = []
+    return out
+
+
+def _changed_text(fd: FileDiff, skip: frozenset[str] = frozenset()) -> str:
+    return "\n".join(ln.text for h in fd.hunks for ln in h.lines
+                     if ln.kind in "+-" and ln.text not in skip)
+
+
+def _moved_concerns(fd: FileDiff, old_lines: Sequence[str]) -> tuple[str, ...]:
+    """A file deleted and added again elsewhere in one patch: what its new copy adds."""
+    old = set(old_lines)
+    new_only = [ln.text for h in fd.hunks for ln in h.lines
+                if ln.kind == "+" and ln.text not in old and ln.text.strip()]
+    found = ["move"]
+    if any(_LICENCE.search(t) and _is_comment_line(t, fd.path) for t in new_only):
+        found.append("licence")
+    code = "\n".join(t for t in new_only if not _is_comment_line(t, fd.path))
+    if code:
+        found.extend(k for k, rx in (("e820", _E820_TEXT), ("acpi", _ACPI_TEXT))
+                     if rx.search(code))
+        if len(found) == 1 or found[-1] == "licence":
+            found.append("code")
+    return tuple(found)
+
+
+def file_concerns(fd: FileDiff, min_reference_updates: int = 3,
+                  moved_from: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Path rules (and, for edits of existing code, what the changed lines call); a rename,
+    an added licence header and a run of comment-only reference updates are named apart
+    from the rest of the file's change, which is judged without them. ``moved_from``: the
+    lines of the file this one replaces, when the patch moved it without git seeing a
+    rename."""
     path = fd.path
     if path == "MAINTAINERS":
         return ("maintainers",)
     if _ATTACHED.match(path) or _BUILD_GLUE.search(path):
         return ()
+    if moved_from is not None:
+        return _moved_concerns(fd, moved_from)
+    mechanical: list[str] = []
+    if fd.is_rename:
+        mechanical.append("move")
+    licence = licence_lines(fd)
+    if licence:
+        mechanical.append("licence")
+    refs = reference_updates(fd)
+    if len(refs) >= min_reference_updates:
+        mechanical.append("refs")
+    else:
+        refs = []
+    skip = frozenset(licence) | frozenset(t for pair in refs for t in pair)
+    if mechanical:
+        rest = [ln for h in fd.hunks for ln in h.lines if ln.kind in "+-"
+                and ln.text not in skip and ln.text.strip()]
+        if not rest:
+            return tuple(mechanical)
+        return (*mechanical, *_content_concerns(fd, skip))
+    return _content_concerns(fd, skip)
+
+
+def _content_concerns(fd: FileDiff, skip: frozenset[str]) -> tuple[str, ...]:
+    path = fd.path
     if _QAPI_PATH.match(path):
         return ("qapi",)
     if _E820_PATH.search(path.rsplit("/", 1)[-1]):
@@ -78,7 +195,7 @@ def file_concerns(fd: FileDiff) -> tuple[str, ...]:
         return ("device",)
     if not _CODE_SUFFIX.search(path):
         return ()
-    text = _changed_text(fd)
+    text = _changed_text(fd, skip)
     found = tuple(k for k, rx in (("e820", _E820_TEXT), ("acpi", _ACPI_TEXT)) if rx.search(text))
     return found or ("code",)
 
@@ -103,15 +220,33 @@ def _is_dir_in(ctx: Any) -> Any:
     return tree.is_dir if tree is not None else None
 
 
+def _base(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def _moved_files(patch: Patch) -> dict[str, list[str]]:
+    """New files named like a file the same patch deletes (a move git did not show as a
+    rename, changed too much or sent without -M), with the deleted file's lines."""
+    gone = {_base(fd.path): [ln.text for h in fd.hunks for ln in h.lines if ln.kind == "-"]
+            for fd in patch.files if fd.is_deleted}
+    return {fd.path: gone[_base(fd.path)] for fd in patch.files
+            if fd.is_new and _base(fd.path) in gone}
+
+
 def split_plan(patch: Patch, maintainers: Maintainers | None = None,
-               is_dir: Any = None) -> list[tuple[Concern, list[str], list[str]]]:
+               is_dir: Any = None,
+               min_reference_updates: int = 3) -> list[tuple[Concern, list[str], list[str]]]:
     """(concern, files, MAINTAINERS sections) for each concern the patch touches, in split order."""
     files: dict[str, list[str]] = {}
     glue: list[str] = []
+    moved = _moved_files(patch)
+    moved_names = {_base(p) for p in moved}
     for fd in patch.files:
         if _BUILD_GLUE.search(fd.path):
             glue.append(fd.path)
-        for key in file_concerns(fd):
+        if fd.is_deleted and _base(fd.path) in moved_names:
+            continue  # the other half of a move
+        for key in file_concerns(fd, min_reference_updates, moved.get(fd.path)):
             files.setdefault(key, []).append(fd.path)
     if "device" in files:
         files["device"].extend(glue)  # meson.build/Kconfig lines belong with the new files
@@ -124,14 +259,17 @@ def split_plan(patch: Patch, maintainers: Maintainers | None = None,
     return plan
 
 
-@primitive("split-patch", scope="patch", params=["min_concerns"])
+@primitive("split-patch", scope="patch", params=["min_concerns", "min_reference_updates"])
 def split_patch(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """One patch that mixes several separable concerns (new device, QAPI, E820, ACPI...)."""
+    """One patch that mixes several separable concerns (new device, QAPI, E820, ACPI...),
+    or a mechanical change (move, licence header, refreshed references) with anything else."""
     minimum = int(rule.params.get("min_concerns", 3))
+    min_refs = int(rule.params.get("min_reference_updates", 3))
     maintainers = _tree_maintainers(ctx)
-    plan = split_plan(ctx.patch, maintainers, _is_dir_in(ctx))
+    plan = split_plan(ctx.patch, maintainers, _is_dir_in(ctx), min_refs)
     counted = [c for c, _, _ in plan if c.counted]
-    if len(counted) < minimum:
+    mechanical = any(c.mechanical for c in counted) and len(counted) >= 2
+    if len(counted) < minimum and not mechanical:
         return
     evidence = []
     for concern, paths, sections in plan:
@@ -187,13 +325,6 @@ def _first_patch(series: Series) -> Patch | None:
 def _total(series: Series) -> int:
     totals = [p.subject.total for p in series.patches if p.subject.total]
     return _majority(totals) or len(series.patches)
-
-
-def _complete(series: Series) -> bool:
-    """Every patch n/N of the series is in the input."""
-    total = _total(series)
-    have = {p.subject.counter or 1 for p in series.patches}
-    return have >= set(range(1, total + 1))
 
 
 @primitive("cover-letter-missing", scope="series")
@@ -265,10 +396,12 @@ def changelog_missing(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
                            previous=version - 1, anchor=series.cover.subject.raw,
                            evidence=[f"Subject: {series.cover.subject.raw}"])
         return
-    first = _first_patch(series) if _total(series) > 1 else (
-        series.patches[0] if series.patches else None)
-    if first is None or not _complete(series) or first.mail.in_reply_to \
-            or _threaded_under_missing_mail(series):
+    if _total(series) > 1:
+        # A multi-patch series keeps its changelog in the cover letter, which is not part of
+        # the input (one saved mail, `b4 am` output): nothing to judge.
+        return
+    first = series.patches[0] if series.patches else None
+    if first is None or first.mail.in_reply_to or _threaded_under_missing_mail(series):
         return  # a partial thread: the changelog may be in the mails we were not given
     yield rule.finding(None, patch=_ref(first, series), version=version, previous=version - 1,
                        anchor=first.subject.raw, evidence=[f"Subject: {first.subject.raw}"])
@@ -396,11 +529,124 @@ def _matches(author: Person, t: Trailer) -> bool:
         same_name(person.name, author.name)
 
 
+def _same_name_other_address(author: Person, t: Trailer) -> bool:
+    """The author's name with another address (a personal From:, a work Signed-off-by).
+    Stricter than ``same_name``: one shared word ("Ada") is not a person across addresses."""
+    person = trailer_person(t)
+    if person is None or not author.email or not author.name or not person.name:
+        return False
+    ta, tb = set(name_tokens(person.name)), set(name_tokens(author.name))
+    return same_name(person.name, author.name) and (ta == tb or min(len(ta), len(tb)) >= 2)
+
+
+# git's own trailers: a paragraph holding one counts as a trailer block when at least a
+# quarter of its lines are trailers (trailer.c, find_trailer_block_start).
+_GIT_PREFIXES = ("Signed-off-by: ", "(cherry picked from commit ")
+_SOB_LINE = re.compile(r"^[ \t]*Signed-off-by[ \t]*:[ \t]*\S", re.IGNORECASE)
+_GIT_TRAILER = re.compile(r"^[A-Za-z0-9-]+[ \t]*:")
+
+
+def git_trailer_block(lines: Sequence[str]) -> tuple[int, int] | None:
+    """[start, end) of the lines `git interpret-trailers` reads as the trailer block of a
+    commit message body (the title already removed), or None when it finds none."""
+    end = len(lines)
+    while end > 0 and not lines[end - 1].strip():
+        end -= 1
+    trailers = non_trailers = continuations = 0
+    recognised = False
+    for i in range(end - 1, -2, -1):
+        line = lines[i] if i >= 0 else ""  # the blank line after the title
+        if line.startswith("#"):
+            continue
+        if not line.strip():
+            non_trailers += continuations
+            if (recognised and trailers * 3 >= non_trailers) or (trailers and not non_trailers):
+                return (i + 1, end)
+            return None
+        if line.startswith(_GIT_PREFIXES):
+            trailers += 1
+            continuations = 0
+            recognised = True
+        elif _GIT_TRAILER.match(line):
+            trailers += 1
+            continuations = 0
+        elif line[:1].isspace():
+            continuations += 1
+        else:
+            non_trailers += 1 + continuations
+            continuations = 0
+    return None
+
+
+def _is_text(line: str) -> bool:
+    """A line of prose: not blank, not a ``Key: value`` trailer, not a continuation."""
+    text = line.strip()
+    return bool(text) and not line[:1].isspace() and not _GIT_TRAILER.match(line) \
+        and not (text.startswith("[") and text.endswith("]"))  # a "[ note ]" between trailers
+
+
+@frozen
+class MisplacedSob:
+    line: str  # the Signed-off-by line as written
+    why: str  # what keeps it out of the trailer block
+    evidence: tuple[str, ...]
+
+
+def misplaced_sob(patch: Patch) -> MisplacedSob | None:
+    """A Signed-off-by line that is written but not in the trailer block closing the commit
+    message: run into the body text, followed by more text, or below the ``---`` line."""
+    lines = patch.commit_message.split("\n")
+    where = [i for i, ln in enumerate(lines) if _SOB_LINE.match(ln)]
+    if not where:
+        notes = [ln for ln in patch.notes.split("\n") if _SOB_LINE.match(ln)]
+        if not notes:
+            return None
+        return MisplacedSob(notes[0].strip(), "it is below the '---' line, which `git am` "
+                            "drops with the rest of the notes",
+                            (notes[0].strip(), "below: ---"))
+    i = where[-1]
+    sob = lines[i].strip()
+    end = len(lines)
+    while end > 0 and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    git_block = git_trailer_block(lines)
+    git_sees = git_block is not None and git_block[0] <= i < git_block[1]
+    if i < start:
+        after = next((ln.strip() for ln in lines[i + 1:end] if _is_text(ln)),
+                     lines[start].strip())
+        return MisplacedSob(sob, "another paragraph follows it, and git interpret-trailers "
+                            "and b4 read only the last paragraph, so they do not see it",
+                            (sob, f"followed by: {after}"))
+    before = [ln.strip() for ln in lines[start:i] if _is_text(ln)]
+    after_lines = [ln.strip() for ln in lines[i + 1:end] if _is_text(ln)]
+    evidence = [sob]
+    if before:
+        why = "no blank line separates it from the body text above it"
+        evidence.insert(0, f"body text right above: {before[-1]}")
+    elif after_lines:
+        why = "text follows it in the same paragraph"
+        evidence.append(f"followed by: {after_lines[0]}")
+    else:
+        why = "its paragraph holds lines that are not trailers"
+    if git_sees:
+        why += ("; git interpret-trailers takes that text into the trailer block, and b4 "
+                "folds it back into the commit message")
+    else:
+        why += ", so git interpret-trailers does not see it as a trailer"
+    return MisplacedSob(sob, why, tuple(evidence))
+
+
 @primitive("signed-off-by", scope="patch", required=["problem"])
 def signed_off_by(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """Signed-off-by missing (problem: missing), none from the author (author), or the
-    author's own with a different name (name)."""
+    """Signed-off-by missing (problem: missing), written but not in the trailer block
+    (misplaced), none from the author (author), the author's own under another address
+    (address), or the author's own with a different name (name)."""
     problem = rule.params["problem"]
+    if problem not in ("missing", "misplaced", "author", "address", "name"):
+        raise ValueError(f"signed-off-by: unknown problem {problem!r}")
     patch = ctx.patch
     if not patch.files and not patch.diff_text.strip():
         return  # not a patch (a stray mail in the thread)
@@ -408,17 +654,29 @@ def signed_off_by(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
         return  # nothing committed yet: the Signed-off-by comes with `git commit -s`
     sobs = _sobs(patch)
     author = real_author(patch)
-    if problem == "missing":
-        if not sobs:
+    if problem in ("missing", "misplaced"):
+        if sobs:
+            return
+        wrong = misplaced_sob(patch)
+        if problem == "missing" and wrong is None:
             yield rule.finding(ctx, anchor=patch.subject.raw,
                                evidence=[f"Subject: {patch.subject.raw}"])
+        elif problem == "misplaced" and wrong is not None:
+            yield rule.finding(ctx, why=wrong.why, anchor=wrong.line, evidence=wrong.evidence)
         return
     if not sobs or (not author.email and not author.name):
         return
     mine = [t for t in sobs if _matches(author, t)]
-    if problem == "author" and not mine:
+    other_address = [t for t in sobs if _same_name_other_address(author, t)]
+    if problem == "author" and not mine and not other_address:
         yield rule.finding(ctx, author=str(author), anchor=f"From: {author}",
                            evidence=[f"From: {author}", *(_sob_line(t) for t in sobs)])
+    elif problem == "address" and not mine and other_address:
+        t = other_address[0]
+        person = trailer_person(t)
+        yield rule.finding(ctx, author=str(author),
+                           address=person.email if person is not None else t.value,
+                           anchor=_sob_line(t), evidence=[f"From: {author}", _sob_line(t)])
     elif problem == "name" and mine and author.name:
         names = [(t, trailer_person(t)) for t in mine]
         mismatched = [(t, p) for t, p in names if p is not None and p.name
@@ -428,8 +686,6 @@ def signed_off_by(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
             yield rule.finding(ctx, author=author.name, name=person.name,
                                anchor=_sob_line(t),
                                evidence=[f"From: {author}", _sob_line(t)])
-    elif problem not in ("author", "name"):
-        raise ValueError(f"signed-off-by: unknown problem {problem!r}")
 
 
 # ---------------------------------------------------------------------------------------------

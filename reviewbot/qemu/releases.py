@@ -9,7 +9,10 @@ where the tree stands:
 
 In every case a change written on top of that tree first ships in the release after A.B
 (during release candidates the tree is frozen, so a feature may also slip one release
-further). Without a tree the series' date is placed on the release calendar instead.
+further). Without a tree the series' date is placed on the release calendar instead; so it
+is with a tree older (or newer) than the series (its hunks do not apply there, and its date
+places it in another release than the tree leads to), whose VERSION says nothing about the
+series' release.
 """
 
 from __future__ import annotations
@@ -112,6 +115,24 @@ def target_for(*, version_file: str | None, option: str | None,
     if date is not None:
         return from_date(date)
     return None
+
+
+def over_stale_tree(tree_target: Target, version_file: str, date: datetime | None,
+                    why: str) -> Target | None:
+    """The release calendar's target for a series the tree does not match (``why``: how
+    that shows, e.g. hunks that do not apply) when its date places it in another release
+    than the one ``tree_target`` leads to: the tree is older (or newer) than the series.
+    None when the date agrees with the tree or is unknown."""
+    if date is None:
+        return None
+    dated = from_date(date)
+    if dated is None or dated.expected == tree_target.expected:
+        return None
+    age = "older" if dated.expected > tree_target.expected else "newer"
+    return Target(dated.releases,
+                  f"series date {date.date().isoformat()} on the release calendar, not the "
+                  f"tree's VERSION {version_file.strip()} (next release "
+                  f"{tree_target.expected}): the tree is {age} than the series ({why})")
 
 
 @cache

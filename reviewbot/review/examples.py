@@ -277,7 +277,14 @@ def run_example(example: Path, rules: Sequence[Rule]) -> list[Finding]:
     else:
         path, text, _ = c_marks(example)
         series = synthetic_series([(path, text)], source=str(example))
-    return list(run_check(series, Options(), rules).findings)
+    return list(run_check(series, Options(tree=example_tree(example)), rules).findings)
+
+
+def example_tree(example: Path) -> str | None:
+    """The checkout an example is checked against (``--tree``): a directory named like the
+    example with ``.tree`` added, beside it; None when there is none."""
+    tree = example.with_name(example.name + ".tree")
+    return str(tree) if tree.is_dir() else None
 
 
 CRASH_RULE = "could-not-analyse"

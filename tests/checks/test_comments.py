@@ -117,3 +117,90 @@ def test_deleted_file_is_quiet(git_repo: Callable[..., Any]) -> None:
     repo.commit("drop the table")
     series = load("HEAD~1..HEAD", cwd=str(repo.path))
     assert run_check(series, Options(), [RULE]).findings == ()
+
+
+# Issue 13 item 1: the comment went, the code it explained went too, and the patch adds that
+# code again elsewhere (a new helper, another file): the comment still holds there.
+PUSH = """\
+#include "qemu/osdep.h"
+
+static bool queue_push(Queue *q, Request *req)
+{
+    if (q->used + req->len > q->size) {
+        return false;
+    }
+    /*
+     * The doorbell must be rung with the ring lock held, or the device
+     * may see the new tail before the descriptor is written.
+     */
+    qemu_mutex_lock(&q->lock);
+    ring_doorbell(q, req->tail,
+                  DB_SYNC);
+    qemu_mutex_unlock(&q->lock);
+    q->used += req->len;
+    return true;
+}
+"""
+DOORBELL = ("    /*\n     * The doorbell must be rung with the ring lock held, or the device\n"
+            "     * may see the new tail before the descriptor is written.\n     */\n")
+LOCKED = ("    qemu_mutex_lock(&q->lock);\n    ring_doorbell(q, req->tail,\n"
+          "                  DB_SYNC);\n    qemu_mutex_unlock(&q->lock);\n")
+
+
+def test_comment_of_code_moved_into_a_helper_is_reported_where_the_code_went(
+        git_repo: Callable[..., Any]) -> None:
+    helper = ("static void queue_kick(Queue *q, Request *req)\n{\n"
+              "    qemu_mutex_lock(&q->lock);\n    ring_doorbell(q, req->tail, DB_SYNC);\n"
+              "    qemu_mutex_unlock(&q->lock);\n}\n\n")
+    new = PUSH.replace(DOORBELL + LOCKED, "    queue_kick(q, req);\n").replace(
+        "static bool queue_push", helper + "static bool queue_push")
+    [f] = run_edit(git_repo, new, base=PUSH)
+    assert (f.path, f.line, f.end_line, f.side) == ("hw/acpi/table.c", 8, 11, "old")
+    assert f.evidence[1] == ("the code it explained moved to hw/acpi/table.c:5: "
+                             "qemu_mutex_lock(&q->lock);")
+    assert "explains moved to hw/acpi/table.c:5 (qemu_mutex_lock(&q->lock);)" in f.message
+
+
+def test_comment_of_code_moved_to_another_file(git_repo: Callable[..., Any]) -> None:
+    new = PUSH.replace(DOORBELL + LOCKED, "    queue_kick(q, req);\n")
+    helper = ("#include \"qemu/osdep.h\"\n\nvoid queue_kick(Queue *q, Request *req)\n{\n"
+              "    qemu_mutex_lock(&q->lock);\n"
+              "    ring_doorbell(q, req->tail, DB_SYNC);\n}\n")
+    [f] = run_edit(git_repo, new, {"hw/acpi/kick.c": helper}, base=PUSH)
+    assert f.evidence[1].startswith("the code it explained moved to hw/acpi/kick.c:5: ")
+
+
+@pytest.mark.parametrize("label", ["code gone", "another call", "comment moved along"])
+def test_comment_of_code_that_did_not_move_is_quiet(git_repo: Callable[..., Any],
+                                                    label: str) -> None:
+    extra: dict[str, str] = {}
+    if label == "code gone":
+        new = PUSH.replace(DOORBELL + LOCKED, "")
+    elif label == "another call":  # same function, other arguments: not the same code
+        new = PUSH.replace(DOORBELL + LOCKED, "    qemu_mutex_lock(&q->other_lock);\n")
+    else:
+        new = PUSH.replace(DOORBELL + LOCKED, "    queue_kick(q, req);\n")
+        extra = {"hw/acpi/kick.c": "/* The doorbell must be rung with the ring lock held. */\n"
+                                   "void queue_kick(Queue *q, Request *req)\n{\n"
+                                   "    qemu_mutex_lock(&q->lock);\n}\n"}
+    assert run_edit(git_repo, new, extra, base=PUSH) == []
+
+
+# Issue 13 item 2: a short comment counts its own words, stop words included; trivial ones
+# (a word or two, fall through, dividers, commented-out code) stay quiet.
+def test_short_comment_above_code_that_stays_is_reported(git_repo: Callable[..., Any]) -> None:
+    base = PUSH.replace("    if (q->used",
+                        "    /* Check if the request can fit */\n    if (q->used")
+    [f] = run_edit(git_repo, PUSH, base=base)
+    assert (f.line, f.evidence[1]) == (
+        5, "the code it explained stays: if (q->used + req->len > q->size) {")
+
+
+@pytest.mark.parametrize("comment", [
+    "/* fall through */", "/* Fall through to the next case */", "/* ---- statistics ---- */",
+    "/* q->used = 0; */", "// ring_doorbell(q, 0, DB_SYNC);", "/* nothing to do here */",
+    "/* check */", "/* second byte */",
+])
+def test_trivial_comments_stay_quiet(git_repo: Callable[..., Any], comment: str) -> None:
+    base = PUSH.replace("    q->used += req->len;", f"    {comment}\n    q->used += req->len;")
+    assert run_edit(git_repo, PUSH, base=base) == []

@@ -228,12 +228,17 @@ EXAMPLE_FINDINGS = {
     "qapi-since.mbox": [("qapi-option-member-undocumented", "qapi/machine.json", 27),
                         ("qapi-since", "qapi/machine.json", 35)],
     "option-member.mbox": [("qapi-option-member-undocumented", "qapi/machine.json", 27)],
+    # checked against the 10.0 tree beside it, older than the series (issue 13 item 5)
+    "qapi-since-stale-tree.mbox": [("qapi-since", "qapi/machine.json", 30)],
 }
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLE_FINDINGS))
 def test_examples(name: str) -> None:
-    result = run_check(load(str(EXAMPLES / name)), Options(), rules())
+    from reviewbot.review.examples import example_tree
+
+    options = Options(tree=example_tree(EXAMPLES / name))
+    result = run_check(load(str(EXAMPLES / name)), options, rules())
     assert [(f.rule, f.path, f.line) for f in result.findings] == EXAMPLE_FINDINGS[name]
 
 
@@ -271,3 +276,72 @@ def test_since_against_the_real_version_file() -> None:
         named = line.rsplit(" ", 1)[-1].strip(")")
         assert (line in flagged) == (named != expected), (line, expected)
     assert all(f"VERSION {version} in the tree" in f.fix for f in got)
+
+
+# Issue 13 item 5: --tree older than the series. Its VERSION leads to the release after the
+# tree's, but a series posted later goes into a later release: the date decides, and says so.
+def _stale_diff(since: str, context: tuple[str, str, str]) -> str:
+    return ("diff --git a/qapi/machine.json b/qapi/machine.json\n--- a/qapi/machine.json\n"
+            "+++ b/qapi/machine.json\n@@ -1,3 +1,8 @@\n"
+            + "".join(f" {c}\n" for c in context)
+            + f"+##\n+# @SpmNode:\n+#\n+# Since: {since}\n+##\n")
+
+
+NEWER_CONTEXT = ("# -*- Mode: Python -*-", "# vim: filetype=python", "# SPDX-License-Identifier: x")
+MARCH_2026 = datetime(2026, 3, 2, tzinfo=timezone.utc)
+
+
+def test_since_against_a_tree_older_than_the_series() -> None:
+    """The tree is missing the file the series edits, and the series is dated 2026-03 (11.0
+    on the calendar) where the tree's VERSION 10.0.13 leads to 10.1."""
+    right = patch_of(_stale_diff("11.0", NEWER_CONTEXT), when=MARCH_2026)
+    assert check("qapi-since", right, tree=FakeTree("10.0.13")) == []
+    wrong = patch_of(_stale_diff("10.1", NEWER_CONTEXT), when=MARCH_2026)
+    (f,) = check("qapi-since", wrong, tree=FakeTree("10.0.13"))
+    assert f.message == '"10.1" is not the release this change first appears in (11.0)'
+    assert f.evidence[1] == (
+        "release derived from series date 2026-03-02 on the release calendar, not the "
+        "tree's VERSION 10.0.13 (next release 10.1): the tree is older than the series "
+        "(qapi/machine.json: not in the tree; using the hunks only); accepted: 11.0, 11.1")
+
+
+@pytest.mark.realtree
+def test_real_thread_against_a_newer_tree_keeps_its_date(corpus_real: Path) -> None:
+    """audio (Sep 2019, "since 4.2") against the 10.0.13 tree: its hunks do not apply there,
+    and 10.1 is not what a 2019 series goes into."""
+    import os
+
+    root = os.environ.get("REVIEWBOT_QEMU_TREE")
+    if not root or not (Path(root) / "VERSION").is_file():
+        pytest.skip("REVIEWBOT_QEMU_TREE is not set to a QEMU tree")
+    series = load(str(corpus_real / "audio-pa-stream-name.mbox"))
+    assert run_check(series, Options(tree=root), [rule("qapi-since")]).findings == ()
+
+
+def test_series_dated_within_the_trees_release_keeps_the_version() -> None:
+    """Hunks that do not apply, but a date that leads to the same release: VERSION stands."""
+    june_2025 = datetime(2025, 6, 2, tzinfo=timezone.utc)
+    (f,) = check("qapi-since", patch_of(_stale_diff("10.2", NEWER_CONTEXT), when=june_2025),
+                 tree=FakeTree("10.0.13"))
+    assert "VERSION 10.0.13 in the tree" in f.evidence[1]
+
+
+@pytest.mark.realtree
+def test_since_against_a_stale_real_tree() -> None:
+    import os
+
+    root = os.environ.get("REVIEWBOT_QEMU_TREE")
+    if not root or not (Path(root) / "VERSION").is_file():
+        pytest.skip("REVIEWBOT_QEMU_TREE is not set to a QEMU tree")
+    if (Path(root) / "VERSION").read_text(encoding="utf-8").strip() != "10.0.13":
+        pytest.skip("written for QEMU 10.0.13")
+    lines = (Path(root) / "qapi/machine.json").read_text(encoding="utf-8").splitlines()
+    applies = (lines[0], lines[1], lines[2])
+    stale = patch_of(_stale_diff("11.0", NEWER_CONTEXT), when=MARCH_2026)
+    got = run_check(Series(patches=(stale,)), Options(tree=root), [rule("qapi-since")])
+    assert got.findings == ()  # 11.0 is right for March 2026, whatever the old tree says
+    fresh = patch_of(_stale_diff("11.0", applies), when=MARCH_2026)
+    (f,) = run_check(Series(patches=(fresh,)), Options(tree=root),
+                     [rule("qapi-since")]).findings
+    # the hunk applies: the tree is taken as the base, and it leads to 10.1
+    assert f.message == '"11.0" is not the release this change first appears in (10.1)'

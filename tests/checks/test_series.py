@@ -225,16 +225,24 @@ def test_same_name_allows_a_dropped_middle_initial() -> None:
 EXAMPLE_FINDINGS = {
     "split-patch.mbox": [("series-maintainers-own-patch", "split-2@example.org"),
                          ("series-split-patch", "split-2@example.org")],
+    "split-mechanical.mbox": [("series-split-patch", "splitm-1@example.org"),
+                              ("series-split-patch", "splitm-2@example.org")],
     "maintainers-mixed.mbox": [("series-maintainers-own-patch", "maint-1@example.org")],
     "no-cover-letter.mbox": [("series-cover-letter-missing", "nocover-1@example.org")],
     "with-cover-letter.mbox": [],
     "v2-no-changelog.mbox": [("series-changelog-missing", "v2nc-0@example.org")],
     "v2-with-changelog.mbox": [],
+    # the cover letter rule cannot tell b4 am output from a series sent without one
+    "v3-without-cover.mbox": [("series-cover-letter-missing", "v3wc-1@example.org")],
     "numbering.mbox": [("series-numbering", "num-2@example.org"),
                        ("series-numbering", "num-3@example.org")],
     "signed-off-by.mbox": [("series-signed-off-by-missing", "sob-1@example.org"),
-                           ("series-signed-off-by-author", "sob-2@example.org"),
-                           ("series-signed-off-by-name", "sob-3@example.org")],
+                           ("series-signed-off-by-address", "sob-2@example.org"),
+                           ("series-signed-off-by-name", "sob-3@example.org"),
+                           ("series-signed-off-by-author", "sob-5@example.org"),
+                           ("series-signed-off-by-misplaced", "sob-6@example.org"),
+                           ("series-signed-off-by-misplaced", "sob-7@example.org"),
+                           ("series-signed-off-by-misplaced", "sob-8@example.org")],
     "subject.mbox": [("series-subject-prefix", "subj-1@example.org"),
                      ("series-subject-too-long", "subj-2@example.org")],
 }
@@ -309,10 +317,10 @@ CORPUS = REPO / "corpus" / "versions"
 @pytest.mark.parametrize(("version", "status", "expected"), [
     ("v1", 1, [("series-cover-letter-missing", 1), ("series-subject-too-long", 1),
                ("series-signed-off-by-missing", 2), ("series-subject-prefix", 2),
-               ("series-signed-off-by-author", 3), ("series-numbering", 4),
+               ("series-signed-off-by-address", 3), ("series-numbering", 4),
                ("series-signed-off-by-name", 4)]),
     ("v2", 0, []),
-    ("v3", 1, [("series-changelog-missing", 0)]),
+    ("v3", 0, [("series-changelog-missing", 0)]),  # info: advice, not a failure
 ])
 def test_check_command_on_the_versions_corpus(version: str, status: int,
                                               expected: list[tuple[str, int]],
