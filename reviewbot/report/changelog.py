@@ -43,7 +43,7 @@ def lines(ledger: Ledger) -> list[str]:
         out.extend(textwrap.wrap(text, WIDTH, subsequent_indent="  ", break_long_words=False,
                                  break_on_hyphens=False))
     if len(out) == 1:
-        out.append("- (no review point of v%d was found addressed)" % ledger.previous.version)
+        out.append(f"- (no review point of v{ledger.previous.version} was found addressed)")
     return out
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from reviewbot import __version__
+from reviewbot.finding import Finding
 from reviewbot.model import Mail, Series
 from reviewbot.review.followup import (
     ADDRESSED,
@@ -96,10 +97,7 @@ def write_text(ledger: Ledger, out: TextIO) -> None:
                 out.write(f"  {label}: {_finding_line(item)}\n")
 
 
-def _finding_line(item: object) -> str:
-    from reviewbot.finding import Finding
-
-    assert isinstance(item, Finding)
+def _finding_line(item: Finding) -> str:
     where = f"{item.path}:{item.line}" if item.path and item.line else item.path or "series"
     patch = f"patch {item.patch.index} " if item.patch is not None else ""
     return f"{patch}{where}: {item.message} [{item.rule}]"
@@ -145,10 +143,7 @@ def point_json(p: Point) -> dict[str, Any]:
     }
 
 
-def _finding_json(item: object) -> dict[str, Any]:
-    from reviewbot.finding import Finding
-
-    assert isinstance(item, Finding)
+def _finding_json(item: Finding) -> dict[str, Any]:
     return {"rule": item.rule, "severity": str(item.severity), "path": item.path,
             "line": item.line, "patch": item.patch.index if item.patch else None,
             "message": item.message, "fingerprint": item.fingerprint()}

@@ -28,18 +28,20 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from difflib import SequenceMatcher
 
+from reviewbot.engine import CheckResult
 from reviewbot.errors import InputError
+from reviewbot.finding import Finding, PatchRef, Severity, sort_findings
 from reviewbot.model import Mail, Patch, Series
 from reviewbot.patch.diff import ADDED, CONTEXT, REMOVED, Hunk, Line
 from reviewbot.review.mine import (
     KIND_COMMENT,
     SIDE_MESSAGE,
-    SIDE_NEW,
     SIDE_OLD,
     MinedComment,
     mine_series,
     reply_blocks,
 )
+from reviewbot.rules.model import Rule
 
 ADDRESSED = "addressed"
 OPEN = "open"
@@ -55,12 +57,14 @@ KIND_SERIES = "series"  # a series-level request, or a comment not anchored to a
 REQUEST_SPLIT = "split"
 REQUEST_MAINTAINERS = "maintainers"
 REQUEST_TEST = "test"
+REQUEST_FIXES = "fixes"
 
 # --- what a comment asks ------------------------------------------------------------------
 
 _ASKS = re.compile(
     r"\?|\b(should(n'?t)?|please|could you|can you|would you|needs? to|must|missing|instead|"
-    r"rather than|why|nit|typo|wrong|incorrect|drop|remove|rename|move|split|prefer|suggest\w*|"
+    r"rather than|(?<![a-z] )why|why (do|does|did|is|are|not|would|should)|nit|typo|wrong|"
+    r"incorrect|drop|remove|rename|move|split|prefer|suggest\w*|"
     r"propos\w*|better to|i'?d (rather|prefer|suggest)|don'?t|do not|not needed|unnecessary|"
     r"redundant|own patch|separate patch)\b",
     re.IGNORECASE)
@@ -69,8 +73,10 @@ _SPLIT = re.compile(
     r"\bsplit\b|\bseparate (patch|commit)e?s?\b|\b(its|their) own (patch|commit)\b|"
     r"\bdistinct (parts|patches|commits)\b|\b(two|three|four|2|3|4)[- ](patch|commit)e?s?\b",
     re.IGNORECASE)
-_TEST = re.compile(r"\b(add|write|include|need|missing|with)\b[^.?!\n]{0,30}\b(q?tests?|test ?cases?)\b",
-                   re.IGNORECASE)
+_FIXES = re.compile(r"\bFixes:?[- ]?(tag|line|trailer)", re.IGNORECASE)
+_TEST = re.compile(
+    r"\b(add|write|include|need|missing|with)\b[^.?!\n]{0,30}\b(q?tests?|test ?cases?)\b",
+    re.IGNORECASE)
 _AGREE = re.compile(
     r"^\W*(ok(ay)?|sure|agreed?|right|yes|yep|will do|done|fixed|good (point|catch)|"
     r"thanks?( you)?[,.! ]+(i|will)\b)|\b(i'?ll|i will|will) (send|fix|change|do|update|add|drop|"
@@ -94,11 +100,13 @@ def asks_something(comment: str) -> bool:
 
 
 def series_request(comment: str) -> str | None:
-    """``split``, ``maintainers`` or ``test`` when the comment asks for that series change."""
+    """``split``, ``maintainers``, ``test`` or ``fixes``: the series change it asks for."""
     if _SPLIT.search(comment):
         return REQUEST_MAINTAINERS if "MAINTAINERS" in comment else REQUEST_SPLIT
     if _TEST.search(comment) and asks_something(comment):
         return REQUEST_TEST
+    if _FIXES.search(comment) and asks_something(comment):
+        return REQUEST_FIXES
     return None
 
 
@@ -177,9 +185,9 @@ class Point:
 class FindingsDiff:
     """reviewbot's own findings on vN and vN+1, by fingerprint."""
 
-    fixed: tuple[object, ...] = ()  # Finding, on vN only
-    still: tuple[object, ...] = ()  # Finding (the vN+1 one), on both
-    new: tuple[object, ...] = ()  # Finding, on vN+1 only
+    fixed: tuple[Finding, ...] = ()  # on vN only
+    still: tuple[Finding, ...] = ()  # on both (the vN+1 one)
+    new: tuple[Finding, ...] = ()  # on vN+1 only
 
 
 @dataclass(frozen=True)
@@ -392,12 +400,15 @@ def _follow_code(point: Point, previous: Series, new: Series, targets: Sequence[
     kinds = REMOVED if point.side == SIDE_OLD else ADDED + CONTEXT
     pools = [_hunks(new, targets, point.path), _hunks(new, None, point.path),
              _hunks(new, None, None)]
-    count, place, found = 0, None, []
+    count, place, found = 0, None, list[Line]()
     for pool in pools:
         count, place, found = _find(significant, pool, kinds)
         if count:
             break
     if point.side == SIDE_OLD:
+        if not _hunks(new, None, point.path):
+            return "changed", [f"{where} no longer changes {point.path}: the quoted lines "
+                               "are not removed any more"], point
         if count == len(significant):
             return "unchanged", [f"{where} still removes {_code(significant[-1].text)} "
                                  f"from {point.path}"], point
@@ -423,7 +434,8 @@ def _follow_code(point: Point, previous: Series, new: Series, targets: Sequence[
     point = replace(point, new_patch=place.patch, new_path=place.path, new_line=_line_of(last))
     moved = "" if place.path == point.path else f" (moved to {place.path})"
     if count < len(significant):
-        gone = [ln for ln in significant if _squash(ln.text) not in {_squash(f.text) for f in found}]
+        still = {_squash(f.text) for f in found}
+        gone = [ln for ln in significant if _squash(ln.text) not in still]
         ev = [f"{_code(ln.text)} is not in {where} any more" for ln in gone[:2]]
         repl = _replacement(gone, place)
         if repl:
@@ -489,7 +501,8 @@ def _request_status(point: Point, match: PatchMatch | None, previous: Series, ne
                 return True, (f"{v} patch {match.old} became {w} patches "
                               f"{', '.join(map(str, match.new))}")
             if match.new:
-                return False, f"{v} patch {match.old} is still one patch in {w} (patch {match.new[0]})"
+                return False, (f"{v} patch {match.old} is still one patch in {w} "
+                               f"(patch {match.new[0]})")
             return None, f"{v} patch {match.old} is not in {w}"
         if len(new.patches) > len(previous.patches):
             return True, f"{w} has {len(new.patches)} patches, {v} had {len(previous.patches)}"
@@ -511,6 +524,14 @@ def _request_status(point: Point, match: PatchMatch | None, previous: Series, ne
         if after > before:
             return True, f"{w} adds {after} line(s) under tests/ ({v}: {before})"
         return False, f"{w} adds {after} line(s) under tests/, {v} added {before}"
+    if point.request == REQUEST_FIXES:
+        def fixes(s: Series) -> int:
+            return sum(1 for p in s.patches for t in p.trailers
+                       if t.key.lower() == "fixes" and t.from_reply is None)
+        before, after = fixes(previous), fixes(new)
+        if after > before:
+            return True, f"{w} has {after} Fixes: trailer(s), {v} had {before}"
+        return False, f"{w} has {after} Fixes: trailer(s), as {v} had {before}"
     return None, ""
 
 
@@ -669,12 +690,13 @@ def assess(point: Point, matches: dict[int, PatchMatch], previous: Series, new: 
         return done(REMARK, ["no change asked"])
     if point.request is not None:
         holds, why = _request_status(point, match, previous, new)
+        point = replace(point, new_patch=targets[0] if targets else None)
         if holds:
-            first = targets[0] if targets else None
-            point = replace(point, new_patch=first)
+            assert point.request is not None
             what = {REQUEST_SPLIT: f"split into {len(targets) or len(new.patches)} patches",
                     REQUEST_MAINTAINERS: "MAINTAINERS change in its own patch",
-                    REQUEST_TEST: "added a test"}[point.request]
+                    REQUEST_TEST: "added a test",
+                    REQUEST_FIXES: "added Fixes: tags"}[point.request]
             return done(ADDRESSED, [why], what)
         if holds is None:
             return done(ANSWERED if answered else UNCLEAR, [why] if why else [])
@@ -769,3 +791,58 @@ def point_id(point: Point) -> str:
     basis = "\0".join((point.message_id, point.path or "", _squash(point.quote),
                        _squash(point.comment)))
     return hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+
+# --- `check --previous`: open points as findings ------------------------------------------
+
+OPEN_POINT = Rule(
+    id="followup-open-point", pack="core", severity=Severity.WARNING, check="",
+    message="{reviewer}'s point on v{version} looks still open: {words}",
+    rationale="A reviewer asked for this on the previous version, the quoted code is the same "
+    "in this one, and the author did not answer on the list. Reviewers re-read the whole "
+    "series to find that out; saying what was done saves them a round.",
+    fix="Change the code as asked, or answer the reviewer on the list and say why not in the "
+    "cover letter (`reviewbot followup PREVIOUS NEW --format changelog` drafts it).",
+    origin="reviewbot followup: the reviews of the previous version",
+)
+
+
+def open_point_findings(ledger: Ledger) -> list[Finding]:
+    """One warning finding per open point, placed where the point landed in the new version."""
+    by_index = {p.index: p for p in ledger.new.patches}
+    out: list[Finding] = []
+    for p in ledger.open_points():
+        target = by_index.get(p.new_patch) if p.new_patch is not None else None
+        ref = None
+        if target is not None:
+            ref = PatchRef(target.index, target.subject.raw, target.mail.message_id)
+        elif ledger.new.cover is not None:
+            c = ledger.new.cover
+            ref = PatchRef(0, c.subject.raw, c.message_id)
+        words = " ".join(p.comment.split())
+        words = words[:120] + ("..." if len(words) > 120 else "")
+        quote = [f"> {p.quote.strip()}"] if p.quote.strip() else []
+        out.append(Finding(
+            rule=OPEN_POINT.id, severity=OPEN_POINT.severity,
+            message=OPEN_POINT.format_message(reviewer=p.reviewer_first_name,
+                                              version=ledger.previous.version, words=words),
+            path=p.new_path, line=p.new_line, patch=ref,
+            evidence=(f"review: {p.message_id}", *quote, *p.evidence),
+            fix=OPEN_POINT.fix, anchor=point_id(p),
+        ))
+    return out
+
+
+def with_open_points(result: CheckResult, previous: str, *, repo: str | None = None
+                     ) -> CheckResult:
+    """``check --previous``: ``result`` with a warning finding per open point."""
+    from reviewbot.commands.followup import load_previous
+
+    if OPEN_POINT.id in result.options.disabled or (
+            result.options.enabled and OPEN_POINT.id not in result.options.enabled):
+        return result
+    old = load_previous(previous, result.series, repo=repo)
+    ledger = build_ledger(old, result.series)
+    extra = open_point_findings(ledger)
+    return replace(result, findings=tuple(sort_findings([*result.findings, *extra])),
+                   rules=(*result.rules, OPEN_POINT))
