@@ -37,6 +37,17 @@ def corpus_real() -> Path:
     return path
 
 
+@pytest.fixture
+def corpus_versions() -> Path:
+    """Real series with two versions and the reviews between them (../shared/corpus-versions;
+    from a worktree under ../wt/ the shared directory is one level further up)."""
+    for shared in (REPO_ROOT / ".." / "shared", REPO_ROOT / ".." / ".." / "shared"):
+        path = (shared / "corpus-versions").resolve()
+        if (path / "README.md").is_file():
+            return path
+    pytest.skip("corpus-versions not found beside the checkout")
+
+
 @dataclass
 class GitRepo:
     """A scratch repository; every git call runs with the pinned environment."""

@@ -203,12 +203,12 @@ def email_body(ledger: Ledger) -> list[str]:
             late = f", after v{new.version} was posted" if p.after_new else ""
             lines += _wrap(f"* {p.reviewer_first_name} on {place(p, old.version)} "
                            f"({p.status}{late}):", "", "  ")
-            if p.quote:
-                lines.append(f"  > {p.quote.strip()[:WIDTH - 4]}")
+            quoted = [q for q in p.quoted.splitlines() if q.strip()][-3:]
+            lines += [f"  > {q.rstrip()[:WIDTH - 4]}" for q in quoted]
             words = " ".join(p.comment.split())
             lines += _wrap(words[:300] + ("..." if len(words) > 300 else ""), "    ")
             for e in p.evidence:
-                lines += _wrap(f"- {e}", "    ")
+                lines += _wrap(f"- {e}", "    ", "      ")
             lines.append("")
     if done:
         lines += ["Addressed:", ""]
