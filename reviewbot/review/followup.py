@@ -738,6 +738,8 @@ def build_ledger(previous: Series, new: Series, *, with_findings: bool = False) 
     """The ledger of PREVIOUS's review points against NEW. Raises InputError when they do not
     fit together (NEW not newer, no review in PREVIOUS, unrelated series)."""
     check_pair(previous, new)
+    if new.repo is not None and new.version <= previous.version:
+        new = replace(new, version=previous.version + 1)  # a range not yet sent: the next one
     authors = _authors(previous, new)
     points = collect_points(previous, authors)
     if not points:

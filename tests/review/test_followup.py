@@ -264,3 +264,25 @@ def test_series_requests_and_suggestions() -> None:
         "vfio: IRQ %u not available"]
     assert suggestions("So this should be\n\n    if (s->revision == REV_11MPCORE) {\n") == [
         "if (s->revision == REV_11MPCORE) {"]
+
+
+def test_new_as_a_git_range_before_sending(tmp_path: Path, git_repo) -> None:  # type: ignore[no-untyped-def]
+    """NEW is the author's branch, not yet posted: the v1 thread is read against the range."""
+    from reviewbot.commands.followup import load_pair
+
+    thread = _thread(tmp_path, "Please use g_new0() here.")
+    repo = git_repo()
+    base = ("static void widget_realize(DeviceState *dev, Error **errp)\n" + "\n" * 8 +
+            "{\n    WidgetState *s = WIDGET(dev);\n}\n")
+    repo.commit("hw/misc/widget: base", {"hw/misc/widget.c": base})
+    after = base.replace("WIDGET(dev);\n", "WIDGET(dev);\n" + "".join(
+        f"{ln}\n" for ln in V2_LINES))
+    repo.commit("hw/misc/widget: allocate registers\n\nSigned-off-by: Ada Author "
+                "<ada@example.org>", {"hw/misc/widget.c": after})
+    old, new = load_pair(str(thread), "HEAD~1..HEAD", repo=str(repo.path), previous_version=1)
+    assert (old.version, new.repo is not None) == (1, True)
+    ledger = build_ledger(old, new)
+    assert ledger.new.version == 2  # the range is the version after PREVIOUS
+    (point,) = ledger.points
+    assert point.status == ADDRESSED
+    assert "v2 has `s->regs = g_new0(uint32_t, 16);` at hw/misc/widget.c:12" in point.evidence
