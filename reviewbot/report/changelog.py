@@ -38,8 +38,9 @@ def lines(ledger: Ledger) -> list[str]:
                                  break_on_hyphens=False))
     answered = [p for p in ledger.points if p.status == ANSWERED]
     for p in answered:
-        what = p.path or "the series"
-        text = f"- Kept {what} as it was: see the reply on the list ({_credit([p])})"
+        what = f"{p.path}: kept" if p.path else "Kept"
+        text = (f"- {what} as it was, see the reply to {p.reviewer_first_name}'s review "
+                "on the list")
         out.extend(textwrap.wrap(text, WIDTH, subsequent_indent="  ", break_long_words=False,
                                  break_on_hyphens=False))
     if len(out) == 1:

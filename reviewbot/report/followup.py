@@ -53,8 +53,9 @@ def new_place(point: Point, version: int) -> str | None:
     return None
 
 
-def _status_label(point: Point) -> str:
-    return f"{point.status}, made after the new version" if point.after_new else point.status
+def _status_label(point: Point, version: int) -> str:
+    return f"{point.status}, made after v{version} was posted" if point.after_new else \
+        point.status
 
 
 def _series_line(s: Series) -> str:
@@ -72,9 +73,10 @@ def write_text(ledger: Ledger, out: TextIO) -> None:
         out.write(f"  v{old.version} patch {m.old} -> {to}\n")
     out.write("\n")
     for p in ledger.points:
-        out.write(f"[{_status_label(p)}] {p.reviewer} on {place(p, old.version)}\n")
-        if p.quote:
-            out.write(f"  > {p.quote}\n")
+        out.write(f"[{_status_label(p, new.version)}] {p.reviewer} on "
+                  f"{place(p, old.version)}\n")
+        for q in [q for q in p.quoted.splitlines() if q.strip()][-2:]:
+            out.write(f"  > {q.rstrip()}\n")
         words = [ln for ln in p.comment.splitlines() if ln.strip()]
         for ln in words[:4]:
             out.write(f"  | {ln.strip()}\n")

@@ -134,3 +134,25 @@ def test_mismatched_inputs_one_line_exit_2(corpus_versions: Path, tmp_path: Path
         assert out == ""
         assert err.count("\n") == 1 and err.startswith("reviewbot: error: "), err
         assert words in err, err
+
+
+def _schema() -> dict[str, object]:
+    import re
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "followup.md").read_text("utf-8")
+    (block,) = re.findall(r"```json\n(.*?)```", doc, re.S)
+    loaded = json.loads(block)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+@pytest.mark.parametrize("name", [ARM_GIC, STM32])
+def test_json_valid_against_the_documented_schema(
+        name: str, corpus_versions: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import jsonschema
+
+    thread = str(corpus_versions / name)
+    _, out, _ = _run(capsys, "followup", thread, thread, "--format", "json")
+    doc = json.loads(out)
+    jsonschema.validate(doc, _schema())
+    assert doc["points"], name
