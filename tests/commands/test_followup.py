@@ -156,3 +156,49 @@ def test_json_valid_against_the_documented_schema(
     doc = json.loads(out)
     jsonschema.validate(doc, _schema())
     assert doc["points"], name
+
+
+def test_previous_by_message_id_from_a_public_inbox(
+        corpus_versions: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """PREVIOUS given as a message-id is fetched the way `reviewbot lore` fetches (here from a
+    server on 127.0.0.1), then read like a file."""
+    import gzip
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    thread = corpus_versions / STM32
+    msgid = "20240902061944.526873-1-satur9nine@gmail.com"  # the v1 patch
+    body = gzip.compress(thread.read_bytes())
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            found = self.path == f"/qemu-devel/{msgid}/t.mbox.gz"
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Length", str(len(body) if found else 0))
+            self.end_headers()
+            if found:
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = threading.Thread(target=httpd.serve_forever, daemon=True)
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}/qemu-devel"
+        status, out, err = _run(capsys, "followup", f"<{msgid}>", str(thread), "--base", base,
+                                "--format", "json", "--no-findings")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        server.join(5)
+    assert hits == [f"/qemu-devel/{msgid}/t.mbox.gz"]
+    assert status == 1, err
+    doc = json.loads(out)
+    assert (doc["previous"]["version"], doc["new"]["version"]) == (1, 2)
+    assert doc["summary"]["open"] == 2
