@@ -85,6 +85,8 @@ _AGREE = re.compile(
     re.IGNORECASE)
 _DEFER = re.compile(r"\b(later|follow[- ]?up|separate (series|patch)|future|another series|"
                     r"next (series|release|version))\b", re.IGNORECASE)
+_DROP = re.compile(r"\b(drop (this|the) patch|patch (is|isn't|is not) needed|not needed|"
+                   r"unnecessary|already (fixed|merged|upstream))\b", re.IGNORECASE)
 _CODE_CHARS = re.compile(r"[;(){}=|&<>\[\]]")
 
 
@@ -688,6 +690,12 @@ def assess(point: Point, matches: dict[int, PatchMatch], previous: Series, new: 
 
     if not point.asks:
         return done(REMARK, ["no change asked"])
+    if match is not None and not match.new:
+        gone = f"v{previous.version} patch {match.old} is not in {v}"
+        if _DROP.search(point.comment):
+            return done(ADDRESSED, [f"{gone}, as asked"], f"dropped patch {match.old}")
+        return done(ANSWERED if answered else UNCLEAR,
+                    [f"{gone} (dropped, or merged on its own?)"])
     if point.request is not None:
         holds, why = _request_status(point, match, previous, new)
         point = replace(point, new_patch=targets[0] if targets else None)
@@ -751,11 +759,8 @@ def build_ledger(previous: Series, new: Series, *, with_findings: bool = False) 
                          "give the thread with its review replies")
     matches = match_patches(previous, new)
     if not any(m.new for m in matches):
-        old_files = {f.path for p in previous.patches for f in p.files}
-        new_files = {f.path for p in new.patches for f in p.files}
-        if not old_files & new_files:
-            raise InputError(f"{new.source}: NEW does not look like a version of PREVIOUS: "
-                             "no patch matches by subject or diff, and no file is in both")
+        raise InputError(f"{new.source}: NEW does not look like a version of PREVIOUS: "
+                         "no patch of it matches one of PREVIOUS by subject or diff")
     new_date = _first_date(new) if new.repo is None else None
     if new_date is not None:
         points = [replace(p, after_new=p.date is not None and _utc(p.date) > new_date)

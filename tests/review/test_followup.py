@@ -143,6 +143,40 @@ def test_unrelated_series(corpus_versions: Path) -> None:
         build_ledger(arm_v1, stm_v2)
 
 
+def test_unrelated_series_touching_a_common_file(corpus_versions: Path) -> None:
+    """Two real unrelated threads that both change hw/core/machine.c are still unrelated."""
+    real = corpus_versions.parent / "corpus-real"
+    old = load(str(real / "tdx-machine-init-done-late.mbox"))
+    new = load(str(real / "virtio-onoffauto.mbox"))
+    assert (old.version, new.version) == (2, 3)
+    with pytest.raises(InputError, match="no patch of it matches one of PREVIOUS"):
+        build_ledger(old, new)
+
+
+def test_points_on_a_dropped_patch_are_unclear(tmp_path: Path) -> None:
+    (point,) = _synthetic_dropped(tmp_path).points
+    assert point.status == "unclear"
+    assert point.evidence[0] == "v1 patch 1 is not in v2 (dropped, or merged on its own?)"
+
+
+def _synthetic_dropped(tmp_path: Path) -> Ledger:
+    """v1 has two patches, the reviewed one is gone from v2."""
+    first = _mail("p1@example.org", "[PATCH 1/2] hw/misc/widget: allocate registers",
+                  _patch("Allocate registers", V1_LINES))
+    second = _mail("p2@example.org", "[PATCH 2/2] hw/misc/widget: count",
+                   _patch("Count", ["    s->count = 8;"]).replace("widget.c", "count.c"))
+    review = _mail("r9@example.org", "Re: [PATCH 1/2] hw/misc/widget: allocate registers",
+                   "> +    s->regs = g_malloc0(64);\n\nShould this be g_new0()?\n",
+                   sender="Rita Reviewer <rita@example.org>",
+                   date="Tue, 04 Mar 2025 10:00:00 +0000", parent="p1@example.org")
+    v2 = _mail("q1@example.org", "[PATCH v2] hw/misc/widget: count",
+               _patch("Count", ["    s->count = 8;"]).replace("widget.c", "count.c"),
+               date="Mon, 10 Mar 2025 10:00:00 +0000")
+    path = tmp_path / "dropped.mbox"
+    path.write_text("\n".join([first, second, review, v2]), encoding="utf-8")
+    return _synthetic(path)
+
+
 # --- small synthetic threads ------------------------------------------------------------------
 
 def _mail(msgid: str, subject: str, body: str, *, sender: str = "Ada Author <ada@example.org>",
