@@ -320,3 +320,44 @@ def test_new_as_a_git_range_before_sending(tmp_path: Path, git_repo) -> None:  #
     (point,) = ledger.points
     assert point.status == ADDRESSED
     assert "v2 has `s->regs = g_new0(uint32_t, 16);` at hw/misc/widget.c:12" in point.evidence
+
+
+def test_comment_on_removed_lines_with_a_proposed_message(tmp_path: Path) -> None:
+    """The shape of a real review (vfio-ccw, 20210421120146.46572f86.cohuck@redhat.com): v1
+    removes a check, the reviewer quotes the removed lines and proposes to keep it with a new
+    message; v2 keeps the check with that message."""
+    def diff(body: str) -> str:
+        return ("Relax the IRQ check.\n\nSigned-off-by: Ada Author <ada@example.org>\n---\n"
+                "diff --git a/hw/misc/widget.c b/hw/misc/widget.c\n--- a/hw/misc/widget.c\n"
+                f"+++ b/hw/misc/widget.c\n{body}")
+    v1 = diff("@@ -20,6 +20,2 @@ static void widget_irq(WidgetState *s, int irq)\n"
+              "     int n = s->num_irqs;\n \n"
+              "-    if (n < irq + 1) {\n-        error_report(\"widget: bad irq count\");\n"
+              "-        return;\n-    }\n")
+    v2 = diff("@@ -20,6 +20,6 @@ static void widget_irq(WidgetState *s, int irq)\n"
+              "     int n = s->num_irqs;\n \n     if (n < irq + 1) {\n"
+              "-        error_report(\"widget: bad irq count\");\n"
+              "+        error_report(\"widget: IRQ %u not available\", irq);\n"
+              "         return;\n     }\n")
+    review = ("On Mon, Ada Author wrote:\n"
+              "> -    if (n < irq + 1) {\n> -        error_report(\"widget: bad irq count\");\n"
+              "\nAlternative proposal: keep the check and change this message to\n\n"
+              "\"widget: IRQ %u not available\"\n")
+    mails = [
+        _mail("v1@example.org", "[PATCH] hw/misc/widget: relax the IRQ check", v1),
+        _mail("r1@example.org", "Re: [PATCH] hw/misc/widget: relax the IRQ check", review,
+              sender="Rita Reviewer <rita@example.org>", date="Tue, 04 Mar 2025 10:00:00 +0000",
+              parent="v1@example.org"),
+        _mail("v2@example.org", "[PATCH v2] hw/misc/widget: relax the IRQ check", v2,
+              date="Mon, 10 Mar 2025 10:00:00 +0000"),
+    ]
+    path = tmp_path / "removed.mbox"
+    path.write_text("\n".join(mails), encoding="utf-8")
+    (point,) = _synthetic(path).points
+    assert (point.path, point.side, point.line, point.end_line) == ("hw/misc/widget.c", "old",
+                                                                    22, 23)
+    assert point.status == ADDRESSED
+    assert point.evidence[0] == ("the suggested `widget: IRQ %u not available` is in v2 at "
+                                 "hw/misc/widget.c:23")
+    assert "v2 no longer removes `if (n < irq + 1) {`" in point.evidence
+    assert (point.new_path, point.new_line) == ("hw/misc/widget.c", 23)
