@@ -95,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
     )
     write = module.write  # type: ignore[attr-defined]
     if args.jobs is not None:
+        if args.previous:
+            raise UsageError("--previous follows up one series; it does not go with --jobs")
         return _run_bulk(args, options, rules, write)
     series = load_series(args)
     result = run_check(series, options, rules)

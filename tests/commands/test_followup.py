@@ -202,3 +202,11 @@ def test_previous_by_message_id_from_a_public_inbox(
     doc = json.loads(out)
     assert (doc["previous"]["version"], doc["new"]["version"]) == (1, 2)
     assert doc["summary"]["open"] == 2
+
+
+def test_check_previous_is_for_one_series(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = _run(capsys, "check", str(tmp_path), "--jobs", "1", "--previous", "x.mbox")
+    assert status == 2
+    assert err == ("reviewbot: error: --previous follows up one series; it does not go with "
+                   "--jobs\n")
