@@ -38,7 +38,8 @@ def place(point: Point, version: int) -> str:
             f":{point.line}" if point.end_line in (None, point.line)
             else f":{point.line}-{point.end_line}")
         side = " (removed lines)" if point.side == "old" else ""
-        return f"{head} {point.path}{span}{side}"
+        func = f" ({point.function})" if point.function else ""
+        return f"{head} {point.path}{span}{func}{side}"
     if point.side == "message":
         return f"{head} commit message"
     return head
@@ -126,6 +127,7 @@ def point_json(p: Point) -> dict[str, Any]:
         "path": p.path,
         "line": p.line,
         "end_line": p.end_line,
+        "function": p.function,
         "side": p.side,
         "kind": p.kind,
         "request": p.request,

@@ -172,6 +172,7 @@ class Point:
     answer: Answer | None = None
     after_new: bool = False  # made after vN+1 was posted: vN+1 could not answer it
     summary: str = ""  # what vN+1 did, for a changelog line
+    function: str | None = None  # the C function the quoted lines are in (vN)
 
     @property
     def reviewer_first_name(self) -> str:
@@ -302,6 +303,22 @@ def match_patches(previous: Series, new: Series) -> tuple[PatchMatch, ...]:
 
 def _sections(patch: Patch) -> set[tuple[str, str]]:
     return {(fd.path, _function(h)) for fd in patch.files for h in fd.hunks if _function(h)}
+
+
+_DEFINITION = re.compile(r"^(?:[A-Za-z_][\w \t\*]*[\s\*])?([A-Za-z_]\w*)\s*\([^;]*$")
+
+
+def enclosing_function(hunk: Hunk, line: Line) -> str:
+    """The function ``line`` of ``hunk`` sits in: the last definition above it in the hunk
+    (a line at column 0 like ``static void foo(...``), else the hunk's ``@@`` section."""
+    pos = hunk.lines.index(line)
+    for ln in reversed(hunk.lines[:pos + 1]):
+        if ln.kind == REMOVED or not ln.text[:1].isalpha():
+            continue
+        m = _DEFINITION.match(ln.text)
+        if m and m.group(1) not in ("if", "while", "for", "switch", "return", "sizeof"):
+            return m.group(1)
+    return _function(hunk)
 
 
 def _function(hunk: Hunk) -> str:
@@ -669,8 +686,19 @@ def _message_status(point: Point, previous: Series, new: Series, targets: Sequen
                        f"{len(lines)} line(s) changed)"]
 
 
+def _old_function(point: Point, previous: Series) -> str | None:
+    patch = next((p for p in previous.patches if p.index == point.patch), None)
+    if patch is None or point.path is None:
+        return None
+    lines, _, hunk = _quoted_lines(patch, point)
+    if hunk is None or not lines:
+        return None
+    return enclosing_function(hunk, lines[-1]) or None
+
+
 def assess(point: Point, matches: dict[int, PatchMatch], previous: Series, new: Series
            ) -> Point:
+    point = replace(point, function=_old_function(point, previous))
     match = matches.get(point.patch) if point.patch else None
     targets = match.new if match is not None else ()
     v = f"v{new.version}"
@@ -734,11 +762,15 @@ def _change_words(state: str, point: Point) -> str:
         return f"dropped {quote}"
     if point.kind == KIND_MESSAGE:
         return "reworded the commit message"
+    if point.side == SIDE_OLD:
+        return f"no longer removes {quote}"
     return f"reworked {quote}"
 
 
 def _summary(point: Point, what: str) -> str:
     where = point.new_path or point.path
+    if where and point.function:
+        where = f"{where} ({point.function})"
     return f"{where}: {what}" if where else what
 
 

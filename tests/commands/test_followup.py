@@ -17,8 +17,8 @@ ARM_GIC = "arm-gic-running-priority-v1-v2.mbox"
 STM32 = "stm32l4x5-usart-ack-v1-v2.mbox"
 
 POINT_FIELDS = {"id", "reviewer", "message_id", "date", "patch", "path", "line", "end_line",
-                "side", "kind", "request", "quote", "comment", "asks", "status", "evidence",
-                "after_new", "new_patch", "new_path", "new_line", "answer"}
+                "function", "side", "kind", "request", "quote", "comment", "asks", "status",
+                "evidence", "after_new", "new_patch", "new_path", "new_line", "answer"}
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -43,8 +43,8 @@ def test_json_document(corpus_versions: Path, capsys: pytest.CaptureFixture[str]
     assert quit_["reviewer"] == "Peter Maydell <peter.maydell@linaro.org>"
     assert quit_["message_id"] == (
         "CAFEAcA9wP7f_yPYNJmaTDe1bB8cPifErAGpjtsNPKsR0s_65Sg@mail.gmail.com")
-    assert (quit_["path"], quit_["line"], quit_["status"]) == (
-        "tests/qtest/stm32l4x5_usart-test.c", 306, "addressed")
+    assert (quit_["path"], quit_["line"], quit_["function"], quit_["status"]) == (
+        "tests/qtest/stm32l4x5_usart-test.c", 306, "test_ack", "addressed")
     assert quit_["quote"] == "+    g_assert_true(isr & R_ISR_REACK_MASK);"
     assert (quit_["new_path"], quit_["new_line"]) == ("tests/qtest/stm32l4x5_usart-test.c", 336)
     # reviewbot's own findings on both versions, paired by fingerprint
@@ -57,7 +57,7 @@ def test_text_report(corpus_versions: Path, capsys: pytest.CaptureFixture[str]) 
     assert status == 0
     assert "  v1 patch 1 -> v2 patches 1, 2 (subject+diff)\n" in out
     assert ("[addressed] Peter Maydell <peter.maydell@linaro.org> on v1 patch 1 "
-            "hw/intc/arm_gic.c:1665-1667\n") in out
+            "hw/intc/arm_gic.c:1665-1667 (gic_cpu_read)\n") in out
     assert "  now: v2 patch 1 hw/intc/arm_gic.c:1666\n" in out
     assert out.endswith("3 point(s): 3 addressed, 0 open, 0 answered, 0 unclear, 0 remark\n")
 
@@ -72,8 +72,8 @@ def test_changelog_credits_the_reviewer(corpus_versions: Path,
     assert lines[0] == "Changes in v2:"
     assert lines[1] == "- Split into 2 patches (per Peter's review)"
     rest = " ".join(ln.strip() for ln in lines[2:])
-    assert rest == ("- hw/intc/arm_gic.c: use `if (s->revision == REV_11MPCORE) {` "
-                    "(per Peter's review)")
+    assert rest == ("- hw/intc/arm_gic.c (gic_cpu_read): use `if (s->revision == "
+                    "REV_11MPCORE) {` (per Peter's review)")
 
 
 def test_email_reads_back_with_mailbox(corpus_versions: Path, tmp_path: Path,
@@ -95,6 +95,8 @@ def test_email_reads_back_with_mailbox(corpus_versions: Path, tmp_path: Path,
     assert "Still open:" in body and "Answered on the list:" in body
     assert ("* Philippe on v1 patch 1 hw/char/stm32l4x5_usart.c:534-541 (open, after\n"
             "  v2 was posted):\n  > +        .min_access_size = 2,\n") in body
+    assert "* Peter on v1 patch 1 hw/char/stm32l4x5_usart.c:157-177\n  (stm32l4x5_update_isr)" \
+        in body
     assert message_from_string(target.read_text())["Message-ID"]
 
 
