@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from difflib import SequenceMatcher
 
@@ -200,7 +200,6 @@ class Ledger:
     matches: tuple[PatchMatch, ...]
     points: tuple[Point, ...]
     findings: FindingsDiff | None = None
-    notes: tuple[str, ...] = field(default=())
 
     def count(self, status: str) -> int:
         return sum(1 for p in self.points if p.status == status)
@@ -313,7 +312,8 @@ def enclosing_function(hunk: Hunk, line: Line) -> str:
     (a line at column 0 like ``static void foo(...``), else the hunk's ``@@`` section."""
     pos = hunk.lines.index(line)
     for ln in reversed(hunk.lines[:pos + 1]):
-        if ln.kind == REMOVED or not ln.text[:1].isalpha():
+        if ln.kind == REMOVED or not ln.text[:1].isalpha() or "(" not in ln.text or \
+                len(ln.text) > 300:
             continue
         m = _DEFINITION.match(ln.text)
         if m and m.group(1) not in ("if", "while", "for", "switch", "return", "sizeof"):
@@ -483,11 +483,11 @@ def _replacement(gone: Sequence[Line], place: _Place) -> Line | None:
     """The vN+1 added line most like the first quoted line that is gone."""
     if not gone:
         return None
-    target = " ".join(gone[-1].text.split())
+    target = " ".join(gone[-1].text.split())[:200]
     best: tuple[float, Line | None] = (0.5, None)
     for ln in place.hunk.lines:
         if ln.kind == ADDED:
-            r = SequenceMatcher(None, target, " ".join(ln.text.split())).ratio()
+            r = SequenceMatcher(None, target, " ".join(ln.text.split())[:200]).ratio()
             if r > best[0]:
                 best = (r, ln)
     return best[1]
