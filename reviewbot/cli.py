@@ -19,7 +19,8 @@ from reviewbot import __version__
 from reviewbot.errors import InputError
 
 # Order is the order of `reviewbot --help`.
-COMMANDS = ("check", "show", "graph", "rules", "spec", "mine", "eval", "lore", "hook")
+COMMANDS = ("check", "show", "graph", "rules", "spec", "mine", "eval", "lore", "hook",
+            "followup")
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1

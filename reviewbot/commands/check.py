@@ -49,6 +49,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "(0: one per core)")
     parser.add_argument("--qemu-version", metavar="X.Y.Z",
                         help="the QEMU version the series targets (default: the tree's VERSION)")
+    parser.add_argument("--previous", metavar="PREVIOUS",
+                        help="the previous version's thread with its reviews (as for "
+                        "`reviewbot followup`): one warning per review point still open")
 
 
 def formatter(name: str) -> object:
@@ -92,9 +95,15 @@ def run(args: argparse.Namespace) -> int:
     )
     write = module.write  # type: ignore[attr-defined]
     if args.jobs is not None:
+        if args.previous:
+            raise UsageError("--previous follows up one series; it does not go with --jobs")
         return _run_bulk(args, options, rules, write)
     series = load_series(args)
     result = run_check(series, options, rules)
+    if args.previous:
+        from reviewbot.review.followup import with_open_points
+
+        result = with_open_points(result, args.previous, repo=args.repo)
     if args.output:
         try:
             with Path(args.output).open("w", encoding="utf-8") as out:

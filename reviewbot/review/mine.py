@@ -435,6 +435,33 @@ def mine_reply(reply: Mail, answered: Mail | None, index: int | None,
     return out
 
 
+@dataclass(frozen=True)
+class ReplyBlock:
+    """The writer's own words in a reply and the quoted lines just above them."""
+
+    quoted: tuple[str, ...]  # quote markers removed, every quote level
+    text: str  # own words: greetings, closings, signatures and trailers removed
+    line: int  # 1-based line of the reply body where the words start
+
+
+def reply_blocks(reply: Mail) -> list[ReplyBlock]:
+    """Each run of own words in ``reply`` with the quote it sits under (top-posting: none)."""
+    lines = _split_reply(reply)
+    names = _reviewer_names(reply)
+    groups = _groups(lines)
+    out: list[ReplyBlock] = []
+    quote: list[_ReplyLine] = []
+    for gi, (quoted, group) in enumerate(groups):
+        if quoted:
+            quote = group
+            continue
+        text, _, start = _clean(group, names, before_quote=gi + 1 < len(groups))
+        if text:
+            out.append(ReplyBlock(tuple(ln.text for ln in quote), text,
+                                  start or group[0].number))
+    return out
+
+
 def _groups(lines: list[_ReplyLine]) -> list[tuple[bool, list[_ReplyLine]]]:
     """Alternating runs of quoted and own lines; blank own lines between quotes stay own."""
     groups: list[tuple[bool, list[_ReplyLine]]] = []
