@@ -256,12 +256,30 @@ def run_archive(source: str, job: Job, *, jobs: int | None = None,
                 cache_dir: str | None = None, progress: bool | None = None,
                 err: TextIO | None = None) -> Summary:
     """Scan ``source`` and run ``job`` on each thread; the outcomes in thread order."""
-    from reviewbot.batch.bulk import default_jobs
-
     stream = err if err is not None else sys.stderr
     show = stream.isatty() if progress is None else progress
     meter = Progress(stream) if show else None
     started = time.perf_counter()
+    client = None
+    if scheduler is not None:  # before the scan: a cluster that cannot be had fails at once
+        from reviewbot.batch.distributed import client_for
+
+        client = client_for(scheduler)
+    try:
+        return _run_archive(source, job, jobs=jobs, scheduler=scheduler, client=client,
+                            since=since, until=until, incremental=incremental,
+                            cache_dir=cache_dir, meter=meter, stream=stream, started=started)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _run_archive(source: str, job: Job, *, jobs: int | None, scheduler: str | None,
+                 client: Any, since: int | None, until: int | None, incremental: bool,
+                 cache_dir: str | None, meter: Progress | None, stream: TextIO,
+                 started: float) -> Summary:
+    from reviewbot.batch.bulk import default_jobs
+
     result = scan(source, since=since, until=until, incremental=incremental,
                   cache_dir=cache_dir, progress=meter.reading if meter else None)
     for line in result.problems:
@@ -271,10 +289,10 @@ def run_archive(source: str, job: Job, *, jobs: int | None = None,
         meter.start(len(result.threads))
     work = time.perf_counter()
     step = meter.step if meter else None
-    if scheduler is not None:
+    if client is not None:
         from reviewbot.batch.distributed import run_on_cluster
 
-        summary.outcomes = run_on_cluster(scheduler, job, result.threads, step)
+        summary.outcomes = run_on_cluster(client, job, result.threads, step)
         summary.where = f"on {scheduler}"
     else:
         workers = jobs or default_jobs()

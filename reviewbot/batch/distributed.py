@@ -44,12 +44,12 @@ def run_on_cluster(scheduler: str | Any, job: Job, threads: Sequence[Thread],
 
     ``scheduler``: an address, or a ``distributed.Client`` already made (tests, the bench).
     """
-    from distributed import as_completed
-
     from reviewbot.batch.archive import batches, failed_batch, run_batch
 
     own = isinstance(scheduler, str)
     client: Any = client_for(scheduler) if isinstance(scheduler, str) else scheduler
+    from distributed import as_completed
+
     try:
         workers = max(1, sum(client.nthreads().values()))
         parts = batches(threads, workers)
@@ -59,7 +59,7 @@ def run_on_cluster(scheduler: str | Any, job: Job, threads: Sequence[Thread],
         futures = client.map(run_batch, parts, job=shared, pure=False)
         index = {future.key: i for i, future in enumerate(futures)}
         results: list[list[Outcome] | None] = [None] * len(parts)
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             i = index[future.key]
             try:
                 results[i] = future.result()

@@ -148,6 +148,16 @@ class BlobReader:
 
     def read(self, spec: str) -> tuple[str, bytes]:
         """``(blob id, bytes)`` of ``spec`` (a blob id or ``COMMIT:m``)."""
+        oid, kind, data = self.read_object(spec)
+        if kind != "blob":
+            raise BlobError(f"{spec}: a {kind}, not a message blob")
+        if _blob_id(data, len(oid)) != oid:
+            raise BlobError(f"{spec}: corrupt object {oid} (its content does not match its id)")
+        return oid, data
+
+    def read_object(self, spec: str) -> tuple[str, str, bytes]:
+        """``(object id, type, bytes)`` of any object, unchecked; BlobError when git cannot
+        hand it out (the message says "missing" when git says so)."""
         proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
         try:
@@ -161,21 +171,34 @@ class BlobReader:
             raise BlobError(f"{spec}: git could not read the object")
         parts = header.split()
         if len(parts) == 2 and parts[1] == b"missing":
-            raise BlobError(f"{spec}: missing (or its object is unreadable)")
+            raise BlobError(f"{spec}: missing")
         if len(parts) != 3:
             self._restart()
             raise BlobError(f"{spec}: unexpected answer from git cat-file: {header[:80]!r}")
-        oid, kind, size = parts[0].decode("ascii"), parts[1], int(parts[2])
+        oid, kind, size = parts[0].decode("ascii"), parts[1].decode("ascii"), int(parts[2])
         data = proc.stdout.read(size + 1)
         if len(data) != size + 1:
             self._restart()
             raise BlobError(f"{spec}: corrupt object {oid} (git stopped reading it)")
-        data = data[:size]
-        if kind != b"blob":
-            raise BlobError(f"{spec}: a {kind.decode('ascii', 'replace')}, not a message blob")
-        if _blob_id(data, len(oid)) != oid:
-            raise BlobError(f"{spec}: corrupt object {oid} (its content does not match its id)")
-        return oid, data
+        return oid, kind, data[:size]
+
+    def tree_entries(self, commit: str) -> dict[str, str]:
+        """Names -> object ids at the top of ``commit``'s tree (empty when unreadable)."""
+        try:
+            _, kind, data = self.read_object(f"{commit}^{{tree}}")
+        except BlobError:
+            return {}
+        entries: dict[str, str] = {}
+        pos = 0
+        width = 32 if len(commit) == 64 else 20
+        while pos < len(data) and kind == "tree":
+            nul = data.find(b"\0", pos)
+            if nul < 0:
+                break
+            name = data[pos:nul].split(b" ", 1)[-1].decode("utf-8", "replace")
+            entries[name] = data[nul + 1:nul + 1 + width].hex()
+            pos = nul + 1 + width
+        return entries
 
     def _restart(self) -> None:
         self.close()
@@ -208,11 +231,14 @@ class Readers:
     def __init__(self) -> None:
         self._by_dir: dict[str, BlobReader] = {}
 
-    def read(self, git_dir: str, spec: str) -> tuple[str, bytes]:
+    def reader(self, git_dir: str) -> BlobReader:
         reader = self._by_dir.get(git_dir)
         if reader is None:
             reader = self._by_dir[git_dir] = BlobReader(git_dir)
-        return reader.read(spec)
+        return reader
+
+    def read(self, git_dir: str, spec: str) -> tuple[str, bytes]:
+        return self.reader(git_dir).read(spec)
 
     def close(self) -> None:
         for reader in self._by_dir.values():
@@ -497,10 +523,14 @@ def _scan_epoch(epoch: Epoch, last: str | None, readers: Readers, *, since: int 
         try:
             oid, data = readers.read(epoch.path, f"{commit}:m")
         except BlobError as exc:
-            if "missing" in str(exc):
-                without_m += 1  # a deletion (``d``) or not a message commit
-            else:
-                problems.append(f"{epoch.name}: commit {commit[:12]}: {_tail(str(exc))}")
+            problem = _tail(str(exc))
+            if problem == "missing":
+                blob = readers.reader(epoch.path).tree_entries(commit).get("m")
+                if blob is None:
+                    without_m += 1  # a deletion (``d``) or not a message commit
+                    continue
+                problem = f"blob {blob} of m is missing or unreadable (corrupt?)"
+            problems.append(f"{epoch.name}: commit {commit[:12]}: {problem}")
             continue
         message_id, links, _ = thread_headers(data)
         found.append(Message(epoch=epoch.path, oid=oid,
