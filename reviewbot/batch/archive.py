@@ -68,6 +68,7 @@ class Summary:
     seconds: float = 0.0  # the whole run
     work_seconds: float = 0.0  # the threads, after the scan
     where: str = ""
+    mined: bool = False
 
     def line(self) -> str:
         done = [o for o in self.outcomes if not o.skipped and o.error is None]
@@ -76,10 +77,11 @@ class Summary:
         rate = self.scan.messages / self.scan.seconds if self.scan.seconds > 0 else 0.0
         trate = len(self.outcomes) / self.work_seconds if self.work_seconds > 0 else 0.0
         rows = sum(len(o.rows) for o in self.outcomes)
+        mined = f", {rows} review comment(s)" if self.mined else ""
         return (f"{self.scan.messages} message(s) read from {self.scan.epochs} epoch(s) "
                 f"({rate:.0f}/s); {len(self.outcomes)} thread(s): {len(done)} with a series, "
                 f"{skipped} without a patch, {refused} refused; "
-                f"{sum(o.findings for o in self.outcomes)} finding(s), {rows} comment(s); "
+                f"{sum(o.findings for o in self.outcomes)} finding(s){mined}; "
                 f"{trate:.1f} threads/s {self.where}; {self.seconds:.1f} s in all")
 
 
@@ -282,9 +284,12 @@ def _run_archive(source: str, job: Job, *, jobs: int | None, scheduler: str | No
 
     result = scan(source, since=since, until=until, incremental=incremental,
                   cache_dir=cache_dir, progress=meter.reading if meter else None)
+    if result.messages == 0 and result.problems and not incremental:
+        more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
+        raise InputError(f"{source}: nothing could be read: {result.problems[0]}{more}")
     for line in result.problems:
         stream.write(f"reviewbot: warning: {line}\n")
-    summary = Summary(result)
+    summary = Summary(result, mined=job.kind == KIND_MINE)
     if meter:
         meter.start(len(result.threads))
     work = time.perf_counter()

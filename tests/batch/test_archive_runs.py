@@ -209,3 +209,37 @@ def test_an_unreachable_scheduler_is_one_line(inbox: Path,
     pytest.importorskip("distributed", reason="reviewbot[dask] not installed")
     with pytest.raises(UsageError, match="expected an address like tcp://HOST:PORT"):
         run_on_cluster("127.0.0.1", run.Job(run.KIND_CHECK, Options(), ()), [])
+
+
+def test_progress_and_summary_on_a_terminal(inbox: Path) -> None:
+    import io
+
+    err = io.StringIO()
+    summary = run.run_archive(str(inbox), run.Job(run.KIND_MINE, Options(), load_rules(())),
+                              jobs=1, progress=True, err=err)
+    shown = err.getvalue()
+    assert "\r[8/8 threads] " in shown and "/s, ETA 0:00" in shown
+    assert shown.endswith("\r")  # the progress line is wiped at the end
+    line = summary.line()
+    assert line.startswith("31 message(s) read from 1 epoch(s) (")
+    assert "8 thread(s): 8 with a series, 0 without a patch, 0 refused; " in line
+    assert f", {sum(len(o.rows) for o in summary.outcomes)} review comment(s); " in line
+    assert "threads/s in 1 process(es)" in line
+
+
+def test_an_archive_with_nothing_readable_is_one_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+
+    code = tmp_path / "code.git"  # a repository of code, not of mail
+    subprocess.run(["git", "init", "-q", "--bare", str(code)], check=True)
+    archive.append_messages(code, [b"not a mail, and the blob is not named m"], [0])
+    subprocess.run(["git", "--git-dir", str(code), "filter-branch", "-f", "--index-filter",
+                    "git update-index --add --cacheinfo 100644,$(git rev-parse HEAD:m),main.c "
+                    "&& git update-index --force-remove m", "HEAD"],
+                   check=True, capture_output=True, env={"PATH": "/usr/bin:/bin",
+                                                         "FILTER_BRANCH_SQUELCH_WARNING": "1"})
+    assert cli.main(["check", "--jobs", "1", str(code)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"reviewbot: error: {code}: nothing could be read: code.git: none of its 1 "
+                   "commit(s) holds a message blob 'm': not a public-inbox v2 epoch; skipped\n")
