@@ -193,6 +193,10 @@ def test_a_dask_local_cluster_gives_the_local_run_s_findings(
         with distributed.Client(cluster) as client:
             on_cluster = run_on_cluster(client, job, threads)
             assert len(client.nthreads()) == 2
+            mine = run.Job(run.KIND_MINE, Options(), rules)
+            mined = run_on_cluster(client, mine, threads)
+            assert mined == run.run_local(mine, threads, 1)
+            assert sum(len(o.rows) for o in mined) == 14
         # and through the command line, as a user would point it at a scheduler
         status = cli.main(["check", "--scheduler", cluster.scheduler_address, "--format",
                            "json", str(inbox)])
