@@ -19,11 +19,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TextIO
 
-from reviewbot.errors import InputError
+from reviewbot.errors import InputError, UsageError
 from reviewbot.ingest.archive import Readers, Scan, Thread, raw_mails, scan
 from reviewbot.util import limits
 
@@ -59,6 +59,32 @@ class Outcome:
     error: str | None = None  # one line
     internal: bool = False
     problems: tuple[str, ...] = ()  # blobs of the thread that could not be read
+    comments: int = 0  # mine: len(rows), kept when the rows are let go
+
+    def light(self) -> Outcome:
+        """This outcome without its report and rows (once they are written)."""
+        return replace(self, report="", rows=())
+
+
+class InOrder:
+    """Batches' outcomes, passed on in thread order as soon as every earlier batch is in:
+    to ``emit`` (and then kept without report or rows, so memory does not grow with the
+    archive), or kept whole without ``emit``."""
+
+    def __init__(self, emit: Callable[[Outcome], None] | None = None) -> None:
+        self.emit = emit
+        self.pending: dict[int, list[Outcome]] = {}
+        self.next = 0
+        self.kept: list[Outcome] = []
+
+    def put(self, index: int, outcomes: list[Outcome]) -> None:
+        self.pending[index] = outcomes
+        while self.next in self.pending:
+            for outcome in self.pending.pop(self.next):
+                if self.emit is not None:
+                    self.emit(outcome)
+                self.kept.append(outcome if self.emit is None else outcome.light())
+            self.next += 1
 
 
 @dataclass
@@ -76,7 +102,7 @@ class Summary:
         refused = sum(o.error is not None for o in self.outcomes)
         rate = self.scan.messages / self.scan.seconds if self.scan.seconds > 0 else 0.0
         trate = len(self.outcomes) / self.work_seconds if self.work_seconds > 0 else 0.0
-        rows = sum(len(o.rows) for o in self.outcomes)
+        rows = sum(o.comments for o in self.outcomes)
         mined = f", {rows} review comment(s)" if self.mined else ""
         return (f"{self.scan.messages} message(s) read from {self.scan.epochs} epoch(s) "
                 f"({rate:.0f}/s); {len(self.outcomes)} thread(s): {len(done)} with a series, "
@@ -117,8 +143,9 @@ def _run(job: Job, root: str, raws: list[Any], problems: tuple[str, ...]) -> Out
     series = assemble(mails, source=root, problems=mail_problems)
     result = run_check(series, job.options, job.rules)
     if job.kind == KIND_MINE:
-        return Outcome(root, rows=tuple(_rows(root, series, result.findings)),
-                       findings=len(result.findings), problems=problems)
+        rows = tuple(_rows(root, series, result.findings))
+        return Outcome(root, rows=rows, findings=len(result.findings), problems=problems,
+                       comments=len(rows))
     out = io.StringIO()
     if job.report == "json":
         import json
@@ -208,16 +235,18 @@ def batches(threads: Sequence[Thread], workers: int, largest: int = 16) -> list[
 
 
 def run_local(job: Job, threads: Sequence[Thread], jobs: int,
-              step: Callable[[int], None] | None = None) -> list[Outcome]:
-    """In this process (``jobs`` 1) or a pool of ``jobs`` processes; in thread order."""
+              step: Callable[[int], None] | None = None,
+              emit: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """In this process (``jobs`` 1) or a pool of ``jobs`` processes; in thread order (see
+    InOrder for ``emit``)."""
+    order = InOrder(emit)
     if jobs <= 1 or len(threads) <= 1:
-        out: list[Outcome] = []
         with Readers() as readers:
-            for thread in threads:
-                out.append(run_thread(job, thread, readers))
+            for i, thread in enumerate(threads):
+                order.put(i, [run_thread(job, thread, readers)])
                 if step:
                     step(1)
-        return out
+        return order.kept
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -228,19 +257,18 @@ def run_local(job: Job, threads: Sequence[Thread], jobs: int,
 
         extract("warm-up.c", "int x;\n")  # tree-sitter's parser, inherited by the workers
     parts = batches(threads, jobs)
-    results: list[list[Outcome] | None] = [None] * len(parts)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_pool,
                              initargs=(job,)) as pool:
         futures = {pool.submit(_pool_batch, part): i for i, part in enumerate(parts)}
         for future in as_completed(futures):
-            i = futures[future]
+            i = futures.pop(future)
             try:
-                results[i] = future.result()
+                order.put(i, future.result())
             except Exception as exc:  # the worker died (killed, out of memory)
-                results[i] = failed_batch(parts[i], exc)
+                order.put(i, failed_batch(parts[i], exc))
             if step:
                 step(len(parts[i]))
-    return [o for part in results if part is not None for o in part]
+    return order.kept
 
 
 def failed_batch(part: Sequence[Thread], exc: BaseException) -> list[Outcome]:
@@ -256,8 +284,10 @@ def run_archive(source: str, job: Job, *, jobs: int | None = None,
                 scheduler: str | None = None, since: int | None = None,
                 until: int | None = None, incremental: bool = False,
                 cache_dir: str | None = None, progress: bool | None = None,
-                err: TextIO | None = None) -> Summary:
-    """Scan ``source`` and run ``job`` on each thread; the outcomes in thread order."""
+                err: TextIO | None = None,
+                emit: Callable[[Outcome], None] | None = None) -> Summary:
+    """Scan ``source`` and run ``job`` on each thread; the outcomes in thread order, each
+    handed to ``emit`` as soon as it can be (see InOrder)."""
     stream = err if err is not None else sys.stderr
     show = stream.isatty() if progress is None else progress
     meter = Progress(stream) if show else None
@@ -270,7 +300,8 @@ def run_archive(source: str, job: Job, *, jobs: int | None = None,
     try:
         return _run_archive(source, job, jobs=jobs, scheduler=scheduler, client=client,
                             since=since, until=until, incremental=incremental,
-                            cache_dir=cache_dir, meter=meter, stream=stream, started=started)
+                            cache_dir=cache_dir, meter=meter, stream=stream, started=started,
+                            emit=emit)
     finally:
         if client is not None:
             client.close()
@@ -279,7 +310,7 @@ def run_archive(source: str, job: Job, *, jobs: int | None = None,
 def _run_archive(source: str, job: Job, *, jobs: int | None, scheduler: str | None,
                  client: Any, since: int | None, until: int | None, incremental: bool,
                  cache_dir: str | None, meter: Progress | None, stream: TextIO,
-                 started: float) -> Summary:
+                 started: float, emit: Callable[[Outcome], None] | None) -> Summary:
     from reviewbot.batch.bulk import default_jobs
 
     result = scan(source, since=since, until=until, incremental=incremental,
@@ -297,11 +328,11 @@ def _run_archive(source: str, job: Job, *, jobs: int | None, scheduler: str | No
     if client is not None:
         from reviewbot.batch.distributed import run_on_cluster
 
-        summary.outcomes = run_on_cluster(client, job, result.threads, step)
+        summary.outcomes = run_on_cluster(client, job, result.threads, step, emit)
         summary.where = f"on {scheduler}"
     else:
         workers = jobs or default_jobs()
-        summary.outcomes = run_local(job, result.threads, workers, step)
+        summary.outcomes = run_local(job, result.threads, workers, step, emit)
         summary.where = f"in {workers} process(es)"
     if meter:
         meter.done()
@@ -371,7 +402,8 @@ def is_archive_source(source: str | None, cwd: str | None = None) -> bool:
     return bool(source) and is_archive(Path(cwd or ".") / str(source))
 
 
-def _run_args(args: Any, source: str, job: Job, err: TextIO) -> Summary:
+def _run_args(args: Any, source: str, job: Job, err: TextIO,
+              emit: Callable[[Outcome], None] | None = None) -> Summary:
     from reviewbot.errors import UsageError
     from reviewbot.ingest.archive import parse_date
 
@@ -384,7 +416,8 @@ def _run_args(args: Any, source: str, job: Job, err: TextIO) -> Summary:
         raise UsageError("--scheduler runs the work on the Dask cluster: give it or --jobs, "
                          "not both")
     return run_archive(source, job, jobs=jobs or None, scheduler=args.scheduler,
-                       since=since, until=until, incremental=args.incremental, err=err)
+                       since=since, until=until, incremental=args.incremental, err=err,
+                       emit=emit)
 
 
 def command_check(args: Any, source: str, options: Options, rules: Sequence[Rule]) -> int:
@@ -397,9 +430,9 @@ def command_check(args: Any, source: str, options: Options, rules: Sequence[Rule
         raise UsageError(f"an archive run writes text, json (as JSON Lines) or checkpatch, "
                          f"not {args.format}")
     job = Job(KIND_CHECK, options, tuple(rules), args.format)
-    summary = _run_args(args, source, job, sys.stderr)
     with _output(args.output) as out:
-        write_check(summary.outcomes, out, sys.stderr)
+        summary = _run_args(args, source, job, sys.stderr,
+                            lambda outcome: write_check([outcome], out, sys.stderr))
     sys.stderr.write(f"reviewbot: {source}: {summary.line()}\n")
     return exit_status(summary.outcomes)
 
@@ -428,14 +461,48 @@ def command_mine(args: Any, source: str) -> int:
         if not args.output:
             raise UsageError("--format parquet needs -o FILE")
     job = Job(KIND_MINE, Options(), load_rules(args.rules))
-    summary = _run_args(args, source, job, sys.stderr)
-    rows = [row for o in summary.outcomes for row in o.rows]
-    write_rows(rows, args.format, args.output)
-    for outcome in summary.outcomes:
-        if outcome.error is not None:
-            sys.stderr.write(f"reviewbot: error: {outcome.error}\n")
+    with RowSink(args.format, args.output) as sink:
+        summary = _run_args(args, source, job, sys.stderr, sink.outcome)
     sys.stderr.write(f"reviewbot: {source}: {summary.line()}\n")
     return 3 if any(o.internal for o in summary.outcomes) else 0
+
+
+class RowSink:
+    """Mined rows written as they come: JSON Lines, or Parquet row groups."""
+
+    def __init__(self, fmt: str, output: str | None) -> None:
+        self.fmt = fmt
+        self.output = output
+        self._stack = ExitStack()
+        self._write: Callable[[Sequence[dict[str, Any]]], None]
+
+    def __enter__(self) -> RowSink:
+        if self.fmt == "parquet":
+            from reviewbot.batch.dataset import ParquetRows
+
+            if not self.output:
+                raise UsageError("--format parquet needs -o FILE")
+            self._write = self._stack.enter_context(ParquetRows(self.output)).write
+        else:
+            import json
+
+            out = self._stack.enter_context(_output(self.output))
+
+            def write(rows: Sequence[dict[str, Any]]) -> None:
+                for row in rows:
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+            self._write = write
+        return self
+
+    def outcome(self, outcome: Outcome) -> None:
+        if outcome.error is not None:
+            sys.stderr.write(f"reviewbot: error: {outcome.error}\n")
+        if outcome.rows:
+            self._write(outcome.rows)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
 
 
 def write_rows(rows: Sequence[dict[str, Any]], fmt: str, output: str | None) -> None:

@@ -32,16 +32,57 @@ def require_pyarrow() -> None:
         raise UsageError(f"--format parquet needs pyarrow: {INSTALL_HINT}") from None
 
 
-def write_parquet(rows: Sequence[dict[str, Any]], output: str) -> None:
-    require_pyarrow()
+def _schema() -> Any:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     types = {"str": pa.string(), "int": pa.int64(), "strs": pa.list_(pa.string())}
-    schema = pa.schema([(name, types[kind]) for name, kind in COLUMNS])
-    columns = {name: [row.get(name) for row in rows] for name, _ in COLUMNS}
-    table = pa.table(columns, schema=schema)
-    try:
-        pq.write_table(table, str(Path(output)))
-    except OSError as exc:
-        raise UsageError(f"{output}: cannot write: {exc}") from None
+    return pa.schema([(name, types[kind]) for name, kind in COLUMNS])
+
+
+def _table(rows: Sequence[dict[str, Any]], schema: Any) -> Any:
+    import pyarrow as pa
+
+    return pa.table({name: [row.get(name) for row in rows] for name, _ in COLUMNS},
+                    schema=schema)
+
+
+def write_parquet(rows: Sequence[dict[str, Any]], output: str) -> None:
+    with ParquetRows(output) as sink:
+        sink.write(rows)
+
+
+class ParquetRows:
+    """A Parquet file written a batch of rows at a time (so memory does not grow with the
+    archive); rows are buffered into row groups of ``group`` rows."""
+
+    def __init__(self, output: str, group: int = 8192) -> None:
+        require_pyarrow()
+        import pyarrow.parquet as pq
+
+        self.output = output
+        self.group = group
+        self.buffer: list[dict[str, Any]] = []
+        self.schema = _schema()
+        try:
+            self.writer = pq.ParquetWriter(str(Path(output)), self.schema)
+        except OSError as exc:
+            raise UsageError(f"{output}: cannot write: {exc}") from None
+
+    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.buffer.extend(rows)
+        if len(self.buffer) >= self.group:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.buffer:
+            self.writer.write_table(_table(self.buffer, self.schema))
+            self.buffer = []
+
+    def __enter__(self) -> ParquetRows:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._flush()
+        finally:
+            self.writer.close()

@@ -39,12 +39,14 @@ def client_for(scheduler: str) -> Any:
 
 
 def run_on_cluster(scheduler: str | Any, job: Job, threads: Sequence[Thread],
-                   step: Callable[[int], None] | None = None) -> list[Outcome]:
-    """``job`` on every thread, one task a batch, outcomes in thread order.
+                   step: Callable[[int], None] | None = None,
+                   emit: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """``job`` on every thread, one task a batch, outcomes in thread order (see
+    ``reviewbot.batch.archive.InOrder`` for ``emit``).
 
     ``scheduler``: an address, or a ``distributed.Client`` already made (tests, the bench).
     """
-    from reviewbot.batch.archive import batches, failed_batch, run_batch
+    from reviewbot.batch.archive import InOrder, batches, failed_batch, run_batch
 
     own = isinstance(scheduler, str)
     client: Any = client_for(scheduler) if isinstance(scheduler, str) else scheduler
@@ -58,16 +60,17 @@ def run_on_cluster(scheduler: str | Any, job: Job, threads: Sequence[Thread],
         shared = client.scatter(job, broadcast=True)
         futures = client.map(run_batch, parts, job=shared, pure=False)
         index = {future.key: i for i, future in enumerate(futures)}
-        results: list[list[Outcome] | None] = [None] * len(parts)
+        order = InOrder(emit)
         for future in as_completed(futures, loop=client.loop):
-            i = index[future.key]
+            i = index.pop(future.key)
             try:
-                results[i] = future.result()
+                order.put(i, future.result())
             except Exception as exc:  # the task failed or its worker died
-                results[i] = failed_batch(parts[i], exc)
+                order.put(i, failed_batch(parts[i], exc))
+            future.release()
             if step:
                 step(len(parts[i]))
-        return [o for part in results if part is not None for o in part]
+        return order.kept
     finally:
         if own:
             client.close()
