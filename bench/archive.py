@@ -142,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"peak memory: {own:.0f} MiB this process (scan, results); "
               f"{kids:.0f} MiB the largest worker or git process")
 
+        _cli_memory(inbox, Path(tmp))
         _incremental(inbox, epoch, base, count, Path(tmp))
     return 0
 
@@ -199,6 +200,31 @@ def _dask(job: object, threads: list[object], local: list[object]) -> float:
         seconds, got = timed(lambda: run_on_cluster(client, job, threads))  # type: ignore[arg-type]
     assert got == local, "the Dask run differs from the local one"
     return len(threads) / seconds
+
+
+_MEASURE = """
+import resource, subprocess, sys, time
+started = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(done.returncode, time.perf_counter() - started, peak)
+print(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "")
+"""
+
+
+def _cli_memory(inbox: Path, tmp: Path) -> None:
+    """The whole command as a user runs it: time and the peak memory of its processes."""
+    reviewbot = Path(sys.executable).parent / "reviewbot"
+    argv = [str(reviewbot), "mine", str(inbox), "--jobs", "2", "--format", "jsonl", "-o",
+            str(tmp / "reviews.jsonl")]
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *argv], capture_output=True,
+                          text=True, check=True).stdout.splitlines()
+    status, seconds, peak = done[0].split()
+    print(f"`reviewbot mine ARCHIVE --jobs 2 -o reviews.jsonl`: exit {status}, "
+          f"{float(seconds):.1f} s, peak memory {float(peak):.0f} MiB (largest of its "
+          f"processes) ({load()})")
+    if len(done) > 1:
+        print(f"  {done[1]}")
 
 
 def _incremental(inbox: Path, epoch: Path, base: list[bytes], count: int, tmp: Path) -> None:
