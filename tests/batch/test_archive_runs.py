@@ -261,3 +261,32 @@ def test_outcomes_are_passed_on_in_thread_order_and_then_let_go() -> None:
     assert [o.root for o in order.kept] == ["a", "b1", "b2", "c"]
     assert all(o.rows == () for o in order.kept)  # written, then not kept
     assert [o.comments for o in order.kept] == [0, 2, 0, 1]
+
+
+def test_incremental_through_the_command_line(
+        inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    copy = tmp_path / "inbox"
+    shutil.copytree(inbox, copy)
+    monkeypatch.setenv("REVIEWBOT_CACHE_DIR", str(tmp_path / "cache"))
+    argv = ["check", "--jobs", "1", "--incremental", "--format", "json", str(copy)]
+    cli.main(argv)
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 8 and " 31 message(s) read" in err
+    assert list((tmp_path / "cache" / "archive").glob("inbox-v*.sqlite"))
+    assert cli.main(argv) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines()[-1].startswith(f"reviewbot: {copy}: 0 message(s) read from 1 epoch")
+    # one more reply to the sgx thread: only it is read, and that thread alone is checked
+    sgx = next(t for t in archive.scan(str(copy)).threads if len(t.blobs) == 2)
+    git_dir, oid = sgx.blobs[1]
+    with archive.Readers() as readers:
+        reply = readers.read(git_dir, oid)[1]
+    again = reply.replace(b"Message-ID: <", b"Message-ID: <again-", 1)
+    assert again != reply
+    archive.append_messages(copy / "git" / "0.git", [again], [1_700_000_000])
+    cli.main(argv)
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["source"] for line in out.splitlines()] == [sgx.root]
+    assert " 1 message(s) read" in err.splitlines()[-1]
