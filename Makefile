@@ -8,7 +8,7 @@ EXAMPLE ?= corpus/memdev/v1.mbox
 # Debian packages some integration tests drive for real (they skip, saying why, when absent).
 SYSDEPS := graphviz git-email
 
-.PHONY: run test lint typecheck pytest eval bench bench-index bench-checkpatch bench-bulk venv sysdeps clean
+.PHONY: run test lint typecheck pytest eval bench bench-index bench-checkpatch bench-bulk bench-archive venv sysdeps clean
 
 venv: $(STAMP)
 
@@ -61,6 +61,11 @@ bench-checkpatch: $(STAMP)
 
 bench-bulk: $(STAMP)
 	$(BIN)/python bench/bulk_check.py $(BENCH_ARGS)
+
+# A 20,000-message public-inbox epoch under the temp dir: read, check and mine rates in a
+# process pool and on a Dask LocalCluster (127.0.0.1), and an incremental run. No QEMU tree.
+bench-archive: $(STAMP)
+	$(BIN)/python bench/archive.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

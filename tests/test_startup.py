@@ -36,6 +36,12 @@ NOT_IMPORTED_BY_PATCH_CHECK = (
     "email.headerregistry",
     "hashlib",  # loads OpenSSL; only for synthetic ids of mails without a Message-ID
     "reviewbot.batch.bulk",  # check --jobs only
+    "reviewbot.ingest.archive",  # public-inbox archives only
+    "reviewbot.batch.archive",
+    "reviewbot.batch.distributed",  # --scheduler only
+    "reviewbot.batch.dataset",  # mine --format parquet only
+    "distributed",
+    "pyarrow",
     "reviewbot.qemu.releases",  # qapi-since, only when a schema file is touched
     "networkx",  # 0.1 s to import; the graph is reviewbot.c.digraph.DiGraph (ARCHITECTURE.md)
     "pickle",  # cache files: only with a tree

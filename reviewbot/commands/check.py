@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from reviewbot.commands.common import add_source_arguments
+from reviewbot.commands.common import add_archive_arguments, add_source_arguments
 
 if TYPE_CHECKING:
     from reviewbot.context import Options
@@ -45,13 +45,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "the whole series")
     parser.add_argument("-j", "--jobs", type=int, metavar="N",
                         help="SOURCE is a directory of threads (each .mbox/.eml/.patch file in "
-                        "it, and each maildir, is a series of its own): check N at a time "
-                        "(0: one per core)")
+                        "it, and each maildir, is a series of its own) or a public-inbox "
+                        "archive: check N at a time (0: one per core)")
     parser.add_argument("--qemu-version", metavar="X.Y.Z",
                         help="the QEMU version the series targets (default: the tree's VERSION)")
     parser.add_argument("--previous", metavar="PREVIOUS",
                         help="the previous version's thread with its reviews (as for "
                         "`reviewbot followup`): one warning per review point still open")
+    add_archive_arguments(parser, jobs=False)
 
 
 def formatter(name: str) -> object:
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         fail_on=Severity.parse(args.fail_on), per_series=args.per_series,
     )
     write = module.write  # type: ignore[attr-defined]
-    if args.jobs is not None:
+    if args.jobs is not None or args.scheduler or args.since or args.until or args.incremental:
         if args.previous:
             raise UsageError("--previous follows up one series; it does not go with --jobs")
         return _run_bulk(args, options, rules, write)
@@ -122,9 +123,15 @@ def _run_bulk(args: argparse.Namespace, options: Options, rules: Sequence[Rule],
     import sys
     from pathlib import Path
 
-    from reviewbot.batch import bulk
+    from reviewbot.batch import archive, bulk
     from reviewbot.errors import UsageError
 
+    if archive.is_archive_source(args.source, args.repo) and not args.staged:
+        return archive.command_check(args, str(Path(args.repo or ".") / args.source),
+                                     options, rules)
+    if args.scheduler or args.since or args.until or args.incremental:
+        raise UsageError("--scheduler, --since, --until and --incremental take a "
+                         "public-inbox archive as SOURCE")
     if args.jobs < 0:
         raise UsageError("--jobs: expected a number of processes (0: one per core)")
     if args.staged or not args.source or not bulk.is_bulk_source(args.source, args.repo):

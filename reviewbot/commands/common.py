@@ -34,3 +34,23 @@ def load_series(args: argparse.Namespace) -> Series:
         raise UsageError("no SOURCE given (a git range, a file, or - for standard input)")
     return load(args.source, cwd=args.repo, staged=args.staged,
                 series_version=args.series_version)
+
+
+def add_archive_arguments(parser: argparse.ArgumentParser, *, jobs: bool = True) -> None:
+    """What a run over a public-inbox archive takes (check --jobs, mine, eval --reviews)."""
+    group = parser.add_argument_group(
+        "public-inbox archives", "SOURCE may be a public-inbox v2 inbox (git/N.git epochs) or "
+        "one epoch repository: every thread in it is read")
+    if jobs:
+        group.add_argument("-j", "--jobs", type=int, metavar="N",
+                           help="threads of an archive: N processes (0: one per core)")
+    group.add_argument("--since", metavar="DATE",
+                       help="only messages dated DATE or later (2024-06-01, ISO 8601; UTC)")
+    group.add_argument("--until", metavar="DATE", help="only messages dated DATE or earlier")
+    group.add_argument("--incremental", action="store_true",
+                       help="read only the messages added since the last --incremental run "
+                       "(kept per epoch under the cache directory); the threads they touch "
+                       "are taken whole")
+    group.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="run on this Dask distributed scheduler instead of local "
+                       "processes (needs reviewbot[dask]; see docs/scaling.md)")

@@ -6,6 +6,8 @@ import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from reviewbot.commands.common import add_archive_arguments
+
 if TYPE_CHECKING:
     from reviewbot.rules.model import Rule
 
@@ -41,6 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text (default) or one JSON document: per-rule scores with "
                         "every finding's verdict, or every review comment with its hits")
+    add_archive_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,6 +120,16 @@ def _reviews(args: argparse.Namespace, rules: Sequence[Rule]) -> int:
     if args.qemu_version and not re.fullmatch(r"\d+\.\d+(\.\d+)?", args.qemu_version):
         raise UsageError(f"--qemu-version: expected X.Y or X.Y.Z, got {args.qemu_version!r}")
     options = Options(tree=args.tree, qemu_version=args.qemu_version)
+    from reviewbot.batch import archive
+
+    archives = [p for p in args.paths if archive.is_archive_source(p)]
+    if archives:
+        if len(args.paths) != 1:
+            raise UsageError("--reviews takes one public-inbox archive, or review threads")
+        return archive.command_eval(args, archives[0], options, rules)
+    if args.scheduler or args.since or args.until or args.incremental or args.jobs is not None:
+        raise UsageError("--jobs, --scheduler, --since, --until and --incremental take a "
+                         "public-inbox archive")
     out = sys.stdout
     hit_count = total = 0
     threads: list[dict[str, object]] = []

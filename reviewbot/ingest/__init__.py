@@ -93,6 +93,11 @@ def _from_dir(path: Path, source: str, series_version: int | None) -> Series:
         files = sorted(p for p in path.iterdir()
                        if p.is_file() and p.name.endswith((".patch", ".eml", ".mbox")))
         if not files:
+            from reviewbot.ingest.archive import is_archive
+
+            if is_archive(path):
+                raise InputError(f"{source}: a public-inbox archive, which holds many threads: "
+                                 "check them with --jobs N, or use mine / eval --reviews")
             raise InputError(f"{source}: a directory that is neither a maildir (cur/, new/) "
                              "nor holds .patch/.eml/.mbox files")
         raws = [r for f in files for r in raw_mails(read_bytes(f), str(f))]
