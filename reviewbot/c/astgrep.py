@@ -178,15 +178,11 @@ def config(rule: Any, constraints: Mapping[str, Any] | None) -> dict[str, Any]:
 def validate(rule: Any, constraints: Mapping[str, Any] | None, where: str = "match") -> None:
     """PatternError naming the problem when ast-grep cannot build a matcher from the rule."""
     try:
-        parse("int x;\n").root().find(config(rule, constraints))
+        parse("int x;\n").root().find(config(rule, constraints))  # type: ignore[call-overload]
     except PatternError:
         raise
     except Exception as exc:
         raise PatternError(f"{where}: {_problem_text(exc)}") from None
-
-
-def find_all(node: SgNode, cfg: Mapping[str, Any]) -> list[SgNode]:
-    return list(node.find_all(dict(cfg)))
 
 
 def _enclosing_function(node: SgNode) -> str | None:
@@ -200,7 +196,7 @@ def _enclosing_function(node: SgNode) -> str | None:
     return None
 
 
-def matches(root: SgRoot, original: str, blanked: str, cfg: Mapping[str, Any],
+def matches(root: SgRoot, original: str, blanked: str, cfg: Mapping[str, Any], *,
             names: list[tuple[str, bool]], within: SgNode | None = None) -> Iterator[Match]:
     """Every match of ``cfg``, with the metavariables in ``names`` read from ``original``."""
     same = len(original) == len(blanked)
@@ -210,7 +206,7 @@ def matches(root: SgRoot, original: str, blanked: str, cfg: Mapping[str, Any],
         return original[r.start.index:r.end.index] if same else n.text()
 
     base = within if within is not None else root.root()
-    for node in base.find_all(dict(cfg)):
+    for node in base.find_all(dict(cfg)):  # type: ignore[call-overload]
         caps: dict[str, str] = {}
         for name, multi in names:
             if name in caps or name == "_":

@@ -9,7 +9,6 @@ conditions reviewbot adds read the C facts and the call graph through ``ctx.fact
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
@@ -35,7 +34,8 @@ _OBJECT_MACROS = frozenset({"DEFINE_TYPES", "OBJECT_DEFINE_TYPE", "OBJECT_DEFINE
                             "OBJECT_DEFINE_ABSTRACT_TYPE", "OBJECT_DEFINE_TYPE_WITH_INTERFACES",
                             "OBJECT_DEFINE_SIMPLE_TYPE_WITH_INTERFACES",
                             "OBJECT_DEFINE_TYPE_EXTENDED"})
-_ACPI_BUILDERS = frozenset({"acpi_table_begin", "acpi_build_tables_init", "build_append_int_noprefix"})
+_ACPI_BUILDERS = frozenset({"acpi_table_begin", "acpi_build_tables_init",
+                            "build_append_int_noprefix"})
 _MACHINE_ROLES = ("machine_pre_plug", "machine_plug", "machine_unplug_request",
                   "machine_unplug", "machine_done_notifier")
 
@@ -347,10 +347,10 @@ def _match_c(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
         src = ctx.pre_source(path) if change == "removed" else ctx.source(path)
         if src is None:
             continue
-        yield from _match_file(ctx, rule, path, src.text, change, facts)
+        yield from _match_file(ctx, rule, path, src.text, change=change, facts=facts)
 
 
-def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, change: str,
+def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: str,
                 facts: FileFacts | None) -> Iterator[Finding]:
     from reviewbot.c import astgrep
 
@@ -360,7 +360,8 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, change: str
     everywhere = ctx.options.all_files
     pre_functions: set[str] | None = None
     lines = text.splitlines()
-    for m in astgrep.matches(root, text, blanked, cfg, names):
+    for found in astgrep.matches(root, text, blanked, cfg, names=names):
+        m = found
         if m.function is None and facts is not None and change != "removed":
             # a post-image rebuilt from hunks: the hunk header names the function
             enclosing = facts.function_at(m.line)
@@ -390,11 +391,11 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, change: str
                 continue
             if "reachable-from" in where:
                 reach = where["reachable-from"]
-                found = reached_from(g, node, set(reach["roles"]), reach["depth"],
-                                     reach["follow"])
-                if found is None:
+                via = reached_from(g, node, set(reach["roles"]), reach["depth"],
+                                   reach["follow"])
+                if via is None:
                     continue
-                chain = found.describe(g)
+                chain = via.describe(g)
                 evidence.append(f"reached from a {'/'.join(reach['roles'])} function: {chain}")
         if inner_cfg is not None:
             inner = _function_has(ctx, path, captures[where["function-has"]["function"]],
@@ -447,7 +448,7 @@ def _function_has(ctx: PatchContext, path: str, name: str, cfg: Mapping[str, Any
         fn = astgrep.function_node(root, name)
         if fn is None:
             continue
-        for inner in astgrep.matches(root, text, blanked, cfg, names, within=fn):
+        for inner in astgrep.matches(root, text, blanked, cfg, names=names, within=fn):
             return inner, where, name
     return None
 

@@ -175,8 +175,8 @@ def _fix_cases(value: Any) -> tuple[str, list[dict[str, Any]]]:
     """(the default fix text, the cases) of a ``fix:`` written as a list of cases."""
     cases: list[dict[str, Any]] = []
     default = ""
-    for case in value:
-        case = _mapping("fix", case, ("when", "implements", "text"))
+    for item in value:
+        case = _mapping("fix", item, ("when", "implements", "text"))
         if not isinstance(case.get("text"), str) or not case["text"].strip():
             raise SpecError("fix", "each case of fix needs text")
         when = case.get("when", {})

@@ -153,15 +153,15 @@ def load_rule_file(path: Path, pack: str) -> Rule:
         from reviewbot.rules.language import SpecError, check_spec, default_fix
 
         try:
-            params = check_spec({k: n.value for k, n in fields.items()})
+            spec = check_spec({k: n.value for k, n in fields.items()})
         except SpecError as exc:
             line = fields[exc.key].key_line if exc.key in fields else first_line
             raise InputError(f"{path}:{line}: rule {rule_id}: {exc}") from None
         if "params" in fields:
             raise InputError(f"{where('params')}: rule {rule_id}: a language rule has no "
                              "params (they belong to check: rules)")
-        return _rule(fields, path, pack, rule_id, severity, LANGUAGE_CHECK, params,
-                     first_line, default_fix(fields["fix"].value))
+        return _rule(fields, path, pack, rule_id, severity, check=LANGUAGE_CHECK, params=spec,
+                     first_line=first_line, fix=default_fix(fields["fix"].value))
 
     check = fields["check"].value
     if not isinstance(check, str):
@@ -190,8 +190,8 @@ def load_rule_file(path: Path, pack: str) -> Rule:
     if absent:
         line = fields["params"].key_line if "params" in fields else fields["check"].key_line
         raise InputError(f"{path}:{line}: primitive {check!r} needs param(s) {', '.join(absent)}")
-    return _rule(fields, path, pack, rule_id, severity, check, params, first_line,
-                 fields["fix"].value)
+    return _rule(fields, path, pack, rule_id, severity, check=check, params=params,
+                 first_line=first_line, fix=fields["fix"].value)
 
 
 def _check_precision(path: Path, node: _Node) -> None:
@@ -203,7 +203,7 @@ def _check_precision(path: Path, node: _Node) -> None:
 
 
 def _rule(fields: dict[str, _Node], path: Path, pack: str, rule_id: str, severity: Severity,
-          check: str, params: dict[str, Any], first_line: int, fix: str) -> Rule:
+          *, check: str, params: dict[str, Any], first_line: int, fix: str) -> Rule:
     def where(key: str) -> str:
         return f"{path}:{fields[key].key_line}"
 
