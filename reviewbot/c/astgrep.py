@@ -40,6 +40,7 @@ class Match:
     end_line: int
     text: str  # the matched text as written (macros not blanked)
     captures: Mapping[str, str]  # metavariable name -> text ($$$NAME: the nodes' text joined)
+    capture_lines: Mapping[str, int]  # metavariable name -> 1-based line of its first node
     function: str | None  # name of the enclosing function definition
 
 
@@ -208,6 +209,7 @@ def matches(root: SgRoot, original: str, blanked: str, cfg: Mapping[str, Any], *
     base = within if within is not None else root.root()
     for node in base.find_all(dict(cfg)):  # type: ignore[call-overload]
         caps: dict[str, str] = {}
+        lines: dict[str, int] = {}
         for name, multi in names:
             if name in caps or name == "_":
                 continue
@@ -215,6 +217,7 @@ def matches(root: SgRoot, original: str, blanked: str, cfg: Mapping[str, Any], *
                 nodes = [n for n in node.get_multiple_matches(name) if n.kind() != ","]
                 if nodes:
                     first, last = nodes[0].range(), nodes[-1].range()
+                    lines[name] = first.start.line + 1
                     caps[name] = (original[first.start.index:last.end.index] if same
                                   else ", ".join(n.text() for n in nodes))
                 else:
@@ -223,9 +226,10 @@ def matches(root: SgRoot, original: str, blanked: str, cfg: Mapping[str, Any], *
                 got = node.get_match(name)
                 if got is not None:
                     caps[name] = text_of(got)
+                    lines[name] = got.range().start.line + 1
         r = node.range()
         yield Match(line=r.start.line + 1, end_line=r.end.line + 1, text=text_of(node),
-                    captures=caps, function=_enclosing_function(node))
+                    captures=caps, capture_lines=lines, function=_enclosing_function(node))
 
 
 def function_node(root: SgRoot, name: str) -> SgNode | None:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from reviewbot.rules.model import Rule
 
 C_SUFFIXES = (".c", ".h")
-_META = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)")
+_META = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)(?:\.(line)\b)?")
 _QAPI = ("qapi/*.json", "qapi/**/*.json", "qga/qapi-schema.json", "storage-daemon/qapi/*.json")
 _OBJECT_MACROS = frozenset({"DEFINE_TYPES", "OBJECT_DEFINE_TYPE", "OBJECT_DEFINE_SIMPLE_TYPE",
                             "OBJECT_DEFINE_ABSTRACT_TYPE", "OBJECT_DEFINE_TYPE_WITH_INTERFACES",
@@ -36,8 +36,10 @@ _OBJECT_MACROS = frozenset({"DEFINE_TYPES", "OBJECT_DEFINE_TYPE", "OBJECT_DEFINE
                             "OBJECT_DEFINE_TYPE_EXTENDED"})
 _ACPI_BUILDERS = frozenset({"acpi_table_begin", "acpi_build_tables_init",
                             "build_append_int_noprefix"})
+# Roles only board code gives (a device may register a machine-init-done notifier: that is
+# what qom-device-machine-done-notifier reports, not what makes a file board code).
 _MACHINE_ROLES = ("machine_pre_plug", "machine_plug", "machine_unplug_request",
-                  "machine_unplug", "machine_done_notifier")
+                  "machine_unplug")
 
 
 # --------------------------------------------------------------------------- paths
@@ -109,6 +111,15 @@ def file_kinds(ctx: PatchContext, path: str, facts: FileFacts | None) -> set[str
     return kinds
 
 
+def code_holds(wanted: Iterable[str], kinds: set[str]) -> bool:
+    """One of the kinds ``wanted`` and none of the ``!kind`` ones."""
+    wanted = list(wanted)
+    plain = [k for k in wanted if not k.startswith("!")]
+    if plain and not set(plain) & kinds:
+        return False
+    return not any(k[1:] in kinds for k in wanted if k.startswith("!"))
+
+
 def _device_type(g: DiGraph, facts: FileFacts) -> bool:
     from reviewbot.c.graph import type_ancestors
 
@@ -163,11 +174,20 @@ def reached_from(g: DiGraph, node: str, roles: set[str], depth: int, follow: str
 
 
 def fill(template: str, captures: Mapping[str, str], builtins: Mapping[str, Any]) -> str:
-    """``{name}`` from ``builtins``, then ``$NAME`` / ``$$$NAME`` from ``captures``."""
+    """``{name}`` from ``builtins``, then ``$NAME`` / ``$$$NAME`` from ``captures`` and
+    ``$NAME.line`` from ``captures["NAME.line"]``."""
     from reviewbot.rules.model import _SafeDict
 
     text = template.format_map(_SafeDict(builtins))
-    return _META.sub(lambda m: captures.get(m.group(1) or m.group(2), m.group(0)), text)
+
+    def one(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(2)
+        if m.group(3):
+            line = captures.get(f"{name}.line")
+            return line if line is not None else m.group(0)
+        return captures.get(name, m.group(0))
+
+    return _META.sub(one, text)
 
 
 def implements(g: DiGraph, type_name: str, interface: str) -> bool:
@@ -183,6 +203,18 @@ def implements(g: DiGraph, type_name: str, interface: str) -> bool:
                             for _, v, e in g.out_edges(tid, data=True)):
             return True
     return False
+
+
+def _evidence(rule: Rule, captures: Mapping[str, str],
+              builtins: Mapping[str, Any]) -> list[str]:
+    """The rule's evidence lines, leaving out those naming a metavariable this match did not
+    bind (a branch of ``any:`` that did not match)."""
+    out = []
+    for template in rule.params.get("evidence", ()):
+        names = [a or b for a, b, _ in _META.findall(template)]
+        if all(n in captures for n in names):
+            out.append(fill(template, captures, builtins))
+    return out
 
 
 def _fix(ctx: PatchContext, rule: Rule, captures: Mapping[str, str],
@@ -342,7 +374,7 @@ def _match_c(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
         if not everywhere and not (fd.removed_lines if change == "removed" else fd.added_lines):
             continue  # nothing this patch did in the file can match
         facts = ctx.facts(path) if fd.target_path else None
-        if "code" in where and not set(where["code"]) & file_kinds(ctx, path, facts):
+        if "code" in where and not code_holds(where["code"], file_kinds(ctx, path, facts)):
             continue
         src = ctx.pre_source(path) if change == "removed" else ctx.source(path)
         if src is None:
@@ -371,6 +403,7 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
                                    else ctx.changed(path, m.line)):
             continue
         captures = dict(m.captures)
+        captures.update((f"{k}.line", str(v)) for k, v in m.capture_lines.items())
         evidence: list[str] = []
         chain = ""
         if change == "new-function":
@@ -405,13 +438,15 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
             inner_match, inner_path, fn_name = inner
             for k, v in inner_match.captures.items():
                 captures.setdefault(k, v)
+            for k, n in inner_match.capture_lines.items():
+                captures.setdefault(f"{k}.line", str(n))
             evidence.append(f"{fn_name}() has {_first_line(inner_match.text)} "
                             f"({inner_path}:{inner_match.line})")
         builtins = {"function": m.function or "file scope", "path": path, "line": m.line,
                     "chain": chain, "match": _first_line(m.text),
                     "length": len(_first_line(m.text))}
         if "evidence" in rule.params:
-            evidence = [fill(t, captures, builtins) for t in rule.params["evidence"]]
+            evidence = _evidence(rule, captures, builtins)
         elif not evidence or chain:
             evidence.insert(0, f"{builtins['function']}: {_first_line(m.text)}")
         code = lines[m.line - 1] if 1 <= m.line <= len(lines) else ""
@@ -488,8 +523,7 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
             captures = {k: v or "" for k, v in m.groupdict().items()}
             builtins = {"function": "", "path": "", "line": "", "chain": "",
                         "match": m.group(0), "length": len(text)}
-            evidence = [fill(t, captures, builtins) for t in rule.params.get("evidence", ())] \
-                or [f"Subject: {patch.subject.raw}" if kind == "subject" else text.strip()]
+            evidence = _evidence(rule, captures, builtins) or [f"Subject: {patch.subject.raw}" if kind == "subject" else text.strip()]
             yield _finding(ctx, rule, captures, builtins, evidence=evidence,
                            anchor=anchor or text.strip())
         return
@@ -499,8 +533,8 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
             continue
         if where.get("change") == "new-file" and not fd.is_new:
             continue
-        if "code" in where and not set(where["code"]) & file_kinds(
-                ctx, path, ctx.facts(path) if path.endswith(C_SUFFIXES) else None):
+        if "code" in where and not code_holds(where["code"], file_kinds(
+                ctx, path, ctx.facts(path) if path.endswith(C_SUFFIXES) else None)):
             continue
         comment_lines: set[int] | None = None
         if kind == "comments":
@@ -522,8 +556,7 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
                 captures = {k: v or "" for k, v in m.groupdict().items()}
                 builtins = {"function": "", "path": path, "line": no, "chain": "",
                             "match": m.group(0), "length": len(ln.text)}
-                evidence = [fill(t, captures, builtins)
-                            for t in rule.params.get("evidence", ())] or [ln.text.strip()]
+                evidence = _evidence(rule, captures, builtins) or [ln.text.strip()]
                 yield _finding(ctx, rule, captures, builtins, path=path, line=no,
                                evidence=evidence, code=ln.text, anchor=ln.text.strip(),
                                side="old" if removed else "new")

@@ -98,7 +98,7 @@ def _where(value: Any, bound: set[str]) -> dict[str, Any]:
     if "code" in where:
         kinds = _strings("where.code", where["code"])
         for k in kinds:
-            if k not in CODE_KINDS:
+            if k.removeprefix("!") not in CODE_KINDS:
                 raise SpecError("where", f"where.code: {k!r} is not one of "
                                 f"{', '.join(CODE_KINDS)}")
         out["code"] = kinds
