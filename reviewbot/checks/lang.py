@@ -523,7 +523,8 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
             captures = {k: v or "" for k, v in m.groupdict().items()}
             builtins = {"function": "", "path": "", "line": "", "chain": "",
                         "match": m.group(0), "length": len(text)}
-            evidence = _evidence(rule, captures, builtins) or [f"Subject: {patch.subject.raw}" if kind == "subject" else text.strip()]
+            evidence = _evidence(rule, captures, builtins) or [
+                f"Subject: {patch.subject.raw}" if kind == "subject" else text.strip()]
             yield _finding(ctx, rule, captures, builtins, evidence=evidence,
                            anchor=anchor or text.strip())
         return
