@@ -273,6 +273,11 @@ def language(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
         yield from _match_lines(ctx, rule)
 
 
+def compile_rule(rule: Rule) -> None:
+    """RuleError (one line: file, rule, problem) when ast-grep cannot use the rule."""
+    _compiled(rule)
+
+
 @cache
 def _compiled(rule: Rule) -> tuple[dict[str, Any], list[tuple[str, bool]],
                                    dict[str, Any] | None, list[tuple[str, bool]]]:

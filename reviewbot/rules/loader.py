@@ -155,7 +155,8 @@ def load_rule_file(path: Path, pack: str) -> Rule:
         try:
             spec = check_spec({k: n.value for k, n in fields.items()})
         except SpecError as exc:
-            line = fields[exc.key].key_line if exc.key in fields else first_line
+            top = exc.key.split(".", 1)[0]
+            line = fields[top].key_line if top in fields else first_line
             raise InputError(f"{path}:{line}: rule {rule_id}: {exc}") from None
         if "params" in fields:
             raise InputError(f"{where('params')}: rule {rule_id}: a language rule has no "
