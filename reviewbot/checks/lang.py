@@ -396,14 +396,16 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
     root, blanked = _TREES.get(path, text)
     everywhere = ctx.options.all_files
     pre_functions: set[str] | None = None
+    sections: dict[int, str] | None = None
     lines = text.splitlines()
     for found in astgrep.matches(root, text, blanked, cfg, names=names):
         m = found
-        if m.function is None and facts is not None and change != "removed":
+        if m.function is None and change != "removed":
             # a post-image rebuilt from hunks: the hunk header names the function
-            enclosing = facts.function_at(m.line)
-            if enclosing is not None:
-                m = replace(m, function=enclosing.name)
+            if sections is None:
+                sections = ctx.parent.post_images.sections(ctx.position, path)
+            if m.line in sections:
+                m = replace(m, function=sections[m.line])
         if not everywhere and not (ctx.removed(path, m.line) if change == "removed"
                                    else ctx.changed(path, m.line)):
             continue
@@ -495,6 +497,8 @@ def _function_has(ctx: PatchContext, path: str, name: str, cfg: Mapping[str, Any
 
 def _finding(ctx: PatchContext, rule: Rule, captures: Mapping[str, str],
              builtins: Mapping[str, Any], **where: Any) -> Finding:
+    if "evidence" in where:
+        where["evidence"] = tuple(where["evidence"])
     return Finding(rule=rule.id, severity=rule.severity,
                    message=fill(rule.message, captures, builtins),
                    patch=ctx.ref, fix=_fix(ctx, rule, captures, builtins), **where)
