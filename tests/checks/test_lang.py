@@ -293,7 +293,7 @@ def test_global_state_in_a_qom_object_outside_hw(path: str) -> None:
 
 
 def test_global_state_stays_quiet_without_a_qom_type_or_in_board_code() -> None:
-    no_type = FILTER.split("static const TypeInfo")[0]
+    no_type = FILTER.split("static const TypeInfo", maxsplit=1)[0]
     assert check({"net/tally.c": no_type}, RULES["qom-device-global-state"]) == []
     board = FILTER.replace("TYPE_NETFILTER", "TYPE_X86_MACHINE")
     assert check({"hw/i386/toy.c": board}, RULES["qom-device-global-state"]) == []
