@@ -64,11 +64,8 @@ def import_cost(stmt: str, runs: int) -> float:
         total = 0
         for line in done.stderr.splitlines():
             parts = line.split("|")
-            if len(parts) == 3 and not parts[2].startswith("  "):
-                try:
-                    total += int(parts[1])
-                except ValueError:
-                    pass
+            if len(parts) == 3 and not parts[2].startswith("  ") and parts[1].strip().isdigit():
+                total += int(parts[1])
         times.append(total / 1000)
     return statistics.median(times)
 
