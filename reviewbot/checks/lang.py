@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from reviewbot.rules.model import Rule
 
 C_SUFFIXES = (".c", ".h")
-_META = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)(?:\.(line)\b)?")
+_META = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)(?:\.(line|function)\b)?")
 _QAPI = ("qapi/*.json", "qapi/**/*.json", "qga/qapi-schema.json", "storage-daemon/qapi/*.json")
 _OBJECT_MACROS = frozenset({"DEFINE_TYPES", "OBJECT_DEFINE_TYPE", "OBJECT_DEFINE_SIMPLE_TYPE",
                             "OBJECT_DEFINE_ABSTRACT_TYPE", "OBJECT_DEFINE_TYPE_WITH_INTERFACES",
@@ -183,8 +183,8 @@ def fill(template: str, captures: Mapping[str, str], builtins: Mapping[str, Any]
     def one(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(2)
         if m.group(3):
-            line = captures.get(f"{name}.line")
-            return line if line is not None else m.group(0)
+            got = captures.get(f"{name}.{m.group(3)}")
+            return got if got is not None else m.group(0)
         return captures.get(name, m.group(0))
 
     return _META.sub(one, text)
@@ -411,6 +411,7 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
             continue
         captures = dict(m.captures)
         captures.update((f"{k}.line", str(v)) for k, v in m.capture_lines.items())
+        captures.update((f"{k}.function", v) for k, v in m.capture_functions.items())
         evidence: list[str] = []
         chain = ""
         if change == "new-function":
@@ -447,6 +448,8 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
                 captures.setdefault(k, v)
             for k, n in inner_match.capture_lines.items():
                 captures.setdefault(f"{k}.line", str(n))
+            for k, fn in inner_match.capture_functions.items():
+                captures.setdefault(f"{k}.function", fn)
             evidence.append(f"{fn_name}() has {_first_line(inner_match.text)} "
                             f"({inner_path}:{inner_match.line})")
         builtins = {"function": m.function or "file scope", "path": path, "line": m.line,

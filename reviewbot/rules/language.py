@@ -220,6 +220,13 @@ def check_spec(fields: Mapping[str, Any]) -> dict[str, Any]:
             constraints = fields["constraints"]
             if not isinstance(constraints, dict):
                 raise SpecError("constraints", "constraints must map metavariables to rules")
+            for name in constraints:
+                if not isinstance(name, str) or not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name):
+                    raise SpecError("constraints", f"constraints: {name!r} is not a metavariable "
+                                    "name (YAML reads ON/OFF/YES/NO as true/false: rename it)")
+                if name not in bound:
+                    raise SpecError("constraints", f"constraints: ${name} is not a "
+                                    "metavariable of the match")
             params["constraints"] = constraints
     else:
         if "constraints" in fields:
