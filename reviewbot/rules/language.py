@@ -17,7 +17,8 @@ from typing import Any
 
 CODE_KINDS = ("device", "qom-object", "machine", "qapi", "any")
 CHANGES = ("added", "new-file", "new-function", "removed")
-LINES_IN = ("added-lines", "removed-lines", "comments", "commit-message", "subject")
+LINES_IN = ("added-lines", "removed-lines", "comments", "commit-message", "subject",
+            "file-names")
 FOLLOW = ("file", "dir", "tree")
 ROLE_ALIASES = {"machine_done": "machine_done_notifier"}
 WHERE_KEYS = ("files", "code", "role", "reachable-from", "function-has", "change")
