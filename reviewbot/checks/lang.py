@@ -274,6 +274,24 @@ def language(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
         yield from _match_lines(ctx, rule)
 
 
+_C_WORDS = frozenset({"if", "else", "for", "while", "do", "return", "static", "const", "void",
+                      "int", "char", "bool", "unsigned", "struct", "sizeof", "switch", "case",
+                      "break", "continue", "goto", "extern", "inline", "true", "false"})
+
+
+@cache
+def needles(rule: Rule) -> tuple[str, ...]:
+    """Identifiers the top-level ``pattern`` of the rule's match spells out: a file without
+    one of them has no match, and is not parsed for this rule."""
+    pattern = rule.params.get("match", {}).get("pattern")
+    if not isinstance(pattern, str):
+        return ()
+    bare = _META.sub(" ", pattern)
+    bare = re.sub(r'"(?:\\.|[^"\\])*"', " ", bare)
+    return tuple(sorted({w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", bare)
+                         if w not in _C_WORDS}))
+
+
 def compile_rule(rule: Rule) -> None:
     """RuleError (one line: file, rule, problem) when ast-grep cannot use the rule."""
     _compiled(rule)
@@ -383,8 +401,8 @@ def _match_c(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
         if "code" in where and not code_holds(where["code"], file_kinds(ctx, path, facts)):
             continue
         src = ctx.pre_source(path) if change == "removed" else ctx.source(path)
-        if src is None:
-            continue
+        if src is None or not all(word in src.text for word in needles(rule)):
+            continue  # a word the pattern spells out is not in the file: nothing to parse
         yield from _match_file(ctx, rule, path, src.text, change=change, facts=facts)
 
 
