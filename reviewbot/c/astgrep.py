@@ -127,8 +127,8 @@ def _expression_pattern(pattern: str) -> tuple[str, str] | None:
 def _parameter_pattern(pattern: str) -> tuple[str, str] | None:
     """(context, selector) reading ``pattern`` as a parameter (``Error **$ERRP``) when it is
     not C on its own but is a parameter declaration."""
-    if not _has_error(_probe(pattern)):
-        return None
+    if not _has_error(_probe(pattern)) or re.fullmatch(r"\s*\$*[A-Za-z_]\w*\s*", pattern):
+        return None  # C already, or one word (a metavariable, a name): not a parameter
     context = f"void __reviewbot_pattern({pattern});\n"
     if _has_error(_probe(context)) or "," in pattern:
         return None
