@@ -1,7 +1,10 @@
 """Device-model (QOM) primitives over C facts and the call graph.
 
 Each primitive is generic; the rule's params say which roles, functions, globals or casts it
-looks for, so a new rule of the same shape is a YAML file. "Device code" means a file that
+looks for, so a new rule of the same shape is a YAML file. Rules that are a syntax match plus
+conditions (file-global state, machine-done notifiers, whole-tree walks) are written in the
+rule language instead (reviewbot/checks/lang.py); ``machine_file`` here is part of what its
+``where: code:`` reads. "Device code" means a file that
 registers a realize/unrealize callback and defines no machine type; machine code (board files,
 machine class_init and hotplug handlers) is never reported by these primitives.
 """
@@ -59,13 +62,6 @@ def machine_file(facts: FileFacts, g: DiGraph | None = None) -> bool:
             if tid in g and is_machine_type(g, tid):
                 return True
     return False
-
-
-def device_file(facts: FileFacts, g: DiGraph) -> bool:
-    """Does the file register a device realize/unrealize callback, and no machine type?"""
-    if machine_file(facts, g):
-        return False
-    return any(a.field in DEVICE_ROLES and a.target for a in facts.assignments)
 
 
 def _c_paths(ctx: PatchContext, suffixes: Sequence[str] = C_FILES) -> list[str]:
@@ -365,139 +361,6 @@ def reaches_call(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
                 ctx, path=at.path, line=at.line, evidence=evidence,
                 code=_code_line(ctx, at.path, at.line), anchor=f"{fn.name}: {lead.describe()}",
                 function=fn.name, target=lead.names[-1], chain=lead.describe(),
-            )
-
-
-# --------------------------------------------------------------------------- globals
-
-
-@primitive("file-global-state", scope="patch",
-           params=("kinds", "paths", "exclude_paths", "flag_types"))
-def file_global_state(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """File-scope lists (and a static Notifier kept with a static flag) in device code."""
-    kinds = set(_param_list(rule, "kinds", ("qlist_head", "qtailq_head", "qslist_head",
-                                            "qsimpleq_head", "gslist", "glist", "notifier")))
-    flag_types = set(_param_list(rule, "flag_types", ("bool",)))
-    for path, facts in _rule_files(ctx, rule):
-        if not device_file(facts, ctx.graph):
-            continue
-        flags = [gv for gv in facts.globals
-                 if gv.static and not gv.const and gv.type.strip() in flag_types]
-        for gv in facts.globals:
-            if gv.kind not in kinds or gv.const or gv.extern:
-                continue
-            evidence = [f"{gv.type} {gv.declarator} at file scope"]
-            if gv.kind == "notifier":
-                if not gv.static or not flags:
-                    continue
-                evidence.append("kept with the file-scope flag(s) " + ", ".join(
-                    f"{f.name} (line {f.line})" for f in flags))
-            yield rule.finding(ctx, path=path, line=gv.line, evidence=evidence,
-                               code=_code_line(ctx, path, gv.line), anchor=gv.name,
-                               name=gv.name, type=gv.type.strip(), kind=gv.kind)
-
-
-# --------------------------------------------------------------------------- notifiers
-
-
-@primitive("registers-notifier", scope="patch",
-           params=("registrars", "paths", "exclude_paths"), required=("registrars",))
-def registers_notifier(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """Device code registering a notifier with one of ``registrars``."""
-    registrars = set(_param_list(rule, "registrars"))
-    for path, facts in _rule_files(ctx, rule):
-        if not device_file(facts, ctx.graph):
-            continue
-        for n in facts.notifiers:
-            if n.registrar not in registrars:
-                continue
-            evidence = [f"{n.function or 'file scope'}: {n.registrar}(&{n.notifier})"]
-            if n.notify:
-                evidence.append(f"the notifier runs {n.notify}()")
-            yield rule.finding(ctx, path=path, line=n.line, evidence=evidence,
-                               code=_code_line(ctx, path, n.line), anchor=n.notifier,
-                               function=n.function or "file scope", registrar=n.registrar,
-                               notify=n.notify or n.notifier)
-
-
-# --------------------------------------------------------------------------- phase checks
-
-
-@primitive("phase-check-unneeded", scope="patch",
-           params=("roles", "phases", "setting", "paths", "exclude_paths"))
-def phase_check_unneeded(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """A ``roles`` function tests the machine phase while its class_init already sets
-    ``setting`` (default ``hotpluggable = false``), which makes the core refuse hotplug."""
-    from reviewbot.c.graph import fn_id
-
-    roles = set(_param_list(rule, "roles", ("realize",)))
-    phases = set(_param_list(rule, "phases", ("PHASE_MACHINE_READY",)))
-    field, _, value = str(rule.params.get("setting", "hotpluggable = false")).partition("=")
-    field, value = field.strip(), value.strip()
-    for path, facts in _rule_files(ctx, rule):
-        if not facts.phase_checks:
-            continue
-        g = ctx.graph
-        for pc in facts.phase_checks:
-            if pc.function is None or pc.arg not in phases:
-                continue
-            node = fn_id(path, pc.function)
-            if node not in g or not roles & set(g.nodes[node]["roles"]):
-                continue
-            registrars = [u for u, _, e in g.in_edges(node, data=True)
-                          if e["kind"] == "register" and e.get("role") in roles]
-            settings = [a for a in facts.assignments
-                        if a.field == field and a.value == value
-                        and any(g.nodes[r]["name"] == a.function for r in registrars)]
-            if not settings:
-                continue
-            s = settings[0]
-            yield rule.finding(
-                ctx, path=path, line=pc.line, code=_code_line(ctx, path, pc.line),
-                anchor=f"{pc.function}: {pc.arg}",
-                evidence=[f"{pc.function}() tests phase_check({pc.arg})",
-                          f"{s.function}() sets {s.obj}->{s.field} = {s.value} "
-                          f"({path}:{s.line})"],
-                function=pc.function, phase=pc.arg, class_init=s.function or "",
-            )
-
-
-# --------------------------------------------------------------------------- tree walks
-
-
-@primitive("walks-from-root", scope="patch",
-           params=("walkers", "roots", "type_tests", "paths", "exclude_paths"))
-def walks_from_root(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """Device code walking the QOM tree from the root (``walkers(roots(), callback)``) with a
-    callback that picks out objects of one type (calls one of ``type_tests``)."""
-    walkers = _param_list(rule, "walkers", ("object_child_foreach_recursive",))
-    roots = _param_list(rule, "roots", ("qdev_get_machine", "object_get_root"))
-    tests = set(_param_list(rule, "type_tests", ("object_dynamic_cast",)))
-    pattern = re.compile(
-        r"\b(" + "|".join(map(re.escape, walkers)) + r")\s*\(\s*(?:OBJECT\s*\(\s*)?("
-        + "|".join(map(re.escape, roots)) + r")\s*\(\s*\)\s*\)?\s*,\s*([A-Za-z_]\w*)")
-    for path, facts in _rule_files(ctx, rule):
-        if not device_file(facts, ctx.graph):
-            continue
-        src = ctx.source(path)
-        if src is None:
-            continue
-        text = _strip_comments(src.text)
-        for m in pattern.finditer(text):
-            line = text.count("\n", 0, m.start()) + 1
-            callback = m.group(3)
-            picks = sorted({c.callee for c in facts.calls
-                            if c.caller == callback and c.callee in tests})
-            if not picks:
-                continue
-            fn = facts.function_at(line)
-            yield rule.finding(
-                ctx, path=path, line=line, code=_code_line(ctx, path, line),
-                anchor=f"{m.group(1)}({m.group(2)}(), {callback})",
-                evidence=[f"{fn.name if fn else 'file scope'}: {m.group(1)}({m.group(2)}(), "
-                          f"{callback}, ...)",
-                          f"{callback}() keeps only some objects ({', '.join(picks)})"],
-                walker=m.group(1), root=f"{m.group(2)}()", callback=callback,
             )
 
 
