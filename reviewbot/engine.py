@@ -110,9 +110,13 @@ def _guarded(rule: Rule, ctx: SeriesContext | PatchContext, fn: registry.CheckFn
              what: str) -> list[Finding]:
     import os
 
+    from reviewbot.errors import RuleError
+
     try:
         result: Iterable[Finding] = fn(ctx, rule)
         return list(result)
+    except RuleError:
+        raise
     except Exception as exc:
         if os.environ.get("REVIEWBOT_DEBUG"):
             raise

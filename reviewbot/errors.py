@@ -9,3 +9,8 @@ class InputError(Exception):
 
 class UsageError(InputError):
     """A command line that does not make sense."""
+
+
+class RuleError(InputError):
+    """A rule file that cannot be run (a language rule whose pattern ast-grep rejects, found
+    when the rule first meets a C file). Not caught per rule like other failures."""

@@ -1,7 +1,10 @@
 """Device-model (QOM) primitives over C facts and the call graph.
 
 Each primitive is generic; the rule's params say which roles, functions, globals or casts it
-looks for, so a new rule of the same shape is a YAML file. "Device code" means a file that
+looks for, so a new rule of the same shape is a YAML file. Rules that are a syntax match plus
+conditions (file-global state, machine-done notifiers, whole-tree walks) are written in the
+rule language instead (reviewbot/checks/lang.py); ``device_file``/``machine_file`` here are
+what its ``where: code:`` reads. "Device code" means a file that
 registers a realize/unrealize callback and defines no machine type; machine code (board files,
 machine class_init and hotplug handlers) is never reported by these primitives.
 """
@@ -368,58 +371,6 @@ def reaches_call(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
             )
 
 
-# --------------------------------------------------------------------------- globals
-
-
-@primitive("file-global-state", scope="patch",
-           params=("kinds", "paths", "exclude_paths", "flag_types"))
-def file_global_state(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """File-scope lists (and a static Notifier kept with a static flag) in device code."""
-    kinds = set(_param_list(rule, "kinds", ("qlist_head", "qtailq_head", "qslist_head",
-                                            "qsimpleq_head", "gslist", "glist", "notifier")))
-    flag_types = set(_param_list(rule, "flag_types", ("bool",)))
-    for path, facts in _rule_files(ctx, rule):
-        if not device_file(facts, ctx.graph):
-            continue
-        flags = [gv for gv in facts.globals
-                 if gv.static and not gv.const and gv.type.strip() in flag_types]
-        for gv in facts.globals:
-            if gv.kind not in kinds or gv.const or gv.extern:
-                continue
-            evidence = [f"{gv.type} {gv.declarator} at file scope"]
-            if gv.kind == "notifier":
-                if not gv.static or not flags:
-                    continue
-                evidence.append("kept with the file-scope flag(s) " + ", ".join(
-                    f"{f.name} (line {f.line})" for f in flags))
-            yield rule.finding(ctx, path=path, line=gv.line, evidence=evidence,
-                               code=_code_line(ctx, path, gv.line), anchor=gv.name,
-                               name=gv.name, type=gv.type.strip(), kind=gv.kind)
-
-
-# --------------------------------------------------------------------------- notifiers
-
-
-@primitive("registers-notifier", scope="patch",
-           params=("registrars", "paths", "exclude_paths"), required=("registrars",))
-def registers_notifier(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """Device code registering a notifier with one of ``registrars``."""
-    registrars = set(_param_list(rule, "registrars"))
-    for path, facts in _rule_files(ctx, rule):
-        if not device_file(facts, ctx.graph):
-            continue
-        for n in facts.notifiers:
-            if n.registrar not in registrars:
-                continue
-            evidence = [f"{n.function or 'file scope'}: {n.registrar}(&{n.notifier})"]
-            if n.notify:
-                evidence.append(f"the notifier runs {n.notify}()")
-            yield rule.finding(ctx, path=path, line=n.line, evidence=evidence,
-                               code=_code_line(ctx, path, n.line), anchor=n.notifier,
-                               function=n.function or "file scope", registrar=n.registrar,
-                               notify=n.notify or n.notifier)
-
-
 # --------------------------------------------------------------------------- phase checks
 
 
@@ -459,45 +410,6 @@ def phase_check_unneeded(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
                           f"{s.function}() sets {s.obj}->{s.field} = {s.value} "
                           f"({path}:{s.line})"],
                 function=pc.function, phase=pc.arg, class_init=s.function or "",
-            )
-
-
-# --------------------------------------------------------------------------- tree walks
-
-
-@primitive("walks-from-root", scope="patch",
-           params=("walkers", "roots", "type_tests", "paths", "exclude_paths"))
-def walks_from_root(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """Device code walking the QOM tree from the root (``walkers(roots(), callback)``) with a
-    callback that picks out objects of one type (calls one of ``type_tests``)."""
-    walkers = _param_list(rule, "walkers", ("object_child_foreach_recursive",))
-    roots = _param_list(rule, "roots", ("qdev_get_machine", "object_get_root"))
-    tests = set(_param_list(rule, "type_tests", ("object_dynamic_cast",)))
-    pattern = re.compile(
-        r"\b(" + "|".join(map(re.escape, walkers)) + r")\s*\(\s*(?:OBJECT\s*\(\s*)?("
-        + "|".join(map(re.escape, roots)) + r")\s*\(\s*\)\s*\)?\s*,\s*([A-Za-z_]\w*)")
-    for path, facts in _rule_files(ctx, rule):
-        if not device_file(facts, ctx.graph):
-            continue
-        src = ctx.source(path)
-        if src is None:
-            continue
-        text = _strip_comments(src.text)
-        for m in pattern.finditer(text):
-            line = text.count("\n", 0, m.start()) + 1
-            callback = m.group(3)
-            picks = sorted({c.callee for c in facts.calls
-                            if c.caller == callback and c.callee in tests})
-            if not picks:
-                continue
-            fn = facts.function_at(line)
-            yield rule.finding(
-                ctx, path=path, line=line, code=_code_line(ctx, path, line),
-                anchor=f"{m.group(1)}({m.group(2)}(), {callback})",
-                evidence=[f"{fn.name if fn else 'file scope'}: {m.group(1)}({m.group(2)}(), "
-                          f"{callback}, ...)",
-                          f"{callback}() keeps only some objects ({', '.join(picks)})"],
-                walker=m.group(1), root=f"{m.group(2)}()", callback=callback,
             )
 
 

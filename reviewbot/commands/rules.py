@@ -1,4 +1,5 @@
-"""``reviewbot rules``: list the rules; ``reviewbot rules show ID`` explains one."""
+"""``reviewbot rules``: list the rules; ``rules show ID`` explains one; ``rules new ID``
+starts one (a language rule and its two example files, docs/writing-rules.md)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,20 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from reviewbot.rules.model import Rule
 
-HELP = "list the rules, or show one rule's rationale, fix and examples"
+HELP = "list the rules, show one rule's rationale, fix and examples, or start a new rule"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", nargs="?", choices=("list", "show"), default="list",
-                        help="list (default) or show")
-    parser.add_argument("rule_id", nargs="?", metavar="ID", help="the rule to show")
+    parser.add_argument("action", nargs="?", choices=("list", "show", "new"), default="list",
+                        help="list (default), show ID, or new ID")
+    parser.add_argument("rule_id", nargs="?", metavar="ID", help="the rule to show or create")
     parser.add_argument("--rules", metavar="DIR", action="append", default=[],
                         help="also load the rule packs in DIR (repeatable)")
-    parser.add_argument("--pack", metavar="PACK", help="list only the rules of PACK")
+    parser.add_argument("--pack", metavar="PACK",
+                        help="list only the rules of PACK; with new: the pack to write the rule "
+                        "in (default: local)")
+    parser.add_argument("--dir", metavar="DIR", default="rules",
+                        help="with new: the rules directory to write in (default: ./rules)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,8 +31,16 @@ def run(args: argparse.Namespace) -> int:
     from reviewbot.errors import UsageError
     from reviewbot.rules.loader import load_rules
 
-    rules = load_rules(args.rules)
     out = sys.stdout
+    if args.action == "new":
+        if not args.rule_id:
+            raise UsageError("'rules new' needs a rule ID")
+        from reviewbot.rules.scaffold import new_rule
+
+        for path in new_rule(args.rule_id, args.pack or "local", args.dir):
+            out.write(f"wrote {path}\n")
+        return 0
+    rules = load_rules(args.rules)
     if args.action == "list":
         if args.rule_id:
             raise UsageError("'rules list' takes no ID (did you mean 'rules show ID'?)")
@@ -46,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
     found = by_id.get(args.rule_id)
     if found is None:
         raise UsageError(f"unknown rule id {args.rule_id!r} (see `reviewbot rules`)")
+    if found.check == "language" and "match" in found.params:
+        from reviewbot.checks.lang import compile_rule
+
+        compile_rule(found)  # a pattern ast-grep rejects is a one-line error here too
     out.write(describe(found))
     return 0
 
@@ -59,14 +76,17 @@ def describe(rule: Rule) -> str:
                              subsequent_indent="  ")
         return f"{title}:\n{body}\n"
 
+    kind = ("rule language" if rule.check == "language" else f"check {rule.check}")
     parts = [
-        f"{rule.id} ({rule.severity}, pack {rule.pack}, check {rule.check})\n",
+        f"{rule.id} ({rule.severity}, pack {rule.pack}, {kind})\n",
         f"  {rule.title}\n",
         para("Rationale", rule.rationale),
         para("Fix", rule.fix),
         para("Origin", rule.origin),
     ]
-    if rule.params:
+    if rule.check == "language":
+        parts.append("Rule:\n" + textwrap.indent(_language_text(rule), "  "))
+    elif rule.params:
         parts.append("Parameters:\n" + "".join(
             f"  {k}: {v}\n" for k, v in sorted(rule.params.items())))
     if rule.examples:
@@ -82,3 +102,25 @@ def describe(rule: Rule) -> str:
         parts.append(shown)
     parts.append(f"Defined in {rule.path}:{rule.line}\n")
     return "\n".join(parts)
+
+
+def _language_text(rule: Rule) -> str:
+    """The language part of the rule file as written (match/lines, where, series, ...)."""
+    import re
+    from pathlib import Path
+
+    from reviewbot.rules.loader import LANGUAGE_KEYS
+
+    try:
+        text = Path(rule.path).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    keep: list[str] = []
+    inside = False
+    for line in text.splitlines():
+        top = re.match(r"^([A-Za-z_-]+):", line)
+        if top:
+            inside = top.group(1) in LANGUAGE_KEYS
+        if inside:
+            keep.append(line)
+    return "\n".join(keep) + "\n"

@@ -18,8 +18,11 @@ from reviewbot.rules.model import Rule
 from reviewbot.util.frozen import frozen
 
 REQUIRED_KEYS = ("id", "severity", "check", "message", "rationale", "fix", "origin", "examples")
-OPTIONAL_KEYS = ("params", "title")
+# A language rule (docs/writing-rules.md) has match: or lines: instead of check:.
+LANGUAGE_KEYS = ("match", "constraints", "lines", "where", "series", "evidence")
+OPTIONAL_KEYS = ("params", "title", "precision", *LANGUAGE_KEYS)
 _TEXT_KEYS = ("message", "rationale", "fix", "origin", "title")
+LANGUAGE_CHECK = "language"  # the primitive that runs language rules (checks/lang.py)
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 # Directories under a rules root that hold data for primitives, not rules.
@@ -114,7 +117,9 @@ def load_rule_file(path: Path, pack: str) -> Rule:
             known = ", ".join(REQUIRED_KEYS + OPTIONAL_KEYS)
             raise InputError(f"{path}:{node.key_line}: unknown key {key!r} "
                              f"(known: {known})")
-    missing = [k for k in REQUIRED_KEYS if k not in fields]
+    language = "match" in fields or "lines" in fields
+    missing = [k for k in REQUIRED_KEYS if k not in fields
+               and not (language and k == "check")]
     if missing:
         raise InputError(f"{path}:{first_line}: missing required key(s): {', '.join(missing)}")
 
@@ -122,6 +127,8 @@ def load_rule_file(path: Path, pack: str) -> Rule:
         return f"{path}:{fields[key].key_line}"
 
     for key in _TEXT_KEYS:
+        if language and key == "fix" and isinstance(fields[key].value, list):
+            continue  # a list of cases, checked with the rest of the language rule
         if key in fields and (not isinstance(fields[key].value, str)
                               or not fields[key].value.strip()):
             raise InputError(f"{where(key)}: {key} must be non-empty text")
@@ -139,6 +146,23 @@ def load_rule_file(path: Path, pack: str) -> Rule:
         severity = Severity.parse(str(sev_value))
     except ValueError as exc:
         raise InputError(f"{where('severity')}: {exc}") from None
+
+    if "precision" in fields:
+        _check_precision(path, fields["precision"])
+    if language:
+        from reviewbot.rules.language import SpecError, check_spec, default_fix
+
+        try:
+            spec = check_spec({k: n.value for k, n in fields.items()})
+        except SpecError as exc:
+            top = exc.key.split(".", 1)[0]
+            line = fields[top].key_line if top in fields else first_line
+            raise InputError(f"{path}:{line}: rule {rule_id}: {exc}") from None
+        if "params" in fields:
+            raise InputError(f"{where('params')}: rule {rule_id}: a language rule has no "
+                             "params (they belong to check: rules)")
+        return _rule(fields, path, pack, rule_id, severity, check=LANGUAGE_CHECK, params=spec,
+                     first_line=first_line, fix=default_fix(fields["fix"].value))
 
     check = fields["check"].value
     if not isinstance(check, str):
@@ -167,6 +191,22 @@ def load_rule_file(path: Path, pack: str) -> Rule:
     if absent:
         line = fields["params"].key_line if "params" in fields else fields["check"].key_line
         raise InputError(f"{path}:{line}: primitive {check!r} needs param(s) {', '.join(absent)}")
+    return _rule(fields, path, pack, rule_id, severity, check=check, params=params,
+                 first_line=first_line, fix=fields["fix"].value)
+
+
+def _check_precision(path: Path, node: _Node) -> None:
+    value = node.value
+    known = {"flagged", "sampled", "agreed", "tree", "note"}
+    if not isinstance(value, dict) or set(value) - known:
+        raise InputError(f"{path}:{node.key_line}: precision is a mapping of "
+                         f"{', '.join(sorted(known))}")
+
+
+def _rule(fields: dict[str, _Node], path: Path, pack: str, rule_id: str, severity: Severity,
+          *, check: str, params: dict[str, Any], first_line: int, fix: str) -> Rule:
+    def where(key: str) -> str:
+        return f"{path}:{fields[key].key_line}"
 
     examples_value = fields["examples"].value
     if examples_value is None:
@@ -189,7 +229,7 @@ def load_rule_file(path: Path, pack: str) -> Rule:
     title = fields["title"].value if "title" in fields else _first_sentence(message)
     return Rule(
         id=rule_id, pack=pack, severity=severity, check=check, message=message.strip(),
-        rationale=fields["rationale"].value.strip(), fix=fields["fix"].value.strip(),
+        rationale=fields["rationale"].value.strip(), fix=fix.strip(),
         origin=fields["origin"].value.strip(), params=params, path=str(path), line=first_line,
         examples=tuple(examples), title=title.strip(),
     )

@@ -39,6 +39,7 @@ PRIMITIVE_MODULES = (
     "reviewbot.checks.qapi",
     "reviewbot.checks.spec",
     "reviewbot.checks.code",
+    "reviewbot.checks.lang",
     "reviewbot.checks.practice",
 )
 

@@ -61,8 +61,9 @@ def test_extra_rules_dir(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     (pack / "examples").mkdir(parents=True)
     (pack / "examples" / "local-no-qlist.c").write_text("/* ok: local-no-qlist */\nint x;\n")
     (pack / "local-no-qlist.yaml").write_text(
-        "id: local-no-qlist\nseverity: error\ncheck: file-global-state\n"
-        "params: {kinds: [qlist_head]}\nmessage: 'no {type} here'\nrationale: house rule\n"
+        "id: local-no-qlist\nseverity: error\n"
+        "match: {pattern: 'static $TYPE $NAME = $INIT;', has: {field: type, regex: ^QLIST_HEAD}}\n"
+        "message: 'no $TYPE here'\nrationale: house rule\n"
         "fix: keep it in the device\norigin: local\nexamples: [examples/local-no-qlist.c]\n")
     status, out, _ = run(capsys, MBOX, "--rules", str(pack), "--enable", "local-no-qlist")
     assert status == 1

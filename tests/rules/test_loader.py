@@ -127,9 +127,8 @@ def test_missing_rules_dir(tmp_path: Path) -> None:
 
 def test_registry_knows_the_primitives_the_packs_use() -> None:
     prims = registry.all_primitives()
-    for name in ("reaches-call", "file-global-state", "registers-notifier",
-                 "phase-check-unneeded", "walks-from-root", "interface-without-handler",
-                 "deleted-comment"):
+    for name in ("reaches-call", "phase-check-unneeded", "interface-without-handler",
+                 "deleted-comment", "language"):
         assert name in prims, name
         assert prims[name].scope == "patch"
         assert prims[name].doc

@@ -1,0 +1,572 @@
+"""The ``language`` primitive: runs the rules written as data (docs/writing-rules.md).
+
+A language rule's params are what reviewbot/rules/language.py made of its ``match:`` /
+``lines:``, ``where:``, ``series:``, ``fix:`` cases and ``evidence:``. C is matched with
+ast-grep (reviewbot/c/astgrep.py, imported only when a C file is there to match); the
+conditions reviewbot adds read the C facts and the call graph through ``ctx.facts`` and
+``ctx.graph`` and the query functions of reviewbot/c/graph.py, never the graph's storage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from reviewbot.finding import Finding
+from reviewbot.rules.registry import primitive
+
+if TYPE_CHECKING:
+    from reviewbot.c.astgrep import Match
+    from reviewbot.c.digraph import DiGraph
+    from reviewbot.c.facts import FileFacts
+    from reviewbot.context import PatchContext
+    from reviewbot.patch.diff import FileDiff
+    from reviewbot.rules.model import Rule
+
+C_SUFFIXES = (".c", ".h")
+_META = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)(?:\.(line)\b)?")
+_QAPI = ("qapi/*.json", "qapi/**/*.json", "qga/qapi-schema.json", "storage-daemon/qapi/*.json")
+_OBJECT_MACROS = frozenset({"DEFINE_TYPES", "OBJECT_DEFINE_TYPE", "OBJECT_DEFINE_SIMPLE_TYPE",
+                            "OBJECT_DEFINE_ABSTRACT_TYPE", "OBJECT_DEFINE_TYPE_WITH_INTERFACES",
+                            "OBJECT_DEFINE_SIMPLE_TYPE_WITH_INTERFACES",
+                            "OBJECT_DEFINE_TYPE_EXTENDED"})
+_ACPI_BUILDERS = frozenset({"acpi_table_begin", "acpi_build_tables_init",
+                            "build_append_int_noprefix"})
+# Roles only board code gives (a device may register a machine-init-done notifier: that is
+# what qom-device-machine-done-notifier reports, not what makes a file board code).
+_MACHINE_ROLES = ("machine_pre_plug", "machine_plug", "machine_unplug_request",
+                  "machine_unplug")
+
+
+# --------------------------------------------------------------------------- paths
+
+
+@cache
+def _glob(pattern: str) -> re.Pattern[str]:
+    """``**`` any number of directories, ``*`` within one, ``?`` one character."""
+    out = ""
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out += "(?:[^/]+/)*"
+            i += 3
+        elif pattern.startswith("**", i):
+            out += ".*"
+            i += 2
+        elif pattern[i] == "*":
+            out += "[^/]*"
+            i += 1
+        elif pattern[i] == "?":
+            out += "[^/]"
+            i += 1
+        else:
+            out += re.escape(pattern[i])
+            i += 1
+    return re.compile(out + r"\Z")
+
+
+def path_matches(path: str, globs: Iterable[str]) -> bool:
+    """Does ``path`` match the globs (``!glob`` excludes; only exclusions: all but those)?"""
+    globs = list(globs)
+    include = [g for g in globs if not g.startswith("!")]
+    if include and not any(_glob(g).match(path) for g in include):
+        return False
+    return not any(_glob(g[1:]).match(path) for g in globs if g.startswith("!"))
+
+
+# --------------------------------------------------------------------------- file kinds
+
+
+def file_kinds(ctx: PatchContext, path: str, facts: FileFacts | None) -> set[str]:
+    """Which of device / qom-object / machine / qapi the file is (docs/writing-rules.md)."""
+    kinds = {"any"}
+    if any(_glob(p).match(path) for p in _QAPI):
+        kinds.add("qapi")
+    if facts is None:
+        return kinds
+    from reviewbot.checks.qom import device_file, machine_file
+
+    g = ctx.graph
+    machine = machine_file(facts, g) or path.endswith("acpi-build.c") or any(
+        c.callee in _ACPI_BUILDERS for c in facts.calls)
+    if not machine:
+        from reviewbot.c.graph import fn_id
+
+        for fn in facts.functions:
+            node = fn_id(path, fn.name)
+            if node in g and set(g.nodes[node]["roles"]) & set(_MACHINE_ROLES):
+                machine = True
+                break
+    if machine:
+        kinds.add("machine")
+    if device_file(facts, g) or (not machine_file(facts, g) and _device_type(g, facts)):
+        kinds.add("device")
+    if facts.typeinfos or "device" in kinds or any(
+            u.name in _OBJECT_MACROS for u in facts.macro_uses):
+        kinds.add("qom-object")
+    return kinds
+
+
+def code_holds(wanted: Iterable[str], kinds: set[str]) -> bool:
+    """One of the kinds ``wanted`` and none of the ``!kind`` ones."""
+    wanted = list(wanted)
+    plain = [k for k in wanted if not k.startswith("!")]
+    if plain and not set(plain) & kinds:
+        return False
+    return not any(k[1:] in kinds for k in wanted if k.startswith("!"))
+
+
+def _device_type(g: DiGraph, facts: FileFacts) -> bool:
+    from reviewbot.c.graph import type_ancestors
+
+    return any("TYPE_DEVICE" in (ti.parent, *type_ancestors(g, ti.name))
+               for ti in facts.typeinfos)
+
+
+# --------------------------------------------------------------------------- the call graph
+
+
+def reached_from(g: DiGraph, node: str, roles: set[str], depth: int, follow: str) -> Any:
+    """A graph.Chain from a function with one of ``roles`` down to ``node`` (callers
+    followed ``depth`` calls up, in the same file, directory or anywhere), or None."""
+    from reviewbot.c.graph import CALL_KINDS, Chain
+
+    if node not in g:
+        return None
+    base = str(g.nodes[node].get("path") or "")
+    base_dir = base.rsplit("/", 1)[0] + "/"
+    parent: dict[str, tuple[str, int] | None] = {node: None}
+    queue = deque([(node, 0)])
+    while queue:
+        cur, d = queue.popleft()
+        if roles & set(g.nodes[cur].get("roles", ())):
+            nodes, lines = [cur], []
+            step = parent[cur]
+            while step is not None:
+                nxt, line = step
+                nodes.append(nxt)
+                lines.append(line)
+                step = parent[nxt]
+            return Chain(tuple(nodes), tuple(lines))
+        if d >= depth:
+            continue
+        for caller, _, e in sorted(g.in_edges(cur, data=True), key=lambda t: t[0]):
+            kinds = {e.get("kind"), *e.get("kinds", ())}
+            if caller in parent or not kinds & CALL_KINDS:
+                continue
+            data = g.nodes[caller]
+            if data.get("kind") != "function" or not data.get("defined"):
+                continue
+            path = str(data.get("path") or "")
+            if (follow == "file" and path != base) or (
+                    follow == "dir" and not path.startswith(base_dir)):
+                continue
+            parent[caller] = (cur, int(e.get("line", 0)))
+            queue.append((caller, d + 1))
+    return None
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def fill(template: str, captures: Mapping[str, str], builtins: Mapping[str, Any]) -> str:
+    """``{name}`` from ``builtins``, then ``$NAME`` / ``$$$NAME`` from ``captures`` and
+    ``$NAME.line`` from ``captures["NAME.line"]``."""
+    from reviewbot.rules.model import _SafeDict
+
+    text = template.format_map(_SafeDict(builtins))
+
+    def one(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(2)
+        if m.group(3):
+            line = captures.get(f"{name}.line")
+            return line if line is not None else m.group(0)
+        return captures.get(name, m.group(0))
+
+    return _META.sub(one, text)
+
+
+def implements(g: DiGraph, type_name: str, interface: str) -> bool:
+    """Is QOM type ``type_name`` ``interface``, a subtype of it, or does it (or an ancestor)
+    implement it, as far as the graph knows?"""
+    from reviewbot.c.graph import type_ancestors, type_id
+
+    for t in (type_name, *type_ancestors(g, type_name)):
+        if t == interface:
+            return True
+        tid = type_id(t)
+        if tid in g and any(e["kind"] == "interface" and g.nodes[v]["name"] == interface
+                            for _, v, e in g.out_edges(tid, data=True)):
+            return True
+    return False
+
+
+def _evidence(rule: Rule, captures: Mapping[str, str],
+              builtins: Mapping[str, Any]) -> list[str]:
+    """The rule's evidence lines, leaving out those naming a metavariable this match did not
+    bind (a branch of ``any:`` that did not match)."""
+    out = []
+    for template in rule.params.get("evidence", ()):
+        names = [a or b for a, b, _ in _META.findall(template)]
+        if all(n in captures for n in names):
+            out.append(fill(template, captures, builtins))
+    return out
+
+
+def _fix(ctx: PatchContext, rule: Rule, captures: Mapping[str, str],
+         builtins: Mapping[str, Any]) -> str:
+    for case in rule.params.get("fix_cases", ()):
+        if all(re.search(rx, captures.get(name, "")) for name, rx in case["when"].items()) \
+                and all(implements(ctx.graph, captures.get(name, ""), iface)
+                        for name, iface in case["implements"].items()):
+            return fill(case["text"], captures, builtins)
+    return fill(rule.fix, captures, builtins)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0].strip() if text.strip() else ""
+
+
+# --------------------------------------------------------------------------- series
+
+
+def _changed_text(fd: FileDiff) -> str:
+    return "\n".join(ln.text for h in fd.hunks for ln in h.lines if ln.kind in "+-")
+
+
+def _series_holds(ctx: PatchContext, spec: Mapping[str, Any]) -> bool:
+    patches = [ctx.patch] if spec["scope"] == "patch" else list(ctx.series.patches)
+
+    def changes(cond: Mapping[str, Any]) -> bool:
+        rx = re.compile(cond["regex"]) if cond["regex"] else None
+        for patch in patches:
+            for fd in patch.files:
+                if not path_matches(fd.path, cond["files"]):
+                    continue
+                if rx is None or rx.search(_changed_text(fd)):
+                    return True
+        return False
+
+    if "changes" in spec and not changes(spec["changes"]):
+        return False
+    return not ("unless-changed" in spec and changes(spec["unless-changed"]))
+
+
+# --------------------------------------------------------------------------- the primitive
+
+
+@primitive("language", scope="patch",
+           params=("match", "constraints", "lines", "where", "series", "fix_cases",
+                   "evidence"))
+def language(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
+    """A rule written in the rule language (docs/writing-rules.md)."""
+    params = rule.params
+    if "series" in params and not _series_holds(ctx, params["series"]):
+        return
+    if "match" in params:
+        yield from _match_c(ctx, rule)
+    else:
+        yield from _match_lines(ctx, rule)
+
+
+def compile_rule(rule: Rule) -> None:
+    """RuleError (one line: file, rule, problem) when ast-grep cannot use the rule."""
+    _compiled(rule)
+
+
+@cache
+def _compiled(rule: Rule) -> tuple[dict[str, Any], list[tuple[str, bool]],
+                                   dict[str, Any] | None, list[tuple[str, bool]]]:
+    """(ast-grep config, its metavariables, function-has config, its metavariables);
+    RuleError naming the file and rule when ast-grep cannot use them."""
+    from reviewbot.c import astgrep
+    from reviewbot.errors import RuleError
+
+    where = rule.params.get("where", {})
+    try:
+        match = astgrep.prepare(rule.params["match"])
+        constraints = rule.params.get("constraints")
+        if constraints:
+            constraints = {k: astgrep.prepare(v, f"constraints.{k}")
+                           for k, v in constraints.items()}
+        astgrep.validate(match, constraints)
+        cfg = astgrep.config(match, constraints)
+        inner = None
+        inner_names: list[tuple[str, bool]] = []
+        if "function-has" in where:
+            inner_rule = astgrep.prepare(where["function-has"]["match"],
+                                         "where.function-has.match")
+            astgrep.validate(inner_rule, None, "where.function-has.match")
+            inner = astgrep.config(inner_rule, None)
+            inner_names = _names(where["function-has"]["match"])
+    except astgrep.PatternError as exc:
+        raise RuleError(f"{rule.path}: rule {rule.id}: {exc}") from None
+    return cfg, _names(rule.params["match"]), inner, inner_names
+
+
+def _names(obj: Any) -> list[tuple[str, bool]]:
+    from reviewbot.c.astgrep import metavariables
+
+    found: list[tuple[str, bool]] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, str):
+            found.extend(metavariables(v))
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    walk(obj)
+    return list(dict.fromkeys(found))
+
+
+class _Trees:
+    """ast-grep trees of the (blanked) texts seen in this run, one per text."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], tuple[Any, str]] = {}
+
+    def get(self, path: str, text: str) -> tuple[Any, str]:
+        key = (path, text)
+        if key not in self._cache:
+            from reviewbot.c import astgrep
+            from reviewbot.c.facts import blank_macros
+
+            blanked = blank_macros(text.encode("utf-8", "surrogateescape"))[0].decode(
+                "utf-8", "replace")
+            if len(self._cache) > 32:
+                self._cache.clear()
+            self._cache[key] = (astgrep.parse(blanked), blanked)
+        return self._cache[key]
+
+
+_TREES = _Trees()
+
+
+def _file_diff(ctx: PatchContext, path: str) -> FileDiff | None:
+    return next((fd for fd in ctx.patch.files if fd.path == path), None)
+
+
+def _pre_functions(ctx: PatchContext, path: str) -> set[str]:
+    pre = ctx.pre_source(path)
+    if pre is None:
+        return set()
+    from reviewbot.c.facts import extract
+
+    return {f.name for f in extract(path, pre.text, pre.partial).functions}
+
+
+def _match_c(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
+    where: Mapping[str, Any] = rule.params.get("where", {})
+    change = where.get("change", "added")
+    everywhere = ctx.options.all_files
+    for path in ctx.touched if change != "removed" else [
+            fd.source_path for fd in ctx.patch.files if fd.source_path]:
+        if not path.endswith(C_SUFFIXES) or not path_matches(path, where.get("files", ())):
+            continue
+        fd = _file_diff(ctx, path)
+        if fd is None:
+            continue
+        if change == "new-file" and not fd.is_new:
+            continue
+        if not everywhere and not (fd.removed_lines if change == "removed" else fd.added_lines):
+            continue  # nothing this patch did in the file can match
+        facts = ctx.facts(path) if fd.target_path else None
+        if "code" in where and not code_holds(where["code"], file_kinds(ctx, path, facts)):
+            continue
+        src = ctx.pre_source(path) if change == "removed" else ctx.source(path)
+        if src is None:
+            continue
+        yield from _match_file(ctx, rule, path, src.text, change=change, facts=facts)
+
+
+def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: str,
+                facts: FileFacts | None) -> Iterator[Finding]:
+    from reviewbot.c import astgrep
+
+    where: Mapping[str, Any] = rule.params.get("where", {})
+    cfg, names, inner_cfg, inner_names = _compiled(rule)
+    root, blanked = _TREES.get(path, text)
+    everywhere = ctx.options.all_files
+    pre_functions: set[str] | None = None
+    sections: dict[int, str] | None = None
+    lines = text.splitlines()
+    for found in astgrep.matches(root, text, blanked, cfg, names=names):
+        m = found
+        if m.function is None and change != "removed":
+            # a post-image rebuilt from hunks: the hunk header names the function
+            if sections is None:
+                sections = ctx.parent.post_images.sections(ctx.position, path)
+            if m.line in sections:
+                m = replace(m, function=sections[m.line])
+        if not everywhere and not (ctx.removed(path, m.line) if change == "removed"
+                                   else ctx.changed(path, m.line)):
+            continue
+        captures = dict(m.captures)
+        captures.update((f"{k}.line", str(v)) for k, v in m.capture_lines.items())
+        evidence: list[str] = []
+        chain = ""
+        if change == "new-function":
+            if pre_functions is None:
+                pre_functions = _pre_functions(ctx, path)
+            if m.function is None or m.function in pre_functions:
+                continue
+        if "role" in where or "reachable-from" in where:
+            from reviewbot.c.graph import fn_id
+
+            if m.function is None:
+                continue
+            g = ctx.graph
+            node = fn_id(path, m.function)
+            if node not in g:
+                continue
+            if "role" in where and not set(where["role"]) & set(g.nodes[node]["roles"]):
+                continue
+            if "reachable-from" in where:
+                reach = where["reachable-from"]
+                via = reached_from(g, node, set(reach["roles"]), reach["depth"],
+                                   reach["follow"])
+                if via is None:
+                    continue
+                chain = via.describe(g)
+                evidence.append(f"reached from a {'/'.join(reach['roles'])} function: {chain}")
+        if inner_cfg is not None:
+            inner = _function_has(ctx, path, captures[where["function-has"]["function"]],
+                                  inner_cfg, inner_names)
+            if inner is None:
+                continue
+            inner_match, inner_path, fn_name = inner
+            for k, v in inner_match.captures.items():
+                captures.setdefault(k, v)
+            for k, n in inner_match.capture_lines.items():
+                captures.setdefault(f"{k}.line", str(n))
+            evidence.append(f"{fn_name}() has {_first_line(inner_match.text)} "
+                            f"({inner_path}:{inner_match.line})")
+        builtins = {"function": m.function or "file scope", "path": path, "line": m.line,
+                    "chain": chain, "match": _first_line(m.text),
+                    "length": len(_first_line(m.text))}
+        if "evidence" in rule.params:
+            evidence = _evidence(rule, captures, builtins)
+        elif not evidence or chain:
+            evidence.insert(0, f"{builtins['function']}: {_first_line(m.text)}")
+        code = lines[m.line - 1] if 1 <= m.line <= len(lines) else ""
+        yield _finding(ctx, rule, captures, builtins, path=path, line=m.line,
+                       evidence=evidence, code=code,
+                       anchor=f"{builtins['function']}: {_first_line(m.text)}",
+                       side="old" if change == "removed" else "new")
+
+
+def _function_has(ctx: PatchContext, path: str, name: str, cfg: Mapping[str, Any],
+                  names: list[tuple[str, bool]]) -> tuple[Match, str, str] | None:
+    """The first match of ``cfg`` in function ``name``: defined in ``path`` or, through the
+    call graph, in another file the series or the tree has."""
+    from reviewbot.c import astgrep
+
+    name = name.strip()
+    places = [path]
+    if re.fullmatch(r"[A-Za-z_]\w*", name) is None:
+        return None
+    g = ctx.graph
+    from reviewbot.c.graph import find_functions
+
+    for node in find_functions(g, name):
+        data = g.nodes[node]
+        if data.get("defined") and data.get("path") and data["path"] not in places:
+            places.append(str(data["path"]))
+    for where in places:
+        src = ctx.source(where)
+        text = src.text if src is not None else (
+            ctx.tree.read_text(where) if ctx.tree is not None else None)
+        if text is None:
+            continue
+        root, blanked = _TREES.get(where, text)
+        fn = astgrep.function_node(root, name)
+        if fn is None:
+            continue
+        for inner in astgrep.matches(root, text, blanked, cfg, names=names, within=fn):
+            return inner, where, name
+    return None
+
+
+def _finding(ctx: PatchContext, rule: Rule, captures: Mapping[str, str],
+             builtins: Mapping[str, Any], **where: Any) -> Finding:
+    if "evidence" in where:
+        where["evidence"] = tuple(where["evidence"])
+    return Finding(rule=rule.id, severity=rule.severity,
+                   message=fill(rule.message, captures, builtins),
+                   patch=ctx.ref, fix=_fix(ctx, rule, captures, builtins), **where)
+
+
+# --------------------------------------------------------------------------- lines
+
+
+def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
+    spec: Mapping[str, Any] = rule.params["lines"]
+    where: Mapping[str, Any] = rule.params.get("where", {})
+    rx = re.compile(spec["regex"])
+    globs = [*spec.get("files", ()), *where.get("files", ())]
+    kind = spec["in"]
+    patch = ctx.patch
+    if kind in ("subject", "commit-message"):
+        from reviewbot.checks.series import has_message
+
+        if not (patch.files or patch.diff_text.strip()) or not has_message(patch, ctx.series):
+            return
+        if kind == "subject":
+            texts = [" ".join(patch.subject.title.split())]
+            anchor = patch.subject.raw
+        else:
+            texts = patch.commit_message.splitlines()
+            anchor = ""
+        for text in texts:
+            m = rx.search(text)
+            if m is None:
+                continue
+            captures = {k: v or "" for k, v in m.groupdict().items()}
+            builtins = {"function": "", "path": "", "line": "", "chain": "",
+                        "match": m.group(0), "length": len(text)}
+            evidence = _evidence(rule, captures, builtins) or [
+                f"Subject: {patch.subject.raw}" if kind == "subject" else text.strip()]
+            yield _finding(ctx, rule, captures, builtins, evidence=evidence,
+                           anchor=anchor or text.strip())
+        return
+    for fd in patch.files:
+        path = fd.path
+        if globs and not path_matches(path, globs):
+            continue
+        if where.get("change") == "new-file" and not fd.is_new:
+            continue
+        if "code" in where and not code_holds(where["code"], file_kinds(
+                ctx, path, ctx.facts(path) if path.endswith(C_SUFFIXES) else None)):
+            continue
+        comment_lines: set[int] | None = None
+        if kind == "comments":
+            facts = ctx.facts(path) if path.endswith(C_SUFFIXES) else None
+            if facts is None:
+                continue
+            comment_lines = {n for c in facts.comments for n in range(c.line, c.end_line + 1)}
+        for hunk in fd.hunks:
+            for ln in hunk.lines:
+                removed = kind == "removed-lines"
+                if ln.kind != ("-" if removed else "+"):
+                    continue
+                no = ln.source_line if removed else ln.target_line
+                if no is None or (comment_lines is not None and no not in comment_lines):
+                    continue
+                m = rx.search(ln.text)
+                if m is None:
+                    continue
+                captures = {k: v or "" for k, v in m.groupdict().items()}
+                builtins = {"function": "", "path": path, "line": no, "chain": "",
+                            "match": m.group(0), "length": len(ln.text)}
+                evidence = _evidence(rule, captures, builtins) or [ln.text.strip()]
+                yield _finding(ctx, rule, captures, builtins, path=path, line=no,
+                               evidence=evidence, code=ln.text, anchor=ln.text.strip(),
+                               side="old" if removed else "new")

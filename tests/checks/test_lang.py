@@ -1,0 +1,299 @@
+"""The language primitive's conditions on small inputs: which rule fired, where, with which
+evidence — and where each condition keeps it quiet. Then issue 13 items 3 and 7 on the
+ported qemu-qom rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reviewbot.context import Options
+from reviewbot.engine import run_check
+from reviewbot.finding import Finding
+from reviewbot.ingest import load
+from reviewbot.review.examples import synthetic_series
+from reviewbot.rules.loader import load_rules
+from reviewbot.rules.model import Rule
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = {r.id: r for r in load_rules()}
+
+
+def rule(tmp_path: Path, body: str, *, message: str = "found $X", fix: str = "fix it",
+         rule_id: str = "t-rule") -> Rule:
+    pack = tmp_path / "t"
+    (pack / "examples").mkdir(parents=True, exist_ok=True)
+    (pack / "examples" / "e.c").write_text("int x;\n", encoding="utf-8")
+    (pack / f"{rule_id}.yaml").write_text(
+        f"id: {rule_id}\nseverity: warning\nmessage: {message!r}\nrationale: r\n"
+        f"fix: {fix!r}\norigin: o\nexamples: [examples/e.c]\n{body}", encoding="utf-8")
+    return next(r for r in load_rules([str(pack)]) if r.id == rule_id)
+
+
+def check(files: dict[str, str], r: Rule, **options: Any) -> list[Finding]:
+    series = synthetic_series(list(files.items()))
+    return list(run_check(series, Options(**options), [r]).findings)
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, t in enumerate(text.splitlines(), 1) if needle in t)
+
+
+DEVICE = """#include "qemu/osdep.h"
+
+static void knob_helper(KnobState *s)
+{
+    poke(s, 1);
+}
+
+static void knob_realize(DeviceState *dev, Error **errp)
+{
+    KnobState *s = KNOB(dev);
+
+    knob_helper(s);
+    poke(s, 2);
+}
+
+static void knob_reset(DeviceState *dev)
+{
+    poke(KNOB(dev), 3);
+}
+
+static void knob_class_init(ObjectClass *oc, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(oc);
+
+    dc->realize = knob_realize;
+    device_class_set_legacy_reset(dc, knob_reset);
+}
+
+static const TypeInfo knob_info = {
+    .name = TYPE_KNOB,
+    .parent = TYPE_DEVICE,
+    .class_init = knob_class_init,
+};
+"""
+
+
+def test_match_with_metavariables_in_message_and_fix(tmp_path: Path) -> None:
+    r = rule(tmp_path, "match: {pattern: 'poke($S, $X)'}", message="poke of $X by {function}()",
+             fix="use $S->value")
+    found = check({"hw/misc/knob.c": DEVICE}, r)
+    assert [(f.line, f.message, f.fix) for f in found] == [
+        (5, "poke of 1 by knob_helper()", "use s->value"),
+        (13, "poke of 2 by knob_realize()", "use s->value"),
+        (18, "poke of 3 by knob_reset()", "use KNOB(dev)->value"),
+    ]
+    assert found[0].evidence == ("knob_helper: poke(s, 1)",)
+    assert found[0].code == "    poke(s, 1);"
+
+
+def test_role_and_reachable_from_with_the_chain(tmp_path: Path) -> None:
+    r = rule(tmp_path, "match: {pattern: 'poke($S, $X)'}\nwhere: {role: realize}")
+    assert [f.line for f in check({"hw/misc/knob.c": DEVICE}, r)] == [13]
+    r = rule(tmp_path, "match: {pattern: 'poke($S, $X)'}\n"
+             "where: {reachable-from: {roles: [realize], depth: 1}}",
+             message="$X via {chain}")
+    found = check({"hw/misc/knob.c": DEVICE}, r)
+    assert [(f.line, f.message) for f in found] == [
+        (5, "1 via knob_realize() -> knob_helper() (hw/misc/knob.c:12)"),
+        (13, "2 via knob_realize()"),
+    ]
+    assert found[0].evidence[1] == ("reached from a realize function: knob_realize() -> "
+                                    "knob_helper() (hw/misc/knob.c:12)")
+    deep = rule(tmp_path, "match: {pattern: 'poke($S, $X)'}\n"
+                "where: {reachable-from: {roles: [realize], depth: 0}}")
+    assert [f.line for f in check({"hw/misc/knob.c": DEVICE}, deep)] == [13]
+
+
+def test_code_kinds(tmp_path: Path) -> None:
+    r = rule(tmp_path, "match: {pattern: 'poke($S, $X)'}\nwhere: {code: device}")
+    library = "#include \"qemu/osdep.h\"\nvoid f(void)\n{\n    poke(s, 9);\n}\n"
+    assert check({"hw/misc/knob.c": DEVICE, "util/poke.c": library}, r)[-1].path == \
+        "hw/misc/knob.c"
+    obj = rule(tmp_path, "match: {pattern: 'poke($S, $X)'}\nwhere: {code: qom-object}")
+    backend = library + ("static const TypeInfo b = {\n    .name = TYPE_B,\n"
+                         "    .parent = TYPE_OBJECT,\n};\n")
+    assert [f.path for f in check({"backends/b.c": backend, "util/poke.c": library}, obj)] == \
+        ["backends/b.c"]
+    glob = rule(tmp_path, "match: {pattern: 'poke($S, $X)'}\n"
+                "where: {files: ['hw/**', '!hw/misc/*.c']}")
+    assert check({"hw/misc/knob.c": DEVICE}, glob) == []
+    assert [f.path for f in check({"hw/core/knob.c": DEVICE}, glob)] == ["hw/core/knob.c"] * 3
+
+
+PRE = """#include "qemu/osdep.h"
+
+void old_one(void)
+{
+    poke(s, 1);
+}
+"""
+
+
+def _patch(tmp_path: Path, pre: str, post: str, path: str = "hw/misc/k.c") -> Any:
+    import difflib
+
+    diff = "".join(difflib.unified_diff(pre.splitlines(True), post.splitlines(True),
+                                        f"a/{path}", f"b/{path}"))
+    mail = tmp_path / "p.patch"
+    mail.write_text("From: A U Thor <a@example.org>\nSubject: [PATCH] hw/misc: poke more\n"
+                    "Date: Mon, 1 Jun 2026 10:00:00 +0000\nMessage-ID: <p1@example.org>\n\n"
+                    "Poke more.\n\nSigned-off-by: A U Thor <a@example.org>\n---\n"
+                    f"diff --git a/{path} b/{path}\n" + diff, encoding="utf-8")
+    return load(str(mail))
+
+
+def test_change_new_function_and_removed(tmp_path: Path) -> None:
+    post = PRE.replace("    poke(s, 1);\n", "    poke(s, 1);\n    poke(s, 4);\n") + \
+        "\nvoid new_one(void)\n{\n    poke(s, 5);\n}\n"
+    series = _patch(tmp_path, PRE, post)
+    added = rule(tmp_path, "match: {pattern: 'poke($S, $X)'}")
+    assert [f.line for f in run_check(series, Options(), [added]).findings] == [6, 11]
+    new_fn = rule(tmp_path, "match: {pattern: 'poke($S, $X)'}\nwhere: {change: new-function}")
+    assert [f.line for f in run_check(series, Options(), [new_fn]).findings] == [11]
+    removed = rule(tmp_path, "match: {pattern: 'poke($S, $X)'}\nwhere: {change: removed}")
+    gone = _patch(tmp_path, PRE, PRE.replace("    poke(s, 1);\n", ""))
+    [f] = run_check(gone, Options(), [removed]).findings
+    assert (f.line, f.side, f.message) == (5, "old", "found 1")
+
+
+def test_series_companion_unless_changed(tmp_path: Path) -> None:
+    r = rule(tmp_path, "match: {pattern: 'poke($S, $X)'}\n"
+             "series: {unless-changed: {files: ['hw/core/machine.c'], regex: 'hw_compat_'}}")
+    machine = "GlobalProperty hw_compat_10_0[] = {};\n"
+    assert len(check({"hw/misc/knob.c": DEVICE}, r)) == 3
+    assert check({"hw/misc/knob.c": DEVICE, "hw/core/machine.c": machine}, r) == []
+    assert len(check({"hw/misc/knob.c": DEVICE, "hw/core/machine.c": "int x;\n"}, r)) == 3
+
+
+def test_lines_in_comments_subject_and_commit_message(tmp_path: Path) -> None:
+    text = "/* as suggested in review */\nint a; /* v2: renamed */\nchar *s = \"v2: no\";\n"
+    r = rule(tmp_path, "lines: {regex: '(?P<X>as suggested|v[0-9]+:)', in: comments}")
+    assert [(f.line, f.message) for f in check({"hw/a.c": text}, r)] == [
+        (1, "found as suggested"), (2, "found v2:")]
+    subj = rule(tmp_path, "lines: {regex: '^(?P<X>.{77,})$', in: subject}",
+                message="{length} long")
+    series = synthetic_series([("hw/a.c", "int a;\n")], title="x" * 80)
+    [f] = run_check(series, Options(), [subj]).findings
+    assert (f.message, f.path, f.anchor) == ("80 long", None, series.patches[0].subject.raw)
+
+
+def test_function_has_and_metavariable_lines(tmp_path: Path) -> None:
+    text = ("static int pick(Object *o, void *p)\n{\n    return !!object_dynamic_cast(o, TYPE_A);"
+            "\n}\n\nstatic int any(Object *o, void *p)\n{\n    return 0;\n}\n\nvoid f(void)\n{\n"
+            "    walk(pick);\n    walk(any);\n}\n")
+    r = rule(tmp_path, "match: {pattern: 'walk($CB)'}\nwhere:\n  function-has:\n"
+             "    function: $CB\n    match: {pattern: 'object_dynamic_cast($O, $T)'}",
+             message="$CB picks $T (line $T.line)")
+    [f] = check({"hw/a.c": text}, r)
+    assert (f.line, f.message) == (13, "pick picks TYPE_A (line 3)")
+    assert f.evidence[-1] == "pick() has object_dynamic_cast(o, TYPE_A) (hw/a.c:3)"
+
+
+# --------------------------------------------------------------------------- issue 13, item 3
+
+MEMDEV = """#include "qemu/osdep.h"
+
+static const TypeInfo slab_info = {
+    .name = TYPE_SLAB,
+    .parent = TYPE_DEVICE,
+    .interfaces = (InterfaceInfo[]) {
+        { TYPE_MEMORY_DEVICE },
+        { }
+    },
+};
+
+int slab_srat_entry(Object *obj, void *opaque)
+{
+    if (!object_dynamic_cast(obj, TYPE_SLAB)) {
+        return 0;
+    }
+    return 0;
+}
+"""
+
+ACPI = """#include "qemu/osdep.h"
+
+static int host_bridge(Object *obj, void *opaque)
+{
+    return !!object_dynamic_cast(obj, TYPE_PCI_HOST_BRIDGE);
+}
+
+void build_srat(GArray *table_data, MachineState *machine)
+{
+    acpi_table_begin(NULL, table_data);
+    object_child_foreach_recursive(OBJECT(machine), slab_srat_entry, table_data);
+    object_child_foreach_recursive(object_get_root(), host_bridge, table_data);
+}
+"""
+
+
+def test_whole_tree_walks_in_acpi_building_code_are_reported_with_the_memory_device_fix(
+) -> None:
+    # Before issue 13 item 3 the rule looked at device files only: both walks were silent.
+    found = check({"hw/mem/slab.c": MEMDEV, "hw/i386/acpi-build.c": ACPI},
+                  RULES["qom-walk-whole-tree"])
+    assert [(f.path, f.line, f.severity.name) for f in found] == [
+        ("hw/i386/acpi-build.c", 11, "INFO"), ("hw/i386/acpi-build.c", 12, "INFO")]
+    slab, bridges = found
+    assert slab.message == ("object_child_foreach_recursive() walks the whole QOM tree from "
+                            "OBJECT(machine) to pick out some objects in slab_srat_entry()")
+    assert "slab_srat_entry() keeps only some objects (object_dynamic_cast)" in slab.evidence
+    assert "device-memory region" in slab.fix and "qmp_memory_device_list()" in slab.fix
+    assert "device-memory" not in bridges.fix and "object_child_foreach()" in bridges.fix
+
+
+def test_walks_that_stay_quiet_in_machine_code() -> None:
+    quiet = ACPI.replace("object_get_root()", "OBJECT(machine->fw_cfg)").replace(
+        "slab_srat_entry", "host_bridge")
+    library = ACPI.replace("acpi_table_begin(NULL, table_data);\n", "")
+    assert check({"hw/i386/acpi-build.c": quiet}, RULES["qom-walk-whole-tree"])[0].line == 11
+    assert len(check({"hw/i386/acpi-build.c": quiet}, RULES["qom-walk-whole-tree"])) == 1
+    # neither device, machine nor ACPI-building code: not reported
+    assert check({"util/walk.c": library}, RULES["qom-walk-whole-tree"]) == []
+
+
+def test_the_memdev_corpus_srat_walk_is_reported_at_info() -> None:
+    series = load(str(ROOT / "corpus" / "memdev" / "v4.mbox"))
+    found = run_check(series, Options(), [RULES["qom-walk-whole-tree"]]).findings
+    assert [(f.patch.index if f.patch else None, f.path, f.line) for f in found] == [
+        (3, "hw/i386/acpi-build.c", 30)]
+    assert found[0].evidence[0].startswith("build_srat: object_child_foreach_recursive(")
+
+
+# --------------------------------------------------------------------------- issue 13, item 7
+
+FILTER = """#include "qemu/osdep.h"
+
+static QLIST_HEAD(, TallyState) tallies = QLIST_HEAD_INITIALIZER(tallies);
+
+static void tally_setup(NetFilterState *nf, Error **errp)
+{
+    QLIST_INSERT_HEAD(&tallies, TALLY(nf), next);
+}
+
+static const TypeInfo tally_info = {
+    .name = TYPE_FILTER_TALLY,
+    .parent = TYPE_NETFILTER,
+};
+"""
+
+
+@pytest.mark.parametrize("path", ["net/filter-tally.c", "backends/tally.c", "ui/tally.c"])
+def test_global_state_in_a_qom_object_outside_hw(path: str) -> None:
+    # Before issue 13 item 7 the rule looked under hw/ at files registering a realize only.
+    [f] = check({path: FILTER}, RULES["qom-device-global-state"])
+    assert (f.path, f.line, f.severity.name) == (path, 3, "WARNING")
+    assert f.message == ("file-global QLIST_HEAD(, TallyState) 'tallies' keeps device state "
+                         "outside the device")
+    assert f.evidence == ("QLIST_HEAD(, TallyState) tallies at file scope",)
+
+
+def test_global_state_stays_quiet_without_a_qom_type_or_in_board_code() -> None:
+    no_type = FILTER.split("static const TypeInfo", maxsplit=1)[0]
+    assert check({"net/tally.c": no_type}, RULES["qom-device-global-state"]) == []
+    board = FILTER.replace("TYPE_NETFILTER", "TYPE_X86_MACHINE")
+    assert check({"hw/i386/toy.c": board}, RULES["qom-device-global-state"]) == []

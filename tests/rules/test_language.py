@@ -1,0 +1,127 @@
+"""The rule language as a rule author meets it: the loader's one-line errors, a pattern that
+ast-grep rejects, `reviewbot rules new` and `rules show`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reviewbot.cli import main
+from reviewbot.errors import InputError
+from reviewbot.review.examples import check_example
+from reviewbot.rules.loader import load_rules
+
+ROOT = Path(__file__).resolve().parents[2]
+MBOX = ROOT / "corpus" / "memdev" / "v1.mbox"
+
+BASE = """id: {id}
+severity: warning
+message: "no $X here"
+rationale: house rule
+fix: do not
+origin: local
+examples: [examples/{id}.c]
+"""
+
+
+def _pack(tmp_path: Path, rule_id: str, body: str, example: str = "int x;\n") -> Path:
+    pack = tmp_path / "local"
+    (pack / "examples").mkdir(parents=True, exist_ok=True)
+    (pack / "examples" / f"{rule_id}.c").write_text(example, encoding="utf-8")
+    (pack / f"{rule_id}.yaml").write_text(BASE.format(id=rule_id) + body, encoding="utf-8")
+    return pack
+
+
+@pytest.mark.parametrize(("body", "line", "problem"), [
+    ("match: {pattern: 'f($X)'}\nlines: {regex: x}\n", 8, "match: or lines:, not both"),
+    ("match: {pattern: 'f($X)'}\ncheck: file-global-state\n", 9, "check: (a Python primitive)"),
+    ("match: {pattern: 'f($X)'}\nwhere: {colour: red}\n", 9, "unknown key 'colour'"),
+    ("match: {pattern: 'f($X)'}\nwhere: {code: board}\n", 9, "'board' is not one of device"),
+    ("match: {pattern: 'f($X)'}\nwhere: {change: edited}\n", 9, "where.change must be one of"),
+    ("match: {pattern: 'f($X)'}\nwhere: {reachable-from: {depth: 2}}\n", 9, "needs roles"),
+    ("match: {pattern: 'f($Y)'}\n", 3, "message names $X, which the match does not bind"),
+    ("lines: {regex: '(x'}\n", 8, "bad regular expression"),
+    ("lines: {regex: '(?P<X>x)', in: body}\n", 8, "lines.in must be one of"),
+    ("match: {pattern: 'f($X)'}\nseries: {unless-changed: {regex: '['}}\n", 9,
+     "bad regular expression"),
+    ("match: {pattern: 'f($X)'}\nwhere: {function-has: {function: $Z, match: {kind: x}}}\n", 9,
+     "$Z is not a metavariable of the match"),
+])
+def test_a_bad_language_rule_is_one_line_naming_file_line_and_rule(
+        tmp_path: Path, body: str, line: int, problem: str) -> None:
+    pack = _pack(tmp_path, "local-rule", body)
+    with pytest.raises(InputError) as exc:
+        load_rules([str(pack)])
+    message = str(exc.value)
+    assert "\n" not in message
+    assert message.startswith(f"{pack / 'local-rule.yaml'}:{line}: rule local-rule: "), message
+    assert problem in message
+
+
+@pytest.mark.parametrize(("match", "problem"), [
+    ("{pattern: 'f($X'}", "pattern 'f($X' does not parse as C"),
+    ("{kind: call_expresion, pattern: 'f($X)'}", "Kind 'call_expresion' is invalid"),
+    ("{patern: 'f($X)'}", "unknown key 'patern'"),
+])
+def test_a_pattern_ast_grep_rejects_is_a_one_line_error_of_the_check(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], match: str, problem: str) -> None:
+    pack = _pack(tmp_path, "local-rule", f"match: {match}\n")
+    status = main(["check", str(MBOX), "--rules", str(pack), "--enable", "local-rule"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1
+    assert err.startswith(f"reviewbot: error: {pack / 'local-rule.yaml'}: rule local-rule: ")
+    assert problem in err
+    # `rules show` checks the pattern too
+    assert main(["rules", "show", "local-rule", "--rules", str(pack)]) == 2
+    assert problem in capsys.readouterr().err
+
+
+def test_every_builtin_language_rule_compiles() -> None:
+    from reviewbot.checks.lang import compile_rule
+
+    language = [r for r in load_rules() if r.check == "language"]
+    assert len(language) >= 3
+    for rule in language:
+        if "match" in rule.params:
+            compile_rule(rule)
+
+
+def test_rules_new_scaffolds_a_rule_whose_examples_pass_and_never_overwrites(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules_dir = tmp_path / "rules"
+    assert main(["rules", "new", "no-foo-calls", "--pack", "house",
+                 "--dir", str(rules_dir)]) == 0
+    written = capsys.readouterr().out.splitlines()
+    assert written == [f"wrote {rules_dir}/house/no-foo-calls.yaml",
+                       f"wrote {rules_dir}/house/examples/no-foo-calls.c",
+                       f"wrote {rules_dir}/house/examples/no-foo-calls-ok.c"]
+    rules = {r.id: r for r in load_rules([str(rules_dir)])}
+    rule = rules["no-foo-calls"]
+    assert rule.check == "language" and rule.pack == "house"
+    for example in rule.examples:
+        assert check_example(rule, Path(example), rules) == []
+    # the scaffold is a real test: break its example and it fails
+    fires = rules_dir / "house" / "examples" / "no-foo-calls.c"
+    fires.write_text(fires.read_text().replace("replace_me_no_foo_calls(dev)", "other(dev)"))
+    assert check_example(rule, fires, rules)
+    # and it never overwrites
+    assert main(["rules", "new", "no-foo-calls", "--pack", "house",
+                 "--dir", str(rules_dir)]) == 2
+    assert "no-foo-calls.yaml: already exists (not overwritten)" in capsys.readouterr().err
+    assert main(["rules", "new", "Bad_Id", "--dir", str(rules_dir)]) == 2
+
+
+def test_rules_show_prints_the_language_rule() -> None:
+    done = subprocess.run([sys.executable, "-m", "reviewbot", "rules", "show",
+                           "qom-walk-whole-tree"], capture_output=True, text=True, cwd=ROOT,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "qom-walk-whole-tree (info, pack qemu-qom, rule language)" in out
+    assert "  match:\n    pattern: object_child_foreach_recursive($ROOT, $CB, $$$REST)" in out
+    assert "    function: $CB" in out
+    assert "message:" not in out.split("Rule:")[1].split("Examples:")[0]
