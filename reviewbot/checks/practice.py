@@ -124,6 +124,7 @@ def prop_default_changed(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
 # ---------------------------------------------------------------------------------------------
 # A new non-static function that nothing in the series calls
 
+_WORD = re.compile(r"\b[A-Za-z_]\w*\b")
 _TYPE_WORD = re.compile(r"[A-Za-z0-9_*]\s*$")
 _NOT_TYPE = re.compile(r"\b(return|case|else|sizeof|do)\s*$")
 
@@ -196,15 +197,18 @@ def unused_new_function(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
     if not new_funcs:
         return
     texts: dict[str, str] = {}
+    where: dict[str, list[str]] = {}  # identifier -> files naming it, to search only those
     for path in sorted(touched):
         src = last.source(path)
         if src is not None:
             texts[path] = src.text
+            for word in set(_WORD.findall(src.text)):
+                where.setdefault(word, []).append(path)
     for ref, path, name, line, end in new_funcs:
         if name in removed_names or name == "main":
             continue
-        uses = sum(_uses(text, name, (line, end) if p == path else None)
-                   for p, text in texts.items())
+        uses = sum(_uses(texts[p], name, (line, end) if p == path else None)
+                   for p in where.get(name, ()))
         if uses:
             continue
         yield rule.finding(None, patch=ref, path=path, line=line, function=name,
@@ -322,8 +326,8 @@ def version_in_old_thread(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
                        message_id=head.message_id)
     else:
         first = next((p for p in series.patches if p.subject.counter in (None, 1)), None)
-        if first is None:
-            return
+        if first is None or (first.subject.total or 1) > 1:
+            return  # patch 1 of a series replies to its cover letter, which we were not given
         head, ref = first.mail, _ref(first, series)
     parent = head.in_reply_to or (head.references[-1] if head.references else None)
     if not parent:
