@@ -8,7 +8,6 @@ series are threaded, and following a QAPI member into the C that uses it.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
@@ -133,13 +132,8 @@ def _uses(text: str, name: str, skip: tuple[int, int] | None) -> int:
     """Occurrences of ``name`` in ``text`` that are not its definition (lines in ``skip``)
     nor a prototype (a type right before the name and ``;`` after the parameter list)."""
     count = 0
-    starts = [0]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            starts.append(i + 1)
     for m in re.finditer(rf"\b{re.escape(name)}\b", text):
-        line = bisect.bisect_right(starts, m.start())
-        if skip is not None and skip[0] <= line <= skip[1]:
+        if skip is not None and skip[0] <= text.count("\n", 0, m.start()) + 1 <= skip[1]:
             continue
         head = text[max(0, m.start() - 80):m.start()]
         tail = text[m.end():m.end() + 400]

@@ -3,8 +3,17 @@
 #include "hw/sysbus.h"
 #include "migration/vmstate.h"
 
+static const MemoryRegionOps lantern_ops = {
+    .read = lantern_read,
+    .write = lantern_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+};
+
 static void lantern_realize(DeviceState *dev, Error **errp)
 {
+    LanternState *s = LANTERN(dev);
+
+    memory_region_init_io(&s->iomem, OBJECT(s), &lantern_ops, s, "lantern", 0x100);
 }
 
 static void lantern_class_init(ObjectClass *klass, void *data)
