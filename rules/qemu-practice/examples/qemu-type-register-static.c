@@ -27,3 +27,25 @@ static void lantern_register_models(void)
 }
 
 type_init(lantern_register_models)
+
+static const TypeInfo lamp_info = {
+    .name = "lamp",
+    .parent = TYPE_SYS_BUS_DEVICE,
+    .instance_size = sizeof(LampState),
+};
+
+static const TypeInfo torch_info = {
+    .name = "torch",
+    .parent = TYPE_SYS_BUS_DEVICE,
+    .instance_size = sizeof(TorchState),
+};
+
+static void lamp_register_types(void)
+{
+    /* ruleid: qemu-type-register-static */
+    type_register_static(&lamp_info);
+    /* ok: qemu-type-register-static */
+    type_register_static(&torch_info);
+}
+
+type_init(lamp_register_types)
