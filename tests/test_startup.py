@@ -83,6 +83,17 @@ def test_patch_check_imports_what_it_uses(text_check: tuple[int, str, set[str]])
             "reviewbot.ingest.mail", "tree_sitter"} <= modules
 
 
+def test_the_structural_matcher_is_imported_only_for_c(
+        text_check: tuple[int, str, set[str]]) -> None:
+    # ast-grep (language rules) runs when a language rule has a C file to look at ...
+    assert "ast_grep_py" in text_check[2]
+    # ... and a patch that touches no C (QAPI schema and qemu-options.hx) never imports it
+    status, out, modules = _check(str(ROOT / "rules" / "qapi" / "examples" / "option-member.mbox"))
+    assert status in (0, 1), out
+    assert "ast_grep_py" not in modules and "reviewbot.c.astgrep" not in modules
+    assert "reviewbot.checks.lang" in modules  # the language rules did run
+
+
 def test_findings_through_the_lazy_paths_are_the_expected_ones() -> None:
     status, out, modules = _check("--format", "json", str(MBOX))
     assert status == 1

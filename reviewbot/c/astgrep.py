@@ -26,6 +26,8 @@ COMPOSITE_KEYS = frozenset({"all", "any", "not", "matches"})
 RELATION_ONLY_KEYS = frozenset({"stopBy", "field"})
 RULE_KEYS = ATOMIC_KEYS | RELATIONAL_KEYS | COMPOSITE_KEYS | RELATION_ONLY_KEYS
 
+_SIGNATURE_KINDS = frozenset({"identifier", "primitive_type", "function_declarator",
+                              "parameter_list", "parameter_declaration"})
 _META = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)?|\$([A-Z_][A-Z0-9_]*)")
 _BACKTRACE = "Stack backtrace:"
 
@@ -41,6 +43,7 @@ class Match:
     text: str  # the matched text as written (macros not blanked)
     captures: Mapping[str, str]  # metavariable name -> text ($$$NAME: the nodes' text joined)
     capture_lines: Mapping[str, int]  # metavariable name -> 1-based line of its first node
+    capture_functions: Mapping[str, str]  # metavariable name -> the function it is in
     function: str | None  # name of the enclosing function definition
 
 
@@ -113,7 +116,10 @@ def _expression_pattern(pattern: str) -> tuple[str, str] | None:
     if len(statements) != 1 or statements[0].kind() != "expression_statement":
         return None
     inner = [c for c in statements[0].children() if c.kind() != ";"]
-    if len(inner) != 1:
+    # A selector names a node kind and ast-grep takes its first node in the context: kinds
+    # that the wrapping function's own signature has first are left to ast-grep (a lone
+    # metavariable, an identifier).
+    if len(inner) != 1 or inner[0].kind() in _SIGNATURE_KINDS:
         return None
     return context, inner[0].kind()
 
@@ -210,6 +216,7 @@ def matches(root: SgRoot, original: str, blanked: str, cfg: Mapping[str, Any], *
     for node in base.find_all(dict(cfg)):  # type: ignore[call-overload]
         caps: dict[str, str] = {}
         lines: dict[str, int] = {}
+        functions: dict[str, str] = {}
         for name, multi in names:
             if name in caps or name == "_":
                 continue
@@ -227,9 +234,13 @@ def matches(root: SgRoot, original: str, blanked: str, cfg: Mapping[str, Any], *
                 if got is not None:
                     caps[name] = text_of(got)
                     lines[name] = got.range().start.line + 1
+                    owner = _enclosing_function(got)
+                    if owner is not None:
+                        functions[name] = owner
         r = node.range()
         yield Match(line=r.start.line + 1, end_line=r.end.line + 1, text=text_of(node),
-                    captures=caps, capture_lines=lines, function=_enclosing_function(node))
+                    captures=caps, capture_lines=lines, capture_functions=functions,
+                    function=_enclosing_function(node))
 
 
 def function_node(root: SgRoot, name: str) -> SgNode | None:

@@ -24,11 +24,12 @@ if TYPE_CHECKING:
     from reviewbot.c.digraph import DiGraph
     from reviewbot.c.facts import FileFacts
     from reviewbot.context import PatchContext
+    from reviewbot.model import Patch
     from reviewbot.patch.diff import FileDiff
     from reviewbot.rules.model import Rule
 
 C_SUFFIXES = (".c", ".h")
-_META = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)(?:\.(line)\b)?")
+_META = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)(?:\.(line|function)\b)?")
 _QAPI = ("qapi/*.json", "qapi/**/*.json", "qga/qapi-schema.json", "storage-daemon/qapi/*.json")
 _OBJECT_MACROS = frozenset({"DEFINE_TYPES", "OBJECT_DEFINE_TYPE", "OBJECT_DEFINE_SIMPLE_TYPE",
                             "OBJECT_DEFINE_ABSTRACT_TYPE", "OBJECT_DEFINE_TYPE_WITH_INTERFACES",
@@ -183,8 +184,8 @@ def fill(template: str, captures: Mapping[str, str], builtins: Mapping[str, Any]
     def one(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(2)
         if m.group(3):
-            line = captures.get(f"{name}.line")
-            return line if line is not None else m.group(0)
+            got = captures.get(f"{name}.{m.group(3)}")
+            return got if got is not None else m.group(0)
         return captures.get(name, m.group(0))
 
     return _META.sub(one, text)
@@ -411,6 +412,7 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
             continue
         captures = dict(m.captures)
         captures.update((f"{k}.line", str(v)) for k, v in m.capture_lines.items())
+        captures.update((f"{k}.function", v) for k, v in m.capture_functions.items())
         evidence: list[str] = []
         chain = ""
         if change == "new-function":
@@ -447,6 +449,8 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
                 captures.setdefault(k, v)
             for k, n in inner_match.capture_lines.items():
                 captures.setdefault(f"{k}.line", str(n))
+            for k, fn in inner_match.capture_functions.items():
+                captures.setdefault(f"{k}.function", fn)
             evidence.append(f"{fn_name}() has {_first_line(inner_match.text)} "
                             f"({inner_path}:{inner_match.line})")
         builtins = {"function": m.function or "file scope", "path": path, "line": m.line,
@@ -514,6 +518,9 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
     globs = [*spec.get("files", ()), *where.get("files", ())]
     kind = spec["in"]
     patch = ctx.patch
+    if kind == "file-names":
+        yield from _match_file_names(ctx, rule, rx, globs)
+        return
     if kind in ("subject", "commit-message"):
         from reviewbot.checks.series import has_message
 
@@ -531,7 +538,8 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
                 continue
             captures = {k: v or "" for k, v in m.groupdict().items()}
             builtins = {"function": "", "path": "", "line": "", "chain": "",
-                        "match": m.group(0), "length": len(text)}
+                        "match": m.group(0), "length": len(text),
+                        "subject": patch.subject.raw, "files_dir": files_dir(patch)}
             evidence = _evidence(rule, captures, builtins) or [
                 f"Subject: {patch.subject.raw}" if kind == "subject" else text.strip()]
             yield _finding(ctx, rule, captures, builtins, evidence=evidence,
@@ -570,3 +578,38 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
                 yield _finding(ctx, rule, captures, builtins, path=path, line=no,
                                evidence=evidence, code=ln.text, anchor=ln.text.strip(),
                                side="old" if removed else "new")
+
+
+def files_dir(patch: Patch) -> str:
+    """The directory a patch's files share: the one directory, else their common parent,
+    else "subsystem" (what a subject prefix would name)."""
+    paths: list[str] = [fd.path for fd in patch.files]
+    if not paths:
+        return "subsystem"
+    dirs = {p.rsplit("/", 1)[0] if "/" in p else p for p in paths}
+    if len(dirs) == 1:
+        return dirs.pop()
+    common: list[str] = []
+    for group in zip(*(p.split("/")[:-1] for p in paths), strict=False):
+        if len(set(group)) != 1:
+            break
+        common.append(group[0])
+    return "/".join(common) or "subsystem"
+
+
+def _match_file_names(ctx: PatchContext, rule: Rule, rx: re.Pattern[str],
+                      globs: list[str]) -> Iterator[Finding]:
+    """A finding about the patch (no path) for each file it changes whose name matches."""
+    patch = ctx.patch
+    for fd in patch.files:
+        if (globs and not path_matches(fd.path, globs)) or (m := rx.search(fd.path)) is None:
+            continue
+        others = [o.path for o in patch.files if o.path != fd.path]
+        captures = {k: v or "" for k, v in m.groupdict().items()}
+        builtins = {"function": "", "path": fd.path, "line": "", "chain": "",
+                    "match": m.group(0), "length": len(fd.path), "subject": patch.subject.raw,
+                    "files_dir": files_dir(patch), "other_files": ", ".join(others)}
+        added = [ln.text for h in fd.hunks for ln in h.added]
+        evidence = _evidence(rule, captures, builtins) or [
+            *(f"{fd.path} +{t}" for t in added[:6]), *(f"also changes {o}" for o in others)]
+        yield _finding(ctx, rule, captures, builtins, evidence=evidence, anchor=fd.path)

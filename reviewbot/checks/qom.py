@@ -371,48 +371,6 @@ def reaches_call(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
             )
 
 
-# --------------------------------------------------------------------------- phase checks
-
-
-@primitive("phase-check-unneeded", scope="patch",
-           params=("roles", "phases", "setting", "paths", "exclude_paths"))
-def phase_check_unneeded(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """A ``roles`` function tests the machine phase while its class_init already sets
-    ``setting`` (default ``hotpluggable = false``), which makes the core refuse hotplug."""
-    from reviewbot.c.graph import fn_id
-
-    roles = set(_param_list(rule, "roles", ("realize",)))
-    phases = set(_param_list(rule, "phases", ("PHASE_MACHINE_READY",)))
-    field, _, value = str(rule.params.get("setting", "hotpluggable = false")).partition("=")
-    field, value = field.strip(), value.strip()
-    for path, facts in _rule_files(ctx, rule):
-        if not facts.phase_checks:
-            continue
-        g = ctx.graph
-        for pc in facts.phase_checks:
-            if pc.function is None or pc.arg not in phases:
-                continue
-            node = fn_id(path, pc.function)
-            if node not in g or not roles & set(g.nodes[node]["roles"]):
-                continue
-            registrars = [u for u, _, e in g.in_edges(node, data=True)
-                          if e["kind"] == "register" and e.get("role") in roles]
-            settings = [a for a in facts.assignments
-                        if a.field == field and a.value == value
-                        and any(g.nodes[r]["name"] == a.function for r in registrars)]
-            if not settings:
-                continue
-            s = settings[0]
-            yield rule.finding(
-                ctx, path=path, line=pc.line, code=_code_line(ctx, path, pc.line),
-                anchor=f"{pc.function}: {pc.arg}",
-                evidence=[f"{pc.function}() tests phase_check({pc.arg})",
-                          f"{s.function}() sets {s.obj}->{s.field} = {s.value} "
-                          f"({path}:{s.line})"],
-                function=pc.function, phase=pc.arg, class_init=s.function or "",
-            )
-
-
 # --------------------------------------------------------------------------- dispatch
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -144,20 +144,6 @@ def split_patch(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     yield rule.finding(ctx, count=len(counted), concerns=", ".join(c.label for c in counted),
                        order=order, evidence=evidence,
                        anchor="split:" + ",".join(c.key for c in counted))
-
-
-@primitive("maintainers-mixed", scope="patch")
-def maintainers_mixed(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """A patch that changes MAINTAINERS together with other files."""
-    paths = [fd.path for fd in ctx.patch.files]
-    if "MAINTAINERS" not in paths or len(paths) < 2:
-        return
-    others = [p for p in paths if p != "MAINTAINERS"]
-    mfd = next(fd for fd in ctx.patch.files if fd.path == "MAINTAINERS")
-    added = [ln.text for h in mfd.hunks for ln in h.added]
-    yield rule.finding(ctx, files=", ".join(others), anchor="MAINTAINERS",
-                       evidence=[*(f"MAINTAINERS +{t}" for t in added[:6]),
-                                 *(f"also changes {p}" for p in others)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -433,12 +419,7 @@ def signed_off_by(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Subjects
-
-_PREFIX = re.compile(r"^[\w.*/{}+\-,\[\]]+(?:[ ,]+[\w.*/{}+\-]+){0,2}: \S")
-_NO_PREFIX_NEEDED = re.compile(r'^(Revert "|Reapply "|Merge |Update version for|'
-                               r'Pull request|Open \d|Update (?:VERSION|the version))')
-
+# Subjects (the subject and MAINTAINERS rules are language rules: reviewbot/checks/lang.py)
 
 def has_message(patch: Patch, series: Series) -> bool:
     """Is there a real commit message / mail? A commit or a mail has one (even a
@@ -449,52 +430,3 @@ def has_message(patch: Patch, series: Series) -> bool:
     if patch.commit is not None or not patch.mail.message_id.endswith("@synthetic"):
         return True
     return bool(patch.mail.sender.email or patch.mail.author.email)
-
-
-def _patch_mails(ctx: PatchContext) -> Iterator[Patch]:
-    if (ctx.patch.files or ctx.patch.diff_text.strip()) and has_message(ctx.patch, ctx.series):
-        yield ctx.patch
-
-
-@primitive("subject-prefix", scope="patch")
-def subject_prefix(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """A patch subject that does not start with ``subsystem: ``."""
-    for patch in _patch_mails(ctx):
-        title = patch.subject.title.strip()
-        if not title or _PREFIX.match(title) or _NO_PREFIX_NEEDED.match(title):
-            continue
-        yield rule.finding(ctx, title=title, suggestion=_suggest_prefix(patch),
-                           anchor=patch.subject.raw, evidence=[f"Subject: {patch.subject.raw}"])
-
-
-def _suggest_prefix(patch: Patch) -> str:
-    paths = [fd.path for fd in patch.files]
-    if not paths:
-        return "subsystem"
-    dirs = {p.rsplit("/", 1)[0] if "/" in p else p for p in paths}
-    if len(dirs) == 1:
-        return dirs.pop()
-    common = _common_dir(paths)
-    return common or "subsystem"
-
-
-def _common_dir(paths: list[str]) -> str:
-    parts = [p.split("/")[:-1] for p in paths]
-    out: list[str] = []
-    for group in zip(*parts, strict=False):
-        if len(set(group)) != 1:
-            break
-        out.append(group[0])
-    return "/".join(out)
-
-
-@primitive("subject-length", scope="patch", params=["max"])
-def subject_length(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """The commit's first line (the subject without its [PATCH] tags) is too long."""
-    limit = int(rule.params.get("max", 76))
-    for patch in _patch_mails(ctx):
-        title = " ".join(patch.subject.title.split())
-        if len(title) > limit:
-            yield rule.finding(ctx, length=len(title), max=limit, anchor=patch.subject.raw,
-                               evidence=[f"Subject: {patch.subject.raw}",
-                                         f"first line: {title[:limit]}|{title[limit:]}"])

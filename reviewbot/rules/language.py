@@ -17,7 +17,8 @@ from typing import Any
 
 CODE_KINDS = ("device", "qom-object", "machine", "qapi", "any")
 CHANGES = ("added", "new-file", "new-function", "removed")
-LINES_IN = ("added-lines", "removed-lines", "comments", "commit-message", "subject")
+LINES_IN = ("added-lines", "removed-lines", "comments", "commit-message", "subject",
+            "file-names")
 FOLLOW = ("file", "dir", "tree")
 ROLE_ALIASES = {"machine_done": "machine_done_notifier"}
 WHERE_KEYS = ("files", "code", "role", "reachable-from", "function-has", "change")
@@ -220,6 +221,13 @@ def check_spec(fields: Mapping[str, Any]) -> dict[str, Any]:
             constraints = fields["constraints"]
             if not isinstance(constraints, dict):
                 raise SpecError("constraints", "constraints must map metavariables to rules")
+            for name in constraints:
+                if not isinstance(name, str) or not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name):
+                    raise SpecError("constraints", f"constraints: {name!r} is not a metavariable "
+                                    "name (YAML reads ON/OFF/YES/NO as true/false: rename it)")
+                if name not in bound:
+                    raise SpecError("constraints", f"constraints: ${name} is not a "
+                                    "metavariable of the match")
             params["constraints"] = constraints
     else:
         if "constraints" in fields:

@@ -297,3 +297,11 @@ def test_global_state_stays_quiet_without_a_qom_type_or_in_board_code() -> None:
     assert check({"net/tally.c": no_type}, RULES["qom-device-global-state"]) == []
     board = FILTER.replace("TYPE_NETFILTER", "TYPE_X86_MACHINE")
     assert check({"hw/i386/toy.c": board}, RULES["qom-device-global-state"]) == []
+
+
+def test_global_state_leaves_listener_registries_and_core_subsystems_alone() -> None:
+    listeners = FILTER.replace("QLIST_HEAD(, TallyState) tallies", "QLIST_HEAD(, TallyListener) "
+                               "tally_listeners")
+    assert check({"net/tally.c": listeners}, RULES["qom-device-global-state"]) == []
+    assert check({"system/tally.c": FILTER}, RULES["qom-device-global-state"]) == []
+    assert len(check({"hw/misc/tally.c": FILTER}, RULES["qom-device-global-state"])) == 1

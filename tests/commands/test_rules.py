@@ -27,12 +27,19 @@ def test_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules", "show", "qom-realize-phase-check"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("qom-realize-phase-check (warning, pack qemu-qom, "
-                          "check phase-check-unneeded)\n")
+                          "rule language)\n")
     assert "Rationale:\n  With dc->hotpluggable = false" in out
     assert "Fix:\n  Drop the phase_check() from realize" in out
     assert "Examples:\n  --- examples/qom-realize-phase-check.c\n" in out
     assert "  /* ruleid: qom-realize-phase-check */" in out
-    assert "  phases: ['PHASE_MACHINE_READY', 'PHASE_MACHINE_INITIALIZED']" in out
+    assert "Rule:\n  match:\n    pattern: phase_check($PHASE)\n" in out
+    assert '  PHASE: {regex: "^PHASE_MACHINE_(READY|INITIALIZED)$"}' in out
+    # a rule of a Python primitive shows its parameters instead
+    assert main(["rules", "show", "qom-realize-reaches-machine"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("qom-realize-reaches-machine (warning, pack qemu-qom, "
+                          "check reaches-call)\n")
+    assert "  targets: ['qdev_get_machine']" in out
 
 
 @pytest.mark.parametrize(("args", "message"), [

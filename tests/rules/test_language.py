@@ -44,6 +44,8 @@ def _pack(tmp_path: Path, rule_id: str, body: str, example: str = "int x;\n") ->
     ("match: {pattern: 'f($X)'}\nwhere: {reachable-from: {depth: 2}}\n", 9, "needs roles"),
     ("match: {pattern: 'f($Y)'}\n", 3, "message names $X, which the match does not bind"),
     ("lines: {regex: '(x'}\n", 8, "bad regular expression"),
+    ("match: {pattern: 'f($X, $OFF)'}\nconstraints: {OFF: {regex: x}}\n", 9,
+     "False is not a metavariable name (YAML reads ON/OFF"),
     ("lines: {regex: '(?P<X>x)', in: body}\n", 8, "lines.in must be one of"),
     ("match: {pattern: 'f($X)'}\nseries: {unless-changed: {regex: '['}}\n", 9,
      "bad regular expression"),

@@ -127,8 +127,7 @@ def test_missing_rules_dir(tmp_path: Path) -> None:
 
 def test_registry_knows_the_primitives_the_packs_use() -> None:
     prims = registry.all_primitives()
-    for name in ("reaches-call", "phase-check-unneeded", "interface-without-handler",
-                 "deleted-comment", "language"):
+    for name in ("reaches-call", "interface-without-handler", "deleted-comment", "language"):
         assert name in prims, name
         assert prims[name].scope == "patch"
         assert prims[name].doc
