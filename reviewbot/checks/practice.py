@@ -123,6 +123,8 @@ def prop_default_changed(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
 # ---------------------------------------------------------------------------------------------
 # A new non-static function that nothing in the series calls
 
+# QMP/HMP handlers are called from code the build generates (qapi-commands, hmp-commands.hx)
+_GENERATED_CALLERS = ("qmp_", "hmp_")
 _WORD = re.compile(r"\b[A-Za-z_]\w*\b")
 _TYPE_WORD = re.compile(r"[A-Za-z0-9_*]\s*$")
 _NOT_TYPE = re.compile(r"\b(return|case|else|sizeof|do)\s*$")
@@ -199,7 +201,7 @@ def unused_new_function(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
             for word in set(_WORD.findall(src.text)):
                 where.setdefault(word, []).append(path)
     for ref, path, name, line, end in new_funcs:
-        if name in removed_names or name == "main":
+        if name in removed_names or name == "main" or name.startswith(_GENERATED_CALLERS):
             continue
         uses = sum(_uses(texts[p], name, (line, end) if p == path else None)
                    for p in where.get(name, ()))

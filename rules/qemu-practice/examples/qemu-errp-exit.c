@@ -12,6 +12,23 @@ static void lantern_realize(DeviceState *dev, Error **errp)
         /* ruleid: qemu-errp-exit */
         exit(1);
     }
+    switch (s->mode) {
+    case 0:
+        break;
+    default:
+        /* ok: qemu-errp-exit */
+        abort();
+    }
+    if (s->help) {
+        lantern_show_help();
+        /* ok: qemu-errp-exit */
+        exit(0);
+    }
+    if (s->broken) {
+        error_report("lantern: broken");
+        /* ruleid: qemu-errp-exit */
+        abort();
+    }
     if (s->bulbs > 8) {
         /* ok: qemu-errp-exit */
         error_setg(errp, "lantern: at most 8 bulbs, not %u", s->bulbs);

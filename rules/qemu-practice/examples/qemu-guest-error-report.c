@@ -26,6 +26,10 @@ static void lantern_write(void *opaque, hwaddr addr, uint64_t val, unsigned size
         /* ok: qemu-guest-error-report */
         qemu_log_mask(LOG_GUEST_ERROR, "lantern: bad write offset 0x%" HWADDR_PRIx "\n", addr);
     }
+    if (lantern_backend_write(opaque, val) < 0) {
+        /* ok: qemu-guest-error-report */
+        error_report("lantern: backend write failed");
+    }
 }
 
 static void lantern_realize(DeviceState *dev, Error **errp)

@@ -7,4 +7,6 @@ static void lantern_name(LanternState *s, const char *name)
     s->name = strdup(name);
     /* ok: qemu-libc-malloc */
     s->label = g_strdup(name);
+    /* ok: qemu-libc-malloc */
+    free(lantern_backend_name(s));
 }
