@@ -26,3 +26,8 @@ static void lantern_backend_register(void)
 }
 
 type_init(lantern_backend_register)
+
+/* ok: qemu-qom-file-static-state */
+static LanternModel lantern_model = {
+    .name = "lantern",
+};
