@@ -124,12 +124,23 @@ def _expression_pattern(pattern: str) -> tuple[str, str] | None:
     return context, inner[0].kind()
 
 
+def _parameter_pattern(pattern: str) -> tuple[str, str] | None:
+    """(context, selector) reading ``pattern`` as a parameter (``Error **$ERRP``) when it is
+    not C on its own but is a parameter declaration."""
+    if not _has_error(_probe(pattern)) or re.fullmatch(r"\s*\$*[A-Za-z_]\w*\s*", pattern):
+        return None  # C already, or one word (a metavariable, a name): not a parameter
+    context = f"void __reviewbot_pattern({pattern});\n"
+    if _has_error(_probe(context)) or "," in pattern:
+        return None
+    return context, "parameter_declaration"
+
+
 def _pattern_problem(pattern: str) -> str | None:
     if "$" in _probe(pattern):
         return f"pattern {pattern!r}: a metavariable is $ and upper-case letters ($NAME)"
     for probe in (_probe(pattern), _probe(pattern, "")):
         for text in (probe, f"void f(void)\n{{\n{probe};\n}}\n",
-                     f"void f(void)\n{{\n{probe}\n}}\n"):
+                     f"void f(void)\n{{\n{probe}\n}}\n", f"void f({probe});\n"):
             if not _has_error(text):
                 return None
     return f"pattern {pattern!r} does not parse as C"
@@ -151,7 +162,7 @@ def prepare(rule: Any, where: str = "match") -> Any:
             problem = _pattern_problem(value)
             if problem:
                 raise PatternError(f"{where}: {problem}")
-            explicit = _expression_pattern(value)
+            explicit = _expression_pattern(value) or _parameter_pattern(value)
             out[key] = ({"context": explicit[0], "selector": explicit[1]}
                         if explicit is not None else value)
         elif key in RELATIONAL_KEYS or key in ("not", "matches"):

@@ -83,18 +83,24 @@ def path_matches(path: str, globs: Iterable[str]) -> bool:
 
 
 def file_kinds(ctx: PatchContext, path: str, facts: FileFacts | None) -> set[str]:
-    """Which of device / qom-object / machine / qapi the file is (docs/writing-rules.md)."""
+    """Which of device / qom-object / machine / qapi the file is (docs/writing-rules.md).
+
+    Under hw/ the call graph settles QOM ancestry (a board whose machine type derives from
+    another file's, a device three types below TYPE_DEVICE), as the QOM primitives always
+    did there. Elsewhere the file's own facts decide: with a tree, the graph is the whole
+    tree's index, and a patch to net/ or ui/ should not pay for indexing hw/."""
     kinds = {"any"}
     if any(_glob(p).match(path) for p in _QAPI):
         kinds.add("qapi")
     if facts is None:
         return kinds
-    from reviewbot.checks.qom import device_file, machine_file
+    from reviewbot.checks.qom import DEVICE_ROLES, machine_file
 
-    g = ctx.graph
-    machine = machine_file(facts, g) or path.endswith("acpi-build.c") or any(
+    g = ctx.graph if path.startswith(("hw/", "include/hw/")) else None
+    board = machine_file(facts, g)
+    machine = board or path.endswith("acpi-build.c") or any(
         c.callee in _ACPI_BUILDERS for c in facts.calls)
-    if not machine:
+    if not machine and g is not None:
         from reviewbot.c.graph import fn_id
 
         for fn in facts.functions:
@@ -104,12 +110,20 @@ def file_kinds(ctx: PatchContext, path: str, facts: FileFacts | None) -> set[str
                 break
     if machine:
         kinds.add("machine")
-    if device_file(facts, g) or (not machine_file(facts, g) and _device_type(g, facts)):
+    if not board and (any(a.field in DEVICE_ROLES and a.target for a in facts.assignments)
+                      or _device_type(g, facts)):
         kinds.add("device")
     if facts.typeinfos or "device" in kinds or any(
             u.name in _OBJECT_MACROS for u in facts.macro_uses):
         kinds.add("qom-object")
     return kinds
+
+
+def _device_type(g: DiGraph | None, facts: FileFacts) -> bool:
+    from reviewbot.c.graph import type_ancestors
+
+    return any("TYPE_DEVICE" in (ti.parent, *(type_ancestors(g, ti.name) if g else ()))
+               for ti in facts.typeinfos)
 
 
 def code_holds(wanted: Iterable[str], kinds: set[str]) -> bool:
@@ -119,13 +133,6 @@ def code_holds(wanted: Iterable[str], kinds: set[str]) -> bool:
     if plain and not set(plain) & kinds:
         return False
     return not any(k[1:] in kinds for k in wanted if k.startswith("!"))
-
-
-def _device_type(g: DiGraph, facts: FileFacts) -> bool:
-    from reviewbot.c.graph import type_ancestors
-
-    return any("TYPE_DEVICE" in (ti.parent, *type_ancestors(g, ti.name))
-               for ti in facts.typeinfos)
 
 
 # --------------------------------------------------------------------------- the call graph
@@ -274,6 +281,24 @@ def language(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
         yield from _match_lines(ctx, rule)
 
 
+_C_WORDS = frozenset({"if", "else", "for", "while", "do", "return", "static", "const", "void",
+                      "int", "char", "bool", "unsigned", "struct", "sizeof", "switch", "case",
+                      "break", "continue", "goto", "extern", "inline", "true", "false"})
+
+
+@cache
+def needles(rule: Rule) -> tuple[str, ...]:
+    """Identifiers the top-level ``pattern`` of the rule's match spells out: a file without
+    one of them has no match, and is not parsed for this rule."""
+    pattern = rule.params.get("match", {}).get("pattern")
+    if not isinstance(pattern, str):
+        return ()
+    bare = _META.sub(" ", pattern)
+    bare = re.sub(r'"(?:\\.|[^"\\])*"', " ", bare)
+    return tuple(sorted({w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", bare)
+                         if w not in _C_WORDS}))
+
+
 def compile_rule(rule: Rule) -> None:
     """RuleError (one line: file, rule, problem) when ast-grep cannot use the rule."""
     _compiled(rule)
@@ -383,8 +408,8 @@ def _match_c(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
         if "code" in where and not code_holds(where["code"], file_kinds(ctx, path, facts)):
             continue
         src = ctx.pre_source(path) if change == "removed" else ctx.source(path)
-        if src is None:
-            continue
+        if src is None or not all(word in src.text for word in needles(rule)):
+            continue  # a word the pattern spells out is not in the file: nothing to parse
         yield from _match_file(ctx, rule, path, src.text, change=change, facts=facts)
 
 
@@ -470,32 +495,41 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
 def _function_has(ctx: PatchContext, path: str, name: str, cfg: Mapping[str, Any],
                   names: list[tuple[str, bool]]) -> tuple[Match, str, str] | None:
     """The first match of ``cfg`` in function ``name``: defined in ``path`` or, through the
-    call graph, in another file the series or the tree has."""
+    call graph (asked only when ``path`` does not define it), in another file the series or
+    the tree has."""
     from reviewbot.c import astgrep
 
     name = name.strip()
-    places = [path]
     if re.fullmatch(r"[A-Za-z_]\w*", name) is None:
         return None
-    g = ctx.graph
-    from reviewbot.c.graph import find_functions
 
-    for node in find_functions(g, name):
-        data = g.nodes[node]
-        if data.get("defined") and data.get("path") and data["path"] not in places:
-            places.append(str(data["path"]))
-    for where in places:
+    def look(where: str) -> tuple[bool, tuple[Match, str, str] | None]:
+        """(is ``name`` defined there, its first match)"""
         src = ctx.source(where)
         text = src.text if src is not None else (
             ctx.tree.read_text(where) if ctx.tree is not None else None)
         if text is None:
-            continue
+            return False, None
         root, blanked = _TREES.get(where, text)
         fn = astgrep.function_node(root, name)
         if fn is None:
-            continue
+            return False, None
         for inner in astgrep.matches(root, text, blanked, cfg, names=names, within=fn):
-            return inner, where, name
+            return True, (inner, where, name)
+        return True, None
+
+    defined, found = look(path)
+    if defined:
+        return found
+    from reviewbot.c.graph import find_functions
+
+    g = ctx.graph
+    for node in find_functions(g, name):
+        data = g.nodes[node]
+        if data.get("defined") and data.get("path") and data["path"] != path:
+            defined, found = look(str(data["path"]))
+            if defined:
+                return found
     return None
 
 

@@ -3,8 +3,8 @@
 Each primitive is generic; the rule's params say which roles, functions, globals or casts it
 looks for, so a new rule of the same shape is a YAML file. Rules that are a syntax match plus
 conditions (file-global state, machine-done notifiers, whole-tree walks) are written in the
-rule language instead (reviewbot/checks/lang.py); ``device_file``/``machine_file`` here are
-what its ``where: code:`` reads. "Device code" means a file that
+rule language instead (reviewbot/checks/lang.py); ``machine_file`` here is part of what its
+``where: code:`` reads. "Device code" means a file that
 registers a realize/unrealize callback and defines no machine type; machine code (board files,
 machine class_init and hotplug handlers) is never reported by these primitives.
 """
@@ -62,13 +62,6 @@ def machine_file(facts: FileFacts, g: DiGraph | None = None) -> bool:
             if tid in g and is_machine_type(g, tid):
                 return True
     return False
-
-
-def device_file(facts: FileFacts, g: DiGraph) -> bool:
-    """Does the file register a device realize/unrealize callback, and no machine type?"""
-    if machine_file(facts, g):
-        return False
-    return any(a.field in DEVICE_ROLES and a.target for a in facts.assignments)
 
 
 def _c_paths(ctx: PatchContext, suffixes: Sequence[str] = C_FILES) -> list[str]:

@@ -5,8 +5,9 @@ what it returns as the rule's params; the ``language`` primitive (reviewbot/chec
 evaluates it. Checked here, without importing the matcher: every key and value of
 ``where``/``series``/``lines``, the regular expressions, and that each metavariable a
 message, fix or evidence names is bound by the match. Whether a ``match:`` pattern parses as
-C is checked by ast-grep when the rule first meets a C file (and for every built-in rule by
-the test suite), so that a check that never looks at C never imports the matcher.
+C is checked by ast-grep when a rule of one's own (``--rules DIR``) is loaded, and for the
+built-in rules when one first meets a C file (and by the test suite), so that a check that
+never looks at C never imports the matcher.
 """
 
 from __future__ import annotations

@@ -261,9 +261,15 @@ def load_rules(extra_dirs: Sequence[str] = ()) -> tuple[Rule, ...]:
     roots = [builtin_rules_dir(), *(Path(d) for d in extra_dirs)]
     rules: list[Rule] = []
     seen: dict[str, Rule] = {}
-    for root in roots:
+    for k, root in enumerate(roots):
         for pack, directory in _pack_dirs(root):
             for rule in load_pack(pack, directory):
+                if k and rule.check == LANGUAGE_CHECK and "match" in rule.params:
+                    # a rule of one's own: its pattern is checked now, not when it first
+                    # meets C (the built-in ones are checked by the test suite)
+                    from reviewbot.checks.lang import compile_rule
+
+                    compile_rule(rule)
                 if rule.id in seen:
                     raise InputError(f"{rule.path}:{rule.line}: rule id {rule.id!r} already "
                                      f"defined in {seen[rule.id].path}")

@@ -305,3 +305,17 @@ def test_global_state_leaves_listener_registries_and_core_subsystems_alone() -> 
     assert check({"net/tally.c": listeners}, RULES["qom-device-global-state"]) == []
     assert check({"system/tally.c": FILTER}, RULES["qom-device-global-state"]) == []
     assert len(check({"hw/misc/tally.c": FILTER}, RULES["qom-device-global-state"])) == 1
+
+
+def test_the_contract_example_a_parameter_pattern_inside_the_function(tmp_path: Path) -> None:
+    # docs/writing-rules.md: `Error **$ERRP` is read as a parameter declaration
+    text = ("static bool knob_set(Knob *k, Error **errp)\n{\n    error_report(\"bad %d\", 1);\n"
+            "    return false;\n}\n\nstatic void knob_log(int x)\n{\n    error_report(\"x\");\n}\n")
+    r = rule(tmp_path, "match:\n  pattern: error_report($$$ARGS)\n  inside:\n"
+             "    kind: function_definition\n    stopBy: end\n"
+             "    has: {pattern: 'Error **$ERRP', stopBy: end}\n",
+             message="error_report($$$ARGS) in {function}(), which has $ERRP",
+             fix="error_setg($ERRP, ...)")
+    [f] = check({"hw/misc/knob.c": text}, r)
+    assert (f.line, f.message, f.fix) == (
+        3, 'error_report("bad %d", 1) in knob_set(), which has errp', "error_setg(errp, ...)")

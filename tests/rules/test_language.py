@@ -77,8 +77,12 @@ def test_a_pattern_ast_grep_rejects_is_a_one_line_error_of_the_check(
     assert err.count("\n") == 1
     assert err.startswith(f"reviewbot: error: {pack / 'local-rule.yaml'}: rule local-rule: ")
     assert problem in err
-    # `rules show` checks the pattern too
+    # `rules show` checks the pattern too, and so does a check of a patch without C: a rule
+    # of one's own is checked when it is loaded
     assert main(["rules", "show", "local-rule", "--rules", str(pack)]) == 2
+    assert problem in capsys.readouterr().err
+    no_c = ROOT / "rules" / "qapi" / "examples" / "option-member.mbox"
+    assert main(["check", str(no_c), "--rules", str(pack)]) == 2
     assert problem in capsys.readouterr().err
 
 
