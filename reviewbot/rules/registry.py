@@ -40,6 +40,7 @@ PRIMITIVE_MODULES = (
     "reviewbot.checks.spec",
     "reviewbot.checks.code",
     "reviewbot.checks.lang",
+    "reviewbot.checks.practice",
 )
 
 

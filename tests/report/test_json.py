@@ -52,7 +52,7 @@ def test_fields(result: CheckResult) -> None:
     data = dump(result)
     assert data["version"] == 1
     assert data["series"]["patches"] == 1 and data["series"]["source"] == str(MBOX)
-    assert data["summary"] == {"error": 0, "warning": 7, "info": 1}
+    assert data["summary"] == {"error": 0, "warning": 7, "info": 3}
     assert data["failed"] is True and data["fail_on"] == "warning"
     reach = next(f for f in data["findings"] if f["rule"] == "qom-realize-reaches-machine")
     assert reach["path"] == "hw/mem/memdev-window.c" and reach["line"] == 72

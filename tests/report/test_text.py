@@ -38,7 +38,7 @@ def test_blocks_for_the_example(result: CheckResult) -> None:
     assert lines[3].startswith("    = memdev_window_realize -> memdev_window_check_node -> "
                                "qdev_get_machine()  [hw/mem/memdev-window.c:72, ")
     assert lines[5].startswith("    fix: Do machine-level work")
-    assert re.fullmatch(r"7 warnings, 1 info \(\d+ rules, 1 patch\)",
+    assert re.fullmatch(r"7 warnings, 3 info \(\d+ rules, 1 patch\)",
                         text.rstrip().splitlines()[-1])
 
 

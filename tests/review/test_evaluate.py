@@ -56,13 +56,17 @@ def test_find_cases_pairs_every_corpus_mbox_with_its_expect_file() -> None:
     v3 = next(c for c in cases if c.mail.name == "v3.mbox")
     assert v3.findings == (Expected("qom-realize-reaches-machine", 1,
                                     "hw/mem/memdev-window.c", 24),
-                           Expected("qom-walk-whole-tree", 3, "hw/i386/acpi-build.c", 30))
+                           Expected("qom-walk-whole-tree", 3, "hw/i386/acpi-build.c", 30),
+                           Expected("qemu-type-register-static", 1,
+                                    "hw/mem/memdev-window.c", 122))
     assert Silent("*", 2, "hw/i386/pc.c") in v3.silent
 
 
 def test_find_cases_accepts_a_mail_file_and_rejects_one_without_expect(tmp_path: Path) -> None:
     [case] = find_cases([CORPUS / "memdev" / "v4.mbox"])
-    assert case.findings == (Expected("qom-walk-whole-tree", 3, "hw/i386/acpi-build.c", 30),)
+    assert case.findings == (Expected("qom-walk-whole-tree", 3, "hw/i386/acpi-build.c", 30),
+                             Expected("qemu-type-register-static", 1,
+                                      "hw/mem/memdev-window.c", 121))
     lone = tmp_path / "lone.mbox"
     lone.write_text("", encoding="utf-8")
     with pytest.raises(InputError, match=r"lone\.mbox: no lone\.expect\.yaml beside it"):
@@ -174,6 +178,8 @@ def test_check_case_on_the_corpus() -> None:
     assert sorted((f.rule, f.patch.index if f.patch else None, f.line)
                   for f in result.true_positives) == [
         ("comments-deleted-comment", 2, 32),
+        ("qemu-errp-deref-without-guard", 1, 52),
+        ("qemu-type-register-static", 1, 144),
         ("qom-realize-memory-device-plug", 1, 51),
         ("qom-realize-phase-check", 1, 38),
         ("qom-realize-reaches-machine", 1, 46),
