@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from reviewbot.c.digraph import DiGraph
     from reviewbot.c.facts import FileFacts
     from reviewbot.context import PatchContext
-    from reviewbot.model import Patch
+    from reviewbot.model import Patch, Person, Series, Trailer
     from reviewbot.patch.diff import FileDiff
     from reviewbot.rules.model import Rule
 
@@ -217,8 +217,11 @@ def _evidence(rule: Rule, captures: Mapping[str, str],
               builtins: Mapping[str, Any]) -> list[str]:
     """The rule's evidence lines, leaving out those naming a metavariable this match did not
     bind (a branch of ``any:`` that did not match)."""
-    out = []
+    out: list[str] = []
     for template in rule.params.get("evidence", ()):
+        if template.strip() == "{lines}":
+            out.extend(builtins.get("lines", ()))
+            continue
         names = [a or b for a, b, _ in _META.findall(template)]
         if all(n in captures for n in names):
             out.append(fill(template, captures, builtins))
@@ -261,7 +264,64 @@ def _series_holds(ctx: PatchContext, spec: Mapping[str, Any]) -> bool:
 
     if "changes" in spec and not changes(spec["changes"]):
         return False
-    return not ("unless-changed" in spec and changes(spec["unless-changed"]))
+    if "unless-changed" in spec and changes(spec["unless-changed"]):
+        return False
+    return _shape_holds(ctx, spec)
+
+
+_OPS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">=": lambda a, b: a >= b,
+        "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, "<": lambda a, b: a < b}
+
+
+def series_total(series: Series) -> int:
+    """The N of the subjects' n/N (the most common one), else the number of patches."""
+    totals = [p.subject.total for p in series.patches if p.subject.total]
+    if not totals:
+        return len(series.patches)
+    return max(sorted(set(totals)), key=totals.count)
+
+
+def series_head(series: Series) -> Patch | None:
+    """The series' first patch: the one numbered 1, or the only patch."""
+    first = next((p for p in series.patches if p.subject.counter == 1), None)
+    if first is None and len(series.patches) == 1:
+        first = series.patches[0]
+    return first
+
+
+def from_git(series: Series) -> bool:
+    return series.repo is not None or any(p.commit for p in series.patches)
+
+
+def thread_whole(series: Series) -> bool:
+    """The input holds the head of the thread: the first patch replies to no mail and no
+    patch replies to a mail the input lacks (a cover letter we were not given)."""
+    head = series_head(series)
+    if head is None or head.mail.in_reply_to:
+        return False
+    known = {p.mail.message_id for p in series.patches}
+    if series.cover is not None:
+        known.add(series.cover.message_id)
+    return not any(p.mail.in_reply_to and p.mail.in_reply_to not in known
+                   for p in series.patches)
+
+
+def _shape_holds(ctx: PatchContext, spec: Mapping[str, Any]) -> bool:
+    """The series-shape conditions (docs/writing-rules.md, ``series:``)."""
+    series = ctx.series
+    if "cover" in spec and (series.cover is not None) != (spec["cover"] == "present"):
+        return False
+    if "source" in spec and from_git(series) != (spec["source"] == "git"):
+        return False
+    for key, value in (("patches", len(series.patches)), ("total", series_total(series)),
+                       ("version", series.version)):
+        if key in spec and not _OPS[spec[key][0]](value, spec[key][1]):
+            return False
+    if "thread" in spec and not thread_whole(series):
+        return False
+    if "at" in spec and ctx.patch is not series_head(series):
+        return False
+    return not ("any" in spec and not any(_shape_holds(ctx, case) for case in spec["any"]))
 
 
 # --------------------------------------------------------------------------- the primitive
@@ -269,7 +329,7 @@ def _series_holds(ctx: PatchContext, spec: Mapping[str, Any]) -> bool:
 
 @primitive("language", scope="patch",
            params=("match", "constraints", "lines", "where", "series", "fix_cases",
-                   "evidence"))
+                   "evidence", "anchor"))
 def language(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     """A rule written in the rule language (docs/writing-rules.md)."""
     params = rule.params
@@ -537,48 +597,66 @@ def _finding(ctx: PatchContext, rule: Rule, captures: Mapping[str, str],
              builtins: Mapping[str, Any], **where: Any) -> Finding:
     if "evidence" in where:
         where["evidence"] = tuple(where["evidence"])
+    if "anchor" in rule.params:
+        where["anchor"] = fill(rule.params["anchor"], captures, builtins)
+    patch = where.pop("patch", None) or ctx.ref
     return Finding(rule=rule.id, severity=rule.severity,
                    message=fill(rule.message, captures, builtins),
-                   patch=ctx.ref, fix=_fix(ctx, rule, captures, builtins), **where)
+                   patch=patch, fix=_fix(ctx, rule, captures, builtins), **where)
 
 
 # --------------------------------------------------------------------------- lines
 
 
+@cache
+def _regexes(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for p in patterns)
+
+
+def _search(regexes: Iterable[re.Pattern[str]], text: str) -> re.Match[str] | None:
+    """The match of the first of ``regexes`` that matches ``text``."""
+    for rx in regexes:
+        m = rx.search(text)
+        if m is not None:
+            return m
+    return None
+
+
+def _series_builtins(ctx: PatchContext) -> dict[str, Any]:
+    series = ctx.series
+    return {"version": series.version, "previous": series.version - 1,
+            "total": series_total(series), "patches": len(series.patches),
+            "subject": ctx.patch.subject.raw}
+
+
+def _is_patch_mail(ctx: PatchContext) -> bool:
+    """A patch with a real commit message or mail (not a stray mail, not --staged)."""
+    from reviewbot.checks.series import has_message
+
+    patch = ctx.patch
+    return bool(patch.files or patch.diff_text.strip()) and has_message(patch, ctx.series)
+
+
 def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
+    from reviewbot.rules.language import MAIL_SOURCES
+
     spec: Mapping[str, Any] = rule.params["lines"]
     where: Mapping[str, Any] = rule.params.get("where", {})
-    rx = re.compile(spec["regex"])
+    regexes = _regexes(tuple(spec["regex"]))
     globs = [*spec.get("files", ()), *where.get("files", ())]
     kind = spec["in"]
+    sources = list(kind) if isinstance(kind, list) else [kind]
     patch = ctx.patch
+    if spec.get("when") == "absent":
+        yield from _match_absent(ctx, rule, regexes, sources)
+        return
     if kind == "file-names":
-        yield from _match_file_names(ctx, rule, rx, globs)
+        yield from _match_file_names(ctx, rule, regexes, globs)
         return
-    if kind in ("subject", "commit-message"):
-        from reviewbot.checks.series import has_message
-
-        if not (patch.files or patch.diff_text.strip()) or not has_message(patch, ctx.series):
-            return
-        if kind == "subject":
-            texts = [" ".join(patch.subject.title.split())]
-            anchor = patch.subject.raw
-        else:
-            texts = patch.commit_message.splitlines()
-            anchor = ""
-        for text in texts:
-            m = rx.search(text)
-            if m is None:
-                continue
-            captures = {k: v or "" for k, v in m.groupdict().items()}
-            builtins = {"function": "", "path": "", "line": "", "chain": "",
-                        "match": m.group(0), "length": len(text),
-                        "subject": patch.subject.raw, "files_dir": files_dir(patch)}
-            evidence = _evidence(rule, captures, builtins) or [
-                f"Subject: {patch.subject.raw}" if kind == "subject" else text.strip()]
-            yield _finding(ctx, rule, captures, builtins, evidence=evidence,
-                           anchor=anchor or text.strip())
+    if set(sources) <= set(MAIL_SOURCES):
+        yield from _match_mail(ctx, rule, regexes, sources)
         return
+    table = spec.get("table")
     for fd in patch.files:
         path = fd.path
         if globs and not path_matches(path, globs):
@@ -602,16 +680,180 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
                 no = ln.source_line if removed else ln.target_line
                 if no is None or (comment_lines is not None and no not in comment_lines):
                     continue
-                m = rx.search(ln.text)
+                m = _search(regexes, ln.text)
                 if m is None:
                     continue
                 captures = {k: v or "" for k, v in m.groupdict().items()}
                 builtins = {"function": "", "path": path, "line": no, "chain": "",
-                            "match": m.group(0), "length": len(ln.text)}
+                            "match": m.group(0), "length": len(ln.text),
+                            "text": ln.text.strip()}
+                if table is not None:
+                    looked = table_differs(table, captures)
+                    if looked is None:
+                        continue
+                    builtins.update(looked)
                 evidence = _evidence(rule, captures, builtins) or [ln.text.strip()]
                 yield _finding(ctx, rule, captures, builtins, path=path, line=no,
                                evidence=evidence, code=ln.text, anchor=ln.text.strip(),
                                side="old" if removed else "new")
+                if spec.get("first"):
+                    return
+
+
+def table_differs(table: Mapping[str, str], captures: Mapping[str, str]) -> dict[str, Any] | None:
+    """``lines.table``: the table's entry when it names ``$name`` with another value than
+    ``$value`` (a C constant expression); None when it does not name it, the value is no
+    simple constant, or the values agree."""
+    from reviewbot.checks.spec import c_value
+    from reviewbot.qemu.bootlog import firmware_spec
+
+    found = firmware_spec().lookup(captures.get(table["name"], ""))
+    if found is None:
+        return None
+    value = c_value(captures.get(table["value"], ""))
+    label, entry = found
+    if value is None or value == entry.value:
+        return None
+    return {"value": f"{value:#x}", "expected": f"{entry.value:#x}", "meaning": entry.meaning,
+            "table": label, "names": ", ".join(entry.names)}
+
+
+def _mail_lines(ctx: PatchContext, source: str) -> list[tuple[str, str, str, Trailer | None]]:
+    """(text, anchor, default evidence, trailer) of each line of a mail source of this patch
+    (the cover letter only in the first patch's run: its findings are about the cover)."""
+    patch = ctx.patch
+    if source == "subject":
+        return [(" ".join(patch.subject.title.split()), patch.subject.raw,
+                 f"Subject: {patch.subject.raw}", None)]
+    if source == "trailers":
+        return [(f"{t.key}: {t.value}", f"{t.key}: {t.value}", f"{t.key}: {t.value}", t)
+                for t in patch.trailers if t.from_reply is None]
+    if source == "cover-letter":
+        cover = ctx.series.cover
+        text = cover.body if cover is not None and ctx.position == 0 else ""
+    else:
+        text = patch.commit_message if source == "commit-message" else patch.notes
+    return [(ln, ln.strip(), ln.strip(), None) for ln in text.splitlines()]
+
+
+def person_holds(wanted: Iterable[str], author: Person, t: Trailer) -> bool:
+    """``lines.person``: one of the plain relations and none of the ``!`` ones."""
+    from reviewbot.checks import series as s
+
+    def rel(name: str) -> bool:
+        if name == "author":
+            return s.author_signs(author, t)
+        if name == "author-name-other-address":
+            return s.same_name_other_address(author, t)
+        person = s.trailer_person(t)  # author-other-name
+        return (s.author_signs(author, t) and bool(author.name) and person is not None
+                and bool(person.name) and not s.same_name(person.name, author.name))
+
+    wanted = list(wanted)
+    plain = [w for w in wanted if not w.startswith("!")]
+    if plain and not any(rel(w) for w in plain):
+        return False
+    return not any(rel(w[1:]) for w in wanted if w.startswith("!"))
+
+
+def _match_mail(ctx: PatchContext, rule: Rule, regexes: tuple[re.Pattern[str], ...],
+                sources: list[str]) -> Iterator[Finding]:
+    """``lines:`` over the subject, commit message, notes, trailers or cover letter."""
+    spec: Mapping[str, Any] = rule.params["lines"]
+    if not _is_patch_mail(ctx):
+        return
+    patch = ctx.patch
+    author: Person | None = None
+    if "trailers" in sources:
+        from reviewbot.checks.series import real_author
+
+        author = real_author(patch)
+        if not author.email and not author.name:
+            return  # nothing to compare the trailers with
+    rows = [row for source in sources for row in _mail_lines(ctx, source)]
+    unless = spec.get("unless")
+    if unless is not None and author is not None:
+        unless_rx = _regexes((unless["regex"],)) if unless["regex"] else regexes
+        if any(t is not None and _search(unless_rx, text) is not None
+               and person_holds(unless["person"], author, t) for text, _, _, t in rows):
+            return
+    matched = [(text, anchor, default, t, m) for text, anchor, default, t in rows
+               if (m := _search(regexes, text)) is not None]
+    extra = _series_builtins(ctx)
+    extra["files_dir"] = files_dir(patch)
+    if author is not None:
+        extra.update(author=str(author), author_name=author.name)
+    extra["lines"] = [text.strip() for text, *_ in matched]
+    for text, anchor, default, t, m in matched:
+        if t is not None and author is not None and "person" in spec \
+                and not person_holds(spec["person"], author, t):
+            continue
+        captures = {k: v or "" for k, v in m.groupdict().items()}
+        builtins = {**extra, "function": "", "path": "", "line": "", "chain": "",
+                    "match": m.group(0), "length": len(text), "text": text.strip()}
+        if t is not None:
+            from reviewbot.checks.series import trailer_person
+
+            person = trailer_person(t)
+            builtins.update(name=person.name if person else "",
+                            address=person.email if person else t.value)
+        evidence = _evidence(rule, captures, builtins) or [default]
+        cover = ctx.series.cover
+        about_cover = t is None and cover is not None and ctx.position == 0 and \
+            text in cover.body.splitlines() and "cover-letter" in sources
+        yield _finding(ctx, rule, captures, builtins, evidence=evidence, anchor=anchor,
+                       patch=cover_ref(ctx.series) if about_cover else None)
+        if spec.get("first"):
+            return
+
+
+def cover_ref(series: Series) -> Any:
+    from reviewbot.context import cover_ref as ref
+
+    return ref(series)
+
+
+def _match_absent(ctx: PatchContext, rule: Rule, regexes: tuple[re.Pattern[str], ...],
+                  sources: list[str]) -> Iterator[Finding]:
+    """``lines: {when: absent}``: one finding when no text of the sources matches. Each
+    source is searched as a whole text (``(?m)`` for ``^``/``$`` at line ends). With
+    ``scope: series`` every patch's texts and the cover letter's are read and the finding is
+    about the series: on its cover letter, or on its first patch when it has none."""
+    spec: Mapping[str, Any] = rule.params["lines"]
+    series = ctx.series
+    if spec["scope"] == "series":
+        at = series.patches[0] if series.cover is not None else series_head(series)
+        if ctx.patch is not at:
+            return
+        patches = list(series.patches)
+    else:
+        if not _is_patch_mail(ctx):
+            return
+        patches = [ctx.patch]
+    texts: list[str] = []
+    for patch in patches:
+        for source in sources:
+            if source == "subject":
+                texts.append(patch.subject.title)
+            elif source == "commit-message":
+                texts.append(patch.commit_message)
+            elif source == "notes":
+                texts.append(patch.notes)
+            elif source == "trailers":
+                texts.append("\n".join(f"{t.key}: {t.value}" for t in patch.trailers
+                                       if t.from_reply is None))
+    if "cover-letter" in sources and series.cover is not None:
+        texts.append(series.cover.body)
+    if any(_search(regexes, t) is not None for t in texts if t):
+        return
+    about = series.cover if spec["scope"] == "series" and series.cover is not None else None
+    raw = about.subject.raw if about is not None else ctx.patch.subject.raw
+    builtins = {**_series_builtins(ctx), "function": "", "path": "", "line": "",
+                "chain": "", "match": "", "length": len(raw), "text": raw, "subject": raw,
+                "files_dir": files_dir(ctx.patch)}
+    evidence = _evidence(rule, {}, builtins) or [f"Subject: {raw}"]
+    yield _finding(ctx, rule, {}, builtins, evidence=evidence, anchor=raw,
+                   patch=cover_ref(series) if about is not None else None)
 
 
 def files_dir(patch: Patch) -> str:
@@ -631,12 +873,13 @@ def files_dir(patch: Patch) -> str:
     return "/".join(common) or "subsystem"
 
 
-def _match_file_names(ctx: PatchContext, rule: Rule, rx: re.Pattern[str],
+def _match_file_names(ctx: PatchContext, rule: Rule, regexes: tuple[re.Pattern[str], ...],
                       globs: list[str]) -> Iterator[Finding]:
     """A finding about the patch (no path) for each file it changes whose name matches."""
     patch = ctx.patch
     for fd in patch.files:
-        if (globs and not path_matches(fd.path, globs)) or (m := rx.search(fd.path)) is None:
+        if (globs and not path_matches(fd.path, globs)) or (
+                m := _search(regexes, fd.path)) is None:
             continue
         others = [o.path for o in patch.files if o.path != fd.path]
         captures = {k: v or "" for k, v in m.groupdict().items()}
