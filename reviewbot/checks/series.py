@@ -486,10 +486,6 @@ def _sobs(patch: Patch) -> list[Trailer]:
     return [t for t in patch.trailers if t.key.lower() == "signed-off-by" and t.from_reply is None]
 
 
-def _sob_line(t: Trailer) -> str:
-    return f"Signed-off-by: {t.value}"
-
-
 _NAME_ADDR = re.compile(r"^\s*\"?(.*?)\"?\s*<([^<>@\s]+@[^<>\s]+)>")
 
 
@@ -505,7 +501,7 @@ def trailer_person(t: Trailer) -> Person | None:
     return Person(name=m.group(1).strip(), email=m.group(2))
 
 
-def _matches(author: Person, t: Trailer) -> bool:
+def author_signs(author: Person, t: Trailer) -> bool:
     person = trailer_person(t)
     if person is None:
         return False
@@ -515,7 +511,7 @@ def _matches(author: Person, t: Trailer) -> bool:
         same_name(person.name, author.name)
 
 
-def _same_name_other_address(author: Person, t: Trailer) -> bool:
+def same_name_other_address(author: Person, t: Trailer) -> bool:
     """The author's name with another address (a personal From:, a work Signed-off-by).
     Stricter than ``same_name``: one shared word ("Ada") is not a person across addresses."""
     person = trailer_person(t)
@@ -625,53 +621,22 @@ def misplaced_sob(patch: Patch) -> MisplacedSob | None:
     return MisplacedSob(sob, why, tuple(evidence))
 
 
-@primitive("signed-off-by", scope="patch", required=["problem"])
-def signed_off_by(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """Signed-off-by missing (problem: missing), written but not in the trailer block
-    (misplaced), none from the author (author), the author's own under another address
-    (address), or the author's own with a different name (name)."""
-    problem = rule.params["problem"]
-    if problem not in ("missing", "misplaced", "author", "address", "name"):
-        raise ValueError(f"signed-off-by: unknown problem {problem!r}")
+@primitive("misplaced-sign-off", scope="patch")
+def misplaced_sign_off(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
+    """A patch whose only Signed-off-by is written where git does not read trailers. The
+    other Signed-off-by rules (missing, author, address, name) are language rules over
+    ``lines: {in: trailers}`` (reviewbot/checks/lang.py); this one needs git's trailer-block
+    reading (``git_trailer_block``)."""
     patch = ctx.patch
     if not patch.files and not patch.diff_text.strip():
         return  # not a patch (a stray mail in the thread)
     if not has_message(patch, ctx.series):
         return  # nothing committed yet: the Signed-off-by comes with `git commit -s`
-    sobs = _sobs(patch)
-    author = real_author(patch)
-    if problem in ("missing", "misplaced"):
-        if sobs:
-            return
-        wrong = misplaced_sob(patch)
-        if problem == "missing" and wrong is None:
-            yield rule.finding(ctx, anchor=patch.subject.raw,
-                               evidence=[f"Subject: {patch.subject.raw}"])
-        elif problem == "misplaced" and wrong is not None:
-            yield rule.finding(ctx, why=wrong.why, anchor=wrong.line, evidence=wrong.evidence)
+    if _sobs(patch):
         return
-    if not sobs or (not author.email and not author.name):
-        return
-    mine = [t for t in sobs if _matches(author, t)]
-    other_address = [t for t in sobs if _same_name_other_address(author, t)]
-    if problem == "author" and not mine and not other_address:
-        yield rule.finding(ctx, author=str(author), anchor=f"From: {author}",
-                           evidence=[f"From: {author}", *(_sob_line(t) for t in sobs)])
-    elif problem == "address" and not mine and other_address:
-        t = other_address[0]
-        person = trailer_person(t)
-        yield rule.finding(ctx, author=str(author),
-                           address=person.email if person is not None else t.value,
-                           anchor=_sob_line(t), evidence=[f"From: {author}", _sob_line(t)])
-    elif problem == "name" and mine and author.name:
-        names = [(t, trailer_person(t)) for t in mine]
-        mismatched = [(t, p) for t, p in names if p is not None and p.name
-                      and not same_name(p.name, author.name)]
-        if mismatched and len(mismatched) == len(mine):
-            t, person = mismatched[0]
-            yield rule.finding(ctx, author=author.name, name=person.name,
-                               anchor=_sob_line(t),
-                               evidence=[f"From: {author}", _sob_line(t)])
+    wrong = misplaced_sob(patch)
+    if wrong is not None:
+        yield rule.finding(ctx, why=wrong.why, anchor=wrong.line, evidence=wrong.evidence)
 
 
 # ---------------------------------------------------------------------------------------------
