@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviewbot.finding import Finding
 from reviewbot.rules.registry import primitive
+from reviewbot.util.frozen import frozen
 
 if TYPE_CHECKING:
     from reviewbot.c.astgrep import Match
@@ -110,6 +111,8 @@ def file_kinds(ctx: PatchContext, path: str, facts: FileFacts | None) -> set[str
                 break
     if machine:
         kinds.add("machine")
+    if board:
+        kinds.add("machine-type")
     if not board and (any(a.field in DEVICE_ROLES and a.target for a in facts.assignments)
                       or _device_type(g, facts)):
         kinds.add("device")
@@ -451,6 +454,9 @@ def _pre_functions(ctx: PatchContext, path: str) -> set[str]:
 
 def _match_c(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
     where: Mapping[str, Any] = rule.params.get("where", {})
+    if where.get("reachable-from", {}).get("report") == "root":
+        yield from _match_roots(ctx, rule)
+        return
     change = where.get("change", "added")
     everywhere = ctx.options.all_files
     for path in ctx.touched if change != "removed" else [
@@ -550,6 +556,199 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
                        evidence=evidence, code=code,
                        anchor=f"{builtins['function']}: {_first_line(m.text)}",
                        side="old" if change == "removed" else "new")
+
+
+# --------------------------------------------------------------------------- report: root
+
+
+@frozen
+class Step:
+    path: str  # file of the caller
+    line: int  # line of the call (or of the match, for the last step)
+
+
+@frozen
+class Reach:
+    names: tuple[str, ...]  # root, ..., target ("qdev_get_machine()", "current_machine")
+    steps: tuple[Step, ...]
+
+    def describe(self) -> str:
+        return " -> ".join(self.names)
+
+    def places(self) -> str:
+        return ", ".join(f"{s.path}:{s.line}" for s in self.steps)
+
+
+_CALL_TEXT = re.compile(r"^[A-Za-z_]\w*\s*\(.*\)$", re.S)
+
+
+def _hits_in(ctx: PatchContext, rule: Rule, g: DiGraph, node: str,
+             texts: dict[str, tuple[Any, str, str] | None]) -> list[tuple[int, str, str]]:
+    """(line, label, called name or "") of the matches in function ``node``: one per line,
+    the innermost (``MACHINE(qdev_get_machine())`` is the call of qdev_get_machine)."""
+    from reviewbot.c import astgrep
+
+    data = g.nodes[node]
+    path = str(data.get("path") or "")
+    if path not in texts:
+        src = ctx.source(path)
+        text = src.text if src is not None else (
+            ctx.tree.read_text(path) if ctx.tree is not None else None)
+        texts[path] = (*_TREES.get(path, text), text) if text is not None else None
+    got = texts[path]
+    if got is None:
+        return []
+    root, blanked, text = got
+    fn = astgrep.function_node(root, str(data["name"]))
+    if fn is None:
+        return []
+    cfg, names, _, _ = _compiled(rule)
+    template = rule.params["where"]["reachable-from"]["target"]
+    by_line: dict[int, astgrep.Match] = {}
+    for m in astgrep.matches(root, text, blanked, cfg, names=names, within=fn):
+        old = by_line.get(m.line)
+        if old is None or len(m.text) < len(old.text):
+            by_line[m.line] = m
+    out = []
+    for line, m in sorted(by_line.items()):
+        captures = dict(m.captures)
+        label = fill(template, captures, {"match": _first_line(m.text)})
+        if _META.search(label):
+            label = _first_line(m.text)
+        called = m.text.split("(", 1)[0].strip() if _CALL_TEXT.match(m.text.strip()) else ""
+        out.append((line, label, called))
+    return out
+
+
+def _reach_forward(ctx: PatchContext, rule: Rule, g: DiGraph, start: str) -> list[Reach]:
+    """Every way function ``start`` reaches a match of the rule, shortest first: calls are
+    followed ``depth`` deep into functions defined in the start's file, directory or
+    anywhere (``follow``); a match that is a call counts as one more call of the chain."""
+    from reviewbot.c.graph import CALL_KINDS
+
+    reach = rule.params["where"]["reachable-from"]
+    max_depth, follow = int(reach["depth"]), str(reach["follow"])
+    base_path = str(g.nodes[start]["path"])
+    base_dir = base_path.rsplit("/", 1)[0] + "/"
+
+    def followable(node: str) -> bool:
+        d = g.nodes[node]
+        if d["kind"] != "function" or not d.get("defined"):
+            return False
+        path = str(d["path"])
+        return (path == base_path if follow == "file" else
+                path.startswith(base_dir) if follow == "dir" else True)
+
+    parent: dict[str, tuple[str, int] | None] = {start: None}
+    depth = {start: 0}
+    queue = deque([start])
+    found: list[Reach] = []
+    texts: dict[str, tuple[Any, str, str] | None] = {}
+
+    def chain_to(node: str) -> tuple[list[str], list[Step]]:
+        names: list[str] = []
+        steps: list[Step] = []
+        cur: str | None = node
+        while cur is not None:
+            names.append(str(g.nodes[cur]["name"]))
+            step = parent[cur]
+            if step is None:
+                break
+            prev, line = step
+            steps.append(Step(str(g.nodes[prev]["path"]), line))
+            cur = prev
+        return names[::-1], steps[::-1]
+
+    while queue:
+        node = queue.popleft()
+        called: set[str] = set()
+        for line, label, callee in _hits_in(ctx, rule, g, node, texts):
+            if callee:
+                called.add(callee)
+                if depth[node] >= max_depth:
+                    continue
+            names, steps = chain_to(node)
+            found.append(Reach((*names, label), (*steps, Step(str(g.nodes[node]["path"]),
+                                                                line))))
+        if depth[node] >= max_depth:
+            continue
+        for nxt in sorted(g.successors(node)):
+            e = g.edges[node, nxt]
+            if e["kind"] not in CALL_KINDS and not (set(e.get("kinds", ())) & CALL_KINDS):
+                continue
+            if str(g.nodes[nxt]["name"]) in called or nxt in parent or not followable(nxt):
+                continue
+            parent[nxt] = (node, int(e["line"]))
+            depth[nxt] = depth[node] + 1
+            queue.append(nxt)
+    return found
+
+
+def _match_roots(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
+    """``reachable-from: {report: root}``: from each function of the touched files with one
+    of the roles, the matches it reaches; one finding per such function, at the first step
+    of the first chain this patch changes, with every chain as evidence."""
+    from reviewbot.c.graph import fn_id
+
+    where: Mapping[str, Any] = rule.params["where"]
+    reach = where["reachable-from"]
+    roles = set(reach["roles"])
+    g: DiGraph | None = None
+    for path in ctx.touched:
+        if not path.endswith(".c") or not path_matches(path, where.get("files", ())):
+            continue
+        facts = ctx.facts(path)
+        if facts is None:
+            continue
+        if g is None:
+            g = ctx.graph
+        if "code" in where and not code_holds(where["code"], file_kinds(ctx, path, facts)):
+            continue
+        for fn in facts.functions:
+            node = fn_id(path, fn.name)
+            if node not in g or not roles & set(g.nodes[node]["roles"]):
+                continue
+            found = _reach_forward(ctx, rule, g, node)
+            if not found:
+                continue
+            found.sort(key=lambda r: (r.steps[0].line, len(r.steps), r.names))
+            changed = [r for r in found if any(ctx.changed(s.path, s.line) for s in r.steps)]
+            lead = changed[0] if changed else found[0]
+            at = next((s for s in lead.steps if ctx.changed(s.path, s.line)), lead.steps[0])
+            limit = int(reach["chains"])
+            evidence = [f"{r.describe()}  [{r.places()}]" for r in found[:limit]]
+            if len(found) > limit:
+                evidence.append(f"... and {len(found) - limit} more")
+            hint = _root_hint(ctx, g, node, reach, found)
+            if hint:
+                evidence.append(hint)
+            src = ctx.source(at.path)
+            code = str(src.lines[at.line - 1]) if src is not None and \
+                1 <= at.line <= len(src.lines) else ""
+            builtins = {"function": fn.name, "path": at.path, "line": at.line,
+                        "chain": lead.describe(), "target": lead.names[-1],
+                        "match": lead.names[-1], "length": len(lead.names[-1])}
+            yield _finding(ctx, rule, {}, builtins, path=at.path, line=at.line,
+                           evidence=evidence, code=code,
+                           anchor=f"{fn.name}: {lead.describe()}")
+
+
+def _root_hint(ctx: PatchContext, g: DiGraph, node: str, reach: Mapping[str, Any],
+               found: list[Reach]) -> str | None:
+    """The named exemplar hooks (Python: they search the machines' hotplug handlers in the
+    graph): ``machine-handler`` names a machine handler that dispatches a type like the
+    device's, ``machine-chain`` how a machine handler reaches the same targets."""
+    if ctx.tree is None or reach.get("hint") is None:
+        return None
+    from reviewbot.checks.qom import machine_chain_to, registering_types, similar_machine_handler
+
+    types = registering_types(g, node)
+    if reach["hint"] == "machine-handler":
+        hint = similar_machine_handler(g, types)
+        return f"the machine does this for a similar device: {hint}" if hint else None
+    hint = machine_chain_to(g, [r.names[-1].rstrip("()") for r in found],
+                            reach["hint_roles"], types)
+    return f"the machine does this for other devices: {hint}" if hint else None
 
 
 def _function_has(ctx: PatchContext, path: str, name: str, cfg: Mapping[str, Any],

@@ -16,7 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-CODE_KINDS = ("device", "qom-object", "machine", "qapi", "any")
+CODE_KINDS = ("device", "qom-object", "machine", "machine-type", "qapi", "any")
+HINTS = ("machine-handler", "machine-chain")
 CHANGES = ("added", "new-file", "new-function", "removed")
 LINES_IN = ("added-lines", "removed-lines", "comments", "commit-message", "subject",
             "file-names", "notes", "cover-letter", "trailers")
@@ -118,7 +119,8 @@ def _where(value: Any, bound: set[str]) -> dict[str, Any]:
         out["role"] = _roles("where.role", where["role"])
     if "reachable-from" in where:
         reach = _mapping("where.reachable-from", where["reachable-from"],
-                         ("roles", "depth", "follow"))
+                         ("roles", "depth", "follow", "report", "target", "chains", "hint",
+                          "hint-roles"))
         if "roles" not in reach:
             raise SpecError("where", "where.reachable-from needs roles")
         depth = reach.get("depth", 4)
@@ -130,6 +132,28 @@ def _where(value: Any, bound: set[str]) -> dict[str, Any]:
                             f"{', '.join(FOLLOW)}")
         out["reachable-from"] = {"roles": _roles("where.reachable-from.roles", reach["roles"]),
                                  "depth": depth, "follow": follow}
+        report = reach.get("report", "match")
+        if report not in ("match", "root"):
+            raise SpecError("where", "where.reachable-from.report must be match or root")
+        root_keys = [k for k in ("target", "chains", "hint", "hint-roles") if k in reach]
+        if report != "root" and root_keys:
+            raise SpecError("where", f"where.reachable-from.{root_keys[0]} goes with "
+                            "report: root")
+        if report == "root":
+            chains = reach.get("chains", 5)
+            if not isinstance(chains, int) or isinstance(chains, bool) or chains < 1:
+                raise SpecError("where", "where.reachable-from.chains must be a number >= 1")
+            target = reach.get("target", "{match}")
+            if not isinstance(target, str):
+                raise SpecError("where", "where.reachable-from.target must be a template")
+            hint = reach.get("hint")
+            if hint is not None and hint not in HINTS:
+                raise SpecError("where", f"where.reachable-from.hint must be one of "
+                                f"{', '.join(HINTS)}")
+            out["reachable-from"].update(
+                report="root", target=target, chains=chains, hint=hint,
+                hint_roles=_roles("where.reachable-from.hint-roles", reach.get(
+                    "hint-roles", ["machine_pre_plug", "machine_plug"])))
     if "function-has" in where:
         has = _mapping("where.function-has", where["function-has"], ("function", "match"))
         fn = has.get("function")
