@@ -12,13 +12,11 @@ machine class_init and hotplug handlers) is never reported by these primitives.
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.finding import Finding
 from reviewbot.rules.registry import primitive
-from reviewbot.util.frozen import frozen
 
 if TYPE_CHECKING:
     from reviewbot.c.digraph import DiGraph
@@ -33,17 +31,6 @@ DEVICE_ROLES = ("realize", "unrealize")
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _strip_comments(text: str) -> str:
-    """Blank C comments and string literals, keeping line breaks (so line numbers hold)."""
-    def blank(m: re.Match[str]) -> str:
-        s = m.group(0)
-        if s.startswith(("/*", "//")):
-            return re.sub(r"[^\n]", " ", s)
-        return '"' + " " * (len(s) - 2) + '"' if s.startswith('"') else s
-
-    return re.sub(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"', blank, text, flags=re.S)
 
 
 def _is_machine_type_name(name: str | None) -> bool:
@@ -97,140 +84,12 @@ def _path_allowed(path: str, rule: Rule) -> bool:
     return path.startswith(tuple(prefixes)) and not any(re.search(p, path) for p in excluded)
 
 
-# --------------------------------------------------------------------------- reaches-call
+# --------------------------------------------------------------------------- machine hints
+# The qom-realize-* rules are language rules (``reachable-from: {report: root}``); these
+# graph searches are their named ``hint`` hooks (reviewbot/checks/lang.py).
 
 
-@frozen
-class Step:
-    path: str  # file of the caller
-    line: int  # line of the call (or of the use, for the last step of a use chain)
-
-
-@frozen
-class Reach:
-    names: tuple[str, ...]  # start, ..., target ("qdev_get_machine()", "current_machine")
-    steps: tuple[Step, ...]
-
-    def describe(self) -> str:
-        return " -> ".join(self.names)
-
-    def places(self) -> str:
-        return ", ".join(f"{s.path}:{s.line}" for s in self.steps)
-
-
-def _function_text(ctx: PatchContext, g: DiGraph, node: str,
-                   cache: dict[str, list[str] | None]) -> tuple[list[str], int] | None:
-    """The (comment-blanked) lines of a defined function and the line number of the first."""
-    data = g.nodes[node]
-    if not data.get("defined") or not data.get("path"):
-        return None
-    path = str(data["path"])
-    if path not in cache:
-        text: str | None = None
-        src = ctx.source(path)
-        if src is not None:
-            text = src.text
-        elif ctx.tree is not None:
-            text = ctx.tree.read_text(path)
-        cache[path] = _strip_comments(text).splitlines() if text is not None else None
-    lines = cache[path]
-    if lines is None:
-        return None
-    first, last = int(data["line"]), int(data["end_line"])
-    return lines[first - 1:last], first
-
-
-def reaches(ctx: PatchContext, g: DiGraph, start: str, targets: Sequence[str], *,
-            uses: Sequence[str], casts: Sequence[str], max_depth: int,
-            follow: str) -> list[Reach]:
-    """Every way ``start`` reaches a target call, a global use or a cast, shortest first.
-
-    Calls are followed into functions defined in the start's file (``follow: file``), its
-    directory (``dir``) or anywhere (``tree``); targets are matched wherever they are.
-    """
-    from reviewbot.c.graph import CALL_KINDS
-
-    base = g.nodes[start]
-    base_path = str(base["path"])
-    base_dir = base_path.rsplit("/", 1)[0] + "/"
-    wanted = set(targets)
-    use_re = re.compile(r"\b(" + "|".join(map(re.escape, uses)) + r")\b") if uses else None
-    cast_re = (re.compile(r"\b(" + "|".join(map(re.escape, casts)) + r")\s*\(")
-               if casts else None)
-
-    def followable(node: str) -> bool:
-        d = g.nodes[node]
-        if d["kind"] != "function" or not d.get("defined"):
-            return False
-        path = str(d["path"])
-        if follow == "file":
-            return path == base_path
-        if follow == "dir":
-            return path.startswith(base_dir)
-        return True
-
-    parent: dict[str, tuple[str, int] | None] = {start: None}
-    depth = {start: 0}
-    queue = deque([start])
-    found: list[Reach] = []
-    text_cache: dict[str, list[str] | None] = {}
-
-    def chain_to(node: str) -> tuple[list[str], list[Step]]:
-        names: list[str] = []
-        steps: list[Step] = []
-        cur: str | None = node
-        while cur is not None:
-            names.append(str(g.nodes[cur]["name"]))
-            step = parent[cur]
-            if step is None:
-                break
-            prev, line = step
-            steps.append(Step(str(g.nodes[prev]["path"]), line))
-            cur = prev
-        return names[::-1], steps[::-1]
-
-    while queue:
-        node = queue.popleft()
-        if (use_re or cast_re) and (node == start or followable(node)):
-            body = _function_text(ctx, g, node, text_cache)
-            if body is not None:
-                lines, first = body
-                call_lines = {int(ln) for _, v, e in g.out_edges(node, data=True)
-                              if g.nodes[v]["name"] in wanted for ln in e.get("lines", ())}
-                for k, text in enumerate(lines):
-                    no = first + k
-                    if no in call_lines:
-                        continue
-                    hit = (use_re.search(text) if use_re else None) or (
-                        cast_re.search(text) if cast_re else None)
-                    if hit is None:
-                        continue
-                    names, steps = chain_to(node)
-                    label = hit.group(1) + ("()" if cast_re and hit.re is cast_re else "")
-                    found.append(Reach((*names, label),
-                                       (*steps, Step(str(g.nodes[node]["path"]), no))))
-                    break
-        if depth[node] >= max_depth:
-            continue
-        for nxt in sorted(g.successors(node)):
-            e = g.edges[node, nxt]
-            if e["kind"] not in CALL_KINDS and not (set(e.get("kinds", ())) & CALL_KINDS):
-                continue
-            name = str(g.nodes[nxt]["name"])
-            for line in sorted(int(x) for x in e.get("lines", [e.get("line", 0)])):
-                if name in wanted:
-                    names, steps = chain_to(node)
-                    found.append(Reach((*names, f"{name}()"),
-                                       (*steps, Step(str(g.nodes[node]["path"]), line))))
-            if name in wanted or nxt in parent or not followable(nxt):
-                continue
-            parent[nxt] = (node, int(e["line"]))
-            depth[nxt] = depth[node] + 1
-            queue.append(nxt)
-    return found
-
-
-def _registering_types(g: DiGraph, node: str) -> list[str]:
+def registering_types(g: DiGraph, node: str) -> list[str]:
     from reviewbot.c.graph import types_registering
 
     return types_registering(g, node)
@@ -274,7 +133,7 @@ def _plug_dispatches(g: DiGraph, roles: Sequence[str] = ("machine_pre_plug", "ma
             if g.nodes[d.target].get("defined") and set(roles) & set(d.roles)]
 
 
-def _similar_machine_handler(g: DiGraph, type_names: Sequence[str]) -> str | None:
+def similar_machine_handler(g: DiGraph, type_names: Sequence[str]) -> str | None:
     """A machine hotplug handler that dispatches a type like ``type_names``."""
     score = _similarity(g, type_names)
     candidates: list[tuple[int, int, int, str]] = []
@@ -289,7 +148,7 @@ def _similar_machine_handler(g: DiGraph, type_names: Sequence[str]) -> str | Non
     return min(candidates)[3] if candidates else None
 
 
-def _machine_chain_to(g: DiGraph, targets: Sequence[str], roles: Sequence[str],
+def machine_chain_to(g: DiGraph, targets: Sequence[str], roles: Sequence[str],
                       type_names: Sequence[str]) -> str | None:
     """How a machine handler reaches one of ``targets`` for a type like ``type_names``."""
     from reviewbot.c.graph import chains_to
@@ -304,64 +163,6 @@ def _machine_chain_to(g: DiGraph, targets: Sequence[str], roles: Sequence[str],
                     f"{chain.describe(g)}")
             candidates.append((-shared, -same_parent, chain.depth, text))
     return min(candidates)[3] if candidates else None
-
-
-@primitive("reaches-call", scope="patch",
-           params=("roles", "targets", "globals", "casts", "max_depth", "follow", "paths",
-                   "exclude_paths", "exemplar", "exemplar_roles", "max_chains"),
-           required=("roles",))
-def reaches_call(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """A function with one of ``roles`` (or what it calls) calls ``targets``, reads
-    ``globals`` or uses one of the ``casts`` macros. One finding per function, at the first
-    step of the first chain, with every chain as evidence."""
-    from reviewbot.c.graph import fn_id
-
-    roles = _param_list(rule, "roles")
-    targets = _param_list(rule, "targets")
-    uses = _param_list(rule, "globals")
-    casts = _param_list(rule, "casts")
-    max_depth = int(rule.params.get("max_depth", 4))
-    follow = str(rule.params.get("follow", "dir"))
-    max_chains = int(rule.params.get("max_chains", 5))
-    exemplar = str(rule.params.get("exemplar", ""))
-    g = None
-    for path, facts in _rule_files(ctx, rule):
-        if g is None:
-            g = ctx.graph
-        if machine_file(facts, g):
-            continue
-        for fn in facts.functions:
-            node = fn_id(path, fn.name)
-            if node not in g or not set(roles) & set(g.nodes[node]["roles"]):
-                continue
-            found = reaches(ctx, g, node, targets, uses=uses, casts=casts,
-                            max_depth=max_depth, follow=follow)
-            if not found:
-                continue
-            found.sort(key=lambda r: (r.steps[0].line, len(r.steps), r.names))
-            changed = [r for r in found
-                       if any(ctx.changed(s.path, s.line) for s in r.steps)]
-            lead = changed[0] if changed else found[0]
-            at = next((s for s in lead.steps if ctx.changed(s.path, s.line)), lead.steps[0])
-            evidence = [f"{r.describe()}  [{r.places()}]" for r in found[:max_chains]]
-            if len(found) > max_chains:
-                evidence.append(f"... and {len(found) - max_chains} more")
-            if ctx.tree is not None and exemplar == "machine-handler":
-                hint = _similar_machine_handler(g, _registering_types(g, node))
-                if hint:
-                    evidence.append(f"the machine does this for a similar device: {hint}")
-            elif ctx.tree is not None and exemplar == "machine-chain":
-                targets_hit = [r.names[-1].rstrip("()") for r in found]
-                hint = _machine_chain_to(g, targets_hit, _param_list(
-                    rule, "exemplar_roles", ("machine_pre_plug", "machine_plug")),
-                    _registering_types(g, node))
-                if hint:
-                    evidence.append(f"the machine does this for other devices: {hint}")
-            yield rule.finding(
-                ctx, path=at.path, line=at.line, evidence=evidence,
-                code=_code_line(ctx, at.path, at.line), anchor=f"{fn.name}: {lead.describe()}",
-                function=fn.name, target=lead.names[-1], chain=lead.describe(),
-            )
 
 
 # --------------------------------------------------------------------------- dispatch
