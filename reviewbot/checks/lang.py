@@ -530,6 +530,13 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
                     continue
                 chain = via.describe(g)
                 evidence.append(f"reached from a {'/'.join(reach['roles'])} function: {chain}")
+        qom: dict[str, str] = {}
+        if "qom-type" in where:
+            got = qom_type(ctx, where["qom-type"], facts, m.line,
+                           captures.get(where["qom-type"]["type"], ""))
+            if got is None:
+                continue
+            qom = got
         if inner_cfg is not None:
             inner = _function_has(ctx, path, captures[where["function-has"]["function"]],
                                   inner_cfg, inner_names)
@@ -546,7 +553,7 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
                             f"({inner_path}:{inner_match.line})")
         builtins = {"function": m.function or "file scope", "path": path, "line": m.line,
                     "chain": chain, "match": _first_line(m.text),
-                    "length": len(_first_line(m.text))}
+                    "length": len(_first_line(m.text)), **qom}
         if "evidence" in rule.params:
             evidence = _evidence(rule, captures, builtins)
         elif not evidence or chain:
@@ -556,6 +563,56 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
                        evidence=evidence, code=code,
                        anchor=f"{builtins['function']}: {_first_line(m.text)}",
                        side="old" if change == "removed" else "new")
+
+
+# --------------------------------------------------------------------------- qom-type
+
+def lists_interface(g: DiGraph, type_name: str, interface: str) -> bool:
+    """Does ``type_name`` or an ancestor list ``interface`` in its interfaces?"""
+    from reviewbot.c.graph import type_ancestors, type_id
+
+    for t in (type_name, *type_ancestors(g, type_name)):
+        tid = type_id(t)
+        if tid in g and any(e["kind"] == "interface" and g.nodes[v]["name"] == interface
+                            for _, v, e in g.out_edges(tid, data=True)):
+            return True
+    return False
+
+
+def qom_type(ctx: PatchContext, spec: Mapping[str, Any], facts: FileFacts | None, line: int,
+             name: str) -> dict[str, str] | None:
+    """``where.qom-type``: the TypeInfo matched at ``line`` (its ``.name`` is ``name``) is
+    what the spec asks; the templates' ``{interface}``, ``{lineage}`` (the type and its
+    non-generic ancestors) and ``{plugged}`` (the types with ``implements`` that machine
+    handlers do dispatch). ``machine-handler`` needs the tree: None without one."""
+    if facts is None:
+        return None
+    ti = next((t for t in facts.typeinfos if t.line == line and t.name == name), None)
+    if ti is None:
+        return None
+    interface = spec.get("implements", "")
+    if interface and interface not in ti.interfaces:
+        return None
+    if "abstract" in spec and ti.abstract != spec["abstract"]:
+        return None
+    out = {"interface": interface}
+    if "machine-handler" not in spec:
+        return out
+    if ctx.tree is None:
+        return None
+    from reviewbot.c.graph import machine_handlers, type_ancestors
+    from reviewbot.checks.qom import GENERIC_TYPES  # a handler testing for these is no match
+
+    g = ctx.graph
+    roles = set(spec["roles"])
+    lineage = [t for t in (ti.name, *type_ancestors(g, ti.name)) if t not in GENERIC_TYPES]
+    handled = any(roles & set(d.roles) for t in lineage for d in machine_handlers(g, t))
+    if handled != (spec["machine-handler"] == "some"):
+        return None
+    plugged = sorted({d.type for d in machine_handlers(g) if roles & set(d.roles)
+                      and (not interface or lists_interface(g, d.type, interface))})
+    out.update(lineage=" or ".join(lineage), plugged=", ".join(plugged[:8]) or "none found")
+    return out
 
 
 # --------------------------------------------------------------------------- report: root

@@ -1,30 +1,20 @@
-"""Device-model (QOM) primitives over C facts and the call graph.
+"""Device-model (QOM) helpers of the rule language over C facts and the call graph.
 
-Each primitive is generic; the rule's params say which roles, functions, globals or casts it
-looks for, so a new rule of the same shape is a YAML file. Rules that are a syntax match plus
-conditions (file-global state, machine-done notifiers, whole-tree walks) are written in the
-rule language instead (reviewbot/checks/lang.py); ``machine_file`` here is part of what its
-``where: code:`` reads. "Device code" means a file that
-registers a realize/unrealize callback and defines no machine type; machine code (board files,
-machine class_init and hotplug handlers) is never reported by these primitives.
+Every QOM rule is written in the rule language (reviewbot/checks/lang.py). What stays here:
+``machine_file`` (part of what ``where: code:`` reads) and the two named exemplar hooks of
+``reachable-from: {report: root}`` (``hint: machine-handler`` / ``machine-chain``), graph
+searches over the machines' hotplug handlers and the types they dispatch.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-
-from reviewbot.finding import Finding
-from reviewbot.rules.registry import primitive
 
 if TYPE_CHECKING:
     from reviewbot.c.digraph import DiGraph
     from reviewbot.c.facts import FileFacts
-    from reviewbot.context import PatchContext
-    from reviewbot.rules.model import Rule
 
-C_FILES = (".c",)
 # Base types every device has: sharing them says nothing about two devices being alike.
 GENERIC_TYPES = frozenset({"TYPE_DEVICE", "TYPE_OBJECT", "TYPE_SYS_BUS_DEVICE", "TYPE_INTERFACE"})
 DEVICE_ROLES = ("realize", "unrealize")
@@ -49,39 +39,6 @@ def machine_file(facts: FileFacts, g: DiGraph | None = None) -> bool:
             if tid in g and is_machine_type(g, tid):
                 return True
     return False
-
-
-def _c_paths(ctx: PatchContext, suffixes: Sequence[str] = C_FILES) -> list[str]:
-    return [p for p in ctx.touched if p.endswith(tuple(suffixes))]
-
-
-def _rule_files(ctx: PatchContext, rule: Rule) -> Iterator[tuple[str, FileFacts]]:
-    """The C files this patch touches that ``rule``'s paths allow, with their facts."""
-    for path in _c_paths(ctx):
-        if _path_allowed(path, rule):
-            facts = ctx.facts(path)
-            if facts is not None:
-                yield path, facts
-
-
-def _param_list(rule: Rule, name: str, default: Sequence[str] = ()) -> list[str]:
-    value = rule.params.get(name, default)
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]
-
-
-def _code_line(ctx: PatchContext, path: str, line: int) -> str:
-    src = ctx.source(path)
-    if src is None or not 1 <= line <= len(src.lines):
-        return ""
-    return str(src.lines[line - 1])
-
-
-def _path_allowed(path: str, rule: Rule) -> bool:
-    prefixes = _param_list(rule, "paths", ("hw/",))
-    excluded = _param_list(rule, "exclude_paths")
-    return path.startswith(tuple(prefixes)) and not any(re.search(p, path) for p in excluded)
 
 
 # --------------------------------------------------------------------------- machine hints
@@ -163,56 +120,3 @@ def machine_chain_to(g: DiGraph, targets: Sequence[str], roles: Sequence[str],
                     f"{chain.describe(g)}")
             candidates.append((-shared, -same_parent, chain.depth, text))
     return min(candidates)[3] if candidates else None
-
-
-# --------------------------------------------------------------------------- dispatch
-
-
-def _implements(g: DiGraph, type_name: str, interface: str) -> bool:
-    from reviewbot.c.graph import type_ancestors, type_id
-
-    for t in (type_name, *type_ancestors(g, type_name)):
-        tid = type_id(t)
-        if tid in g and any(e["kind"] == "interface" and g.nodes[v]["name"] == interface
-                            for _, v, e in g.out_edges(tid, data=True)):
-            return True
-    return False
-
-
-@primitive("interface-without-handler", scope="patch",
-           params=("interface", "roles", "paths", "exclude_paths"), required=("interface",))
-def interface_without_handler(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """A new type implementing ``interface`` that no machine hotplug handler dispatches
-    (neither the type nor an ancestor). Needs the tree: silent without one."""
-    from reviewbot.c.graph import machine_handlers, type_ancestors
-
-    if ctx.tree is None:
-        return
-    interface = str(rule.params["interface"])
-    roles = set(_param_list(rule, "roles", ("machine_pre_plug", "machine_plug")))
-    g: Any = None
-    for path, facts in _rule_files(ctx, rule):
-        for ti in facts.typeinfos:
-            if interface not in ti.interfaces or ti.abstract:
-                continue
-            if not ctx.changed(path, ti.line) and not ctx.options.all_files:
-                continue
-            if g is None:
-                g = ctx.graph
-            lineage = [t for t in (ti.name, *type_ancestors(g, ti.name))
-                       if t not in GENERIC_TYPES]
-            handled = [d for t in lineage for d in machine_handlers(g, t)
-                       if roles & set(d.roles)]
-            if handled:
-                continue
-            others = sorted({d.type for d in machine_handlers(g) if roles & set(d.roles)
-                             and _implements(g, d.type, interface)})
-            yield rule.finding(
-                ctx, path=path, line=ti.line, code=_code_line(ctx, path, ti.line),
-                anchor=ti.name,
-                evidence=[f"{ti.name} implements {interface}",
-                          "no machine hotplug handler tests for " + " or ".join(lineage),
-                          f"{interface} types the machines do plug: "
-                          + (", ".join(others[:8]) or "none found")],
-                type=ti.name, interface=interface,
-            )

@@ -29,7 +29,7 @@ PERSONS = ("author", "author-name-other-address", "author-other-name")
 TABLES = ("firmware-spec",)
 FOLLOW = ("file", "dir", "tree")
 ROLE_ALIASES = {"machine_done": "machine_done_notifier"}
-WHERE_KEYS = ("files", "code", "role", "reachable-from", "function-has", "change")
+WHERE_KEYS = ("files", "code", "role", "reachable-from", "function-has", "change", "qom-type")
 SERIES_KEYS = ("changes", "unless-changed", "scope", "cover", "patches", "total", "version",
                "source", "thread", "at", "any")
 # The series-shape keys (what the series is, not what it changes).
@@ -168,6 +168,31 @@ def _where(value: Any, bound: set[str]) -> dict[str, Any]:
             raise SpecError("where", "where.function-has.match must be an ast-grep rule object")
         bound |= _rule_names(has["match"])
         out["function-has"] = {"function": m.group(2), "match": has["match"]}
+    if "qom-type" in where:
+        qt = _mapping("where.qom-type", where["qom-type"],
+                      ("type", "implements", "abstract", "machine-handler", "roles"))
+        m = _META.fullmatch(qt["type"]) if isinstance(qt.get("type"), str) else None
+        if m is None or m.group(1) or m.group(2) not in bound:
+            raise SpecError("where", "where.qom-type.type must be a metavariable ($NAME) the "
+                            "match binds to a TypeInfo's .name")
+        spec: dict[str, Any] = {"type": m.group(2)}
+        if "implements" in qt:
+            if not isinstance(qt["implements"], str) or not qt["implements"]:
+                raise SpecError("where", "where.qom-type.implements must be a QOM type name")
+            spec["implements"] = qt["implements"]
+        if "abstract" in qt:
+            if not isinstance(qt["abstract"], bool):
+                raise SpecError("where", "where.qom-type.abstract must be true or false")
+            spec["abstract"] = qt["abstract"]
+        if "machine-handler" in qt:
+            if qt["machine-handler"] not in ("none", "some"):
+                raise SpecError("where", "where.qom-type.machine-handler must be none or some")
+            spec["machine-handler"] = qt["machine-handler"]
+            spec["roles"] = _roles("where.qom-type.roles", qt.get(
+                "roles", ["machine_pre_plug", "machine_plug"]))
+        elif "roles" in qt:
+            raise SpecError("where", "where.qom-type.roles goes with machine-handler")
+        out["qom-type"] = spec
     if "change" in where:
         change = where["change"]
         if change not in CHANGES:
