@@ -157,6 +157,12 @@ def test_rules_show_prints_the_language_rule() -> None:
      "where: {reachable-from: {roles: [realize], report: root, hint: x}}\n", 9,
      "where.reachable-from.hint must be one of"),
     ("match: {pattern: 'f($X)'}\nanchor: 'at $Y'\n", 9, "anchor names $Y"),
+    ("match: {pattern: 'f($X)'}\nwhere: {qom-type: {type: $Y}}\n", 9,
+     "where.qom-type.type must be a metavariable"),
+    ("match: {pattern: 'f($X)'}\nwhere: {qom-type: {type: $X, machine-handler: all}}\n", 9,
+     "machine-handler must be none or some"),
+    ("match: {pattern: 'f($X)'}\nwhere: {qom-type: {type: $X, roles: [plug]}}\n", 9,
+     "roles goes with machine-handler"),
 ])
 def test_a_bad_use_of_the_mail_series_and_root_conditions_is_one_line(
         tmp_path: Path, body: str, line: int, problem: str) -> None:
