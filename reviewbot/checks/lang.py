@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from reviewbot.finding import Finding
 from reviewbot.rules.registry import primitive
+from reviewbot.util.frozen import frozen
 
 if TYPE_CHECKING:
     from reviewbot.c.astgrep import Match
     from reviewbot.c.digraph import DiGraph
     from reviewbot.c.facts import FileFacts
     from reviewbot.context import PatchContext
-    from reviewbot.model import Patch
+    from reviewbot.model import Patch, Person, Series, Trailer
     from reviewbot.patch.diff import FileDiff
     from reviewbot.rules.model import Rule
 
@@ -110,6 +111,8 @@ def file_kinds(ctx: PatchContext, path: str, facts: FileFacts | None) -> set[str
                 break
     if machine:
         kinds.add("machine")
+    if board:
+        kinds.add("machine-type")
     if not board and (any(a.field in DEVICE_ROLES and a.target for a in facts.assignments)
                       or _device_type(g, facts)):
         kinds.add("device")
@@ -217,8 +220,11 @@ def _evidence(rule: Rule, captures: Mapping[str, str],
               builtins: Mapping[str, Any]) -> list[str]:
     """The rule's evidence lines, leaving out those naming a metavariable this match did not
     bind (a branch of ``any:`` that did not match)."""
-    out = []
+    out: list[str] = []
     for template in rule.params.get("evidence", ()):
+        if template.strip() == "{lines}":
+            out.extend(builtins.get("lines", ()))
+            continue
         names = [a or b for a, b, _ in _META.findall(template)]
         if all(n in captures for n in names):
             out.append(fill(template, captures, builtins))
@@ -261,7 +267,64 @@ def _series_holds(ctx: PatchContext, spec: Mapping[str, Any]) -> bool:
 
     if "changes" in spec and not changes(spec["changes"]):
         return False
-    return not ("unless-changed" in spec and changes(spec["unless-changed"]))
+    if "unless-changed" in spec and changes(spec["unless-changed"]):
+        return False
+    return _shape_holds(ctx, spec)
+
+
+_OPS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">=": lambda a, b: a >= b,
+        "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, "<": lambda a, b: a < b}
+
+
+def series_total(series: Series) -> int:
+    """The N of the subjects' n/N (the most common one), else the number of patches."""
+    totals = [p.subject.total for p in series.patches if p.subject.total]
+    if not totals:
+        return len(series.patches)
+    return max(sorted(set(totals)), key=totals.count)
+
+
+def series_head(series: Series) -> Patch | None:
+    """The series' first patch: the one numbered 1, or the only patch."""
+    first = next((p for p in series.patches if p.subject.counter == 1), None)
+    if first is None and len(series.patches) == 1:
+        first = series.patches[0]
+    return first
+
+
+def from_git(series: Series) -> bool:
+    return series.repo is not None or any(p.commit for p in series.patches)
+
+
+def thread_whole(series: Series) -> bool:
+    """The input holds the head of the thread: the first patch replies to no mail and no
+    patch replies to a mail the input lacks (a cover letter we were not given)."""
+    head = series_head(series)
+    if head is None or head.mail.in_reply_to:
+        return False
+    known = {p.mail.message_id for p in series.patches}
+    if series.cover is not None:
+        known.add(series.cover.message_id)
+    return not any(p.mail.in_reply_to and p.mail.in_reply_to not in known
+                   for p in series.patches)
+
+
+def _shape_holds(ctx: PatchContext, spec: Mapping[str, Any]) -> bool:
+    """The series-shape conditions (docs/writing-rules.md, ``series:``)."""
+    series = ctx.series
+    if "cover" in spec and (series.cover is not None) != (spec["cover"] == "present"):
+        return False
+    if "source" in spec and from_git(series) != (spec["source"] == "git"):
+        return False
+    for key, value in (("patches", len(series.patches)), ("total", series_total(series)),
+                       ("version", series.version)):
+        if key in spec and not _OPS[spec[key][0]](value, spec[key][1]):
+            return False
+    if "thread" in spec and not thread_whole(series):
+        return False
+    if "at" in spec and ctx.patch is not series_head(series):
+        return False
+    return not ("any" in spec and not any(_shape_holds(ctx, case) for case in spec["any"]))
 
 
 # --------------------------------------------------------------------------- the primitive
@@ -269,7 +332,7 @@ def _series_holds(ctx: PatchContext, spec: Mapping[str, Any]) -> bool:
 
 @primitive("language", scope="patch",
            params=("match", "constraints", "lines", "where", "series", "fix_cases",
-                   "evidence"))
+                   "evidence", "anchor"))
 def language(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     """A rule written in the rule language (docs/writing-rules.md)."""
     params = rule.params
@@ -391,6 +454,9 @@ def _pre_functions(ctx: PatchContext, path: str) -> set[str]:
 
 def _match_c(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
     where: Mapping[str, Any] = rule.params.get("where", {})
+    if where.get("reachable-from", {}).get("report") == "root":
+        yield from _match_roots(ctx, rule)
+        return
     change = where.get("change", "added")
     everywhere = ctx.options.all_files
     for path in ctx.touched if change != "removed" else [
@@ -464,6 +530,13 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
                     continue
                 chain = via.describe(g)
                 evidence.append(f"reached from a {'/'.join(reach['roles'])} function: {chain}")
+        qom: dict[str, str] = {}
+        if "qom-type" in where:
+            got = qom_type(ctx, where["qom-type"], facts, m.line,
+                           captures.get(where["qom-type"]["type"], ""))
+            if got is None:
+                continue
+            qom = got
         if inner_cfg is not None:
             inner = _function_has(ctx, path, captures[where["function-has"]["function"]],
                                   inner_cfg, inner_names)
@@ -480,7 +553,7 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
                             f"({inner_path}:{inner_match.line})")
         builtins = {"function": m.function or "file scope", "path": path, "line": m.line,
                     "chain": chain, "match": _first_line(m.text),
-                    "length": len(_first_line(m.text))}
+                    "length": len(_first_line(m.text)), **qom}
         if "evidence" in rule.params:
             evidence = _evidence(rule, captures, builtins)
         elif not evidence or chain:
@@ -490,6 +563,249 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
                        evidence=evidence, code=code,
                        anchor=f"{builtins['function']}: {_first_line(m.text)}",
                        side="old" if change == "removed" else "new")
+
+
+# --------------------------------------------------------------------------- qom-type
+
+def lists_interface(g: DiGraph, type_name: str, interface: str) -> bool:
+    """Does ``type_name`` or an ancestor list ``interface`` in its interfaces?"""
+    from reviewbot.c.graph import type_ancestors, type_id
+
+    for t in (type_name, *type_ancestors(g, type_name)):
+        tid = type_id(t)
+        if tid in g and any(e["kind"] == "interface" and g.nodes[v]["name"] == interface
+                            for _, v, e in g.out_edges(tid, data=True)):
+            return True
+    return False
+
+
+def qom_type(ctx: PatchContext, spec: Mapping[str, Any], facts: FileFacts | None, line: int,
+             name: str) -> dict[str, str] | None:
+    """``where.qom-type``: the TypeInfo matched at ``line`` (its ``.name`` is ``name``) is
+    what the spec asks; the templates' ``{interface}``, ``{lineage}`` (the type and its
+    non-generic ancestors) and ``{plugged}`` (the types with ``implements`` that machine
+    handlers do dispatch). ``machine-handler`` needs the tree: None without one."""
+    if facts is None:
+        return None
+    ti = next((t for t in facts.typeinfos if t.line == line and t.name == name), None)
+    if ti is None:
+        return None
+    interface = spec.get("implements", "")
+    if interface and interface not in ti.interfaces:
+        return None
+    if "abstract" in spec and ti.abstract != spec["abstract"]:
+        return None
+    out = {"interface": interface}
+    if "machine-handler" not in spec:
+        return out
+    if ctx.tree is None:
+        return None
+    from reviewbot.c.graph import machine_handlers, type_ancestors
+    from reviewbot.checks.qom import GENERIC_TYPES  # a handler testing for these is no match
+
+    g = ctx.graph
+    roles = set(spec["roles"])
+    lineage = [t for t in (ti.name, *type_ancestors(g, ti.name)) if t not in GENERIC_TYPES]
+    handled = any(roles & set(d.roles) for t in lineage for d in machine_handlers(g, t))
+    if handled != (spec["machine-handler"] == "some"):
+        return None
+    plugged = sorted({d.type for d in machine_handlers(g) if roles & set(d.roles)
+                      and (not interface or lists_interface(g, d.type, interface))})
+    out.update(lineage=" or ".join(lineage), plugged=", ".join(plugged[:8]) or "none found")
+    return out
+
+
+# --------------------------------------------------------------------------- report: root
+
+
+@frozen
+class Step:
+    path: str  # file of the caller
+    line: int  # line of the call (or of the match, for the last step)
+
+
+@frozen
+class Reach:
+    names: tuple[str, ...]  # root, ..., target ("qdev_get_machine()", "current_machine")
+    steps: tuple[Step, ...]
+
+    def describe(self) -> str:
+        return " -> ".join(self.names)
+
+    def places(self) -> str:
+        return ", ".join(f"{s.path}:{s.line}" for s in self.steps)
+
+
+_CALL_TEXT = re.compile(r"^[A-Za-z_]\w*\s*\(.*\)$", re.S)
+
+
+def _hits_in(ctx: PatchContext, rule: Rule, g: DiGraph, node: str,
+             texts: dict[str, tuple[Any, str, str] | None]) -> list[tuple[int, str, str]]:
+    """(line, label, called name or "") of the matches in function ``node``: one per line,
+    the innermost (``MACHINE(qdev_get_machine())`` is the call of qdev_get_machine)."""
+    from reviewbot.c import astgrep
+
+    data = g.nodes[node]
+    path = str(data.get("path") or "")
+    if path not in texts:
+        src = ctx.source(path)
+        text = src.text if src is not None else (
+            ctx.tree.read_text(path) if ctx.tree is not None else None)
+        texts[path] = (*_TREES.get(path, text), text) if text is not None else None
+    got = texts[path]
+    if got is None:
+        return []
+    root, blanked, text = got
+    fn = astgrep.function_node(root, str(data["name"]))
+    if fn is None:
+        return []
+    cfg, names, _, _ = _compiled(rule)
+    template = rule.params["where"]["reachable-from"]["target"]
+    by_line: dict[int, astgrep.Match] = {}
+    for m in astgrep.matches(root, text, blanked, cfg, names=names, within=fn):
+        old = by_line.get(m.line)
+        if old is None or len(m.text) < len(old.text):
+            by_line[m.line] = m
+    out = []
+    for line, m in sorted(by_line.items()):
+        captures = dict(m.captures)
+        label = fill(template, captures, {"match": _first_line(m.text)})
+        if _META.search(label):
+            label = _first_line(m.text)
+        called = m.text.split("(", 1)[0].strip() if _CALL_TEXT.match(m.text.strip()) else ""
+        out.append((line, label, called))
+    return out
+
+
+def _reach_forward(ctx: PatchContext, rule: Rule, g: DiGraph, start: str) -> list[Reach]:
+    """Every way function ``start`` reaches a match of the rule, shortest first: calls are
+    followed ``depth`` deep into functions defined in the start's file, directory or
+    anywhere (``follow``); a match that is a call counts as one more call of the chain."""
+    from reviewbot.c.graph import CALL_KINDS
+
+    reach = rule.params["where"]["reachable-from"]
+    max_depth, follow = int(reach["depth"]), str(reach["follow"])
+    base_path = str(g.nodes[start]["path"])
+    base_dir = base_path.rsplit("/", 1)[0] + "/"
+
+    def followable(node: str) -> bool:
+        d = g.nodes[node]
+        if d["kind"] != "function" or not d.get("defined"):
+            return False
+        path = str(d["path"])
+        return (path == base_path if follow == "file" else
+                path.startswith(base_dir) if follow == "dir" else True)
+
+    parent: dict[str, tuple[str, int] | None] = {start: None}
+    depth = {start: 0}
+    queue = deque([start])
+    found: list[Reach] = []
+    texts: dict[str, tuple[Any, str, str] | None] = {}
+
+    def chain_to(node: str) -> tuple[list[str], list[Step]]:
+        names: list[str] = []
+        steps: list[Step] = []
+        cur: str | None = node
+        while cur is not None:
+            names.append(str(g.nodes[cur]["name"]))
+            step = parent[cur]
+            if step is None:
+                break
+            prev, line = step
+            steps.append(Step(str(g.nodes[prev]["path"]), line))
+            cur = prev
+        return names[::-1], steps[::-1]
+
+    while queue:
+        node = queue.popleft()
+        called: set[str] = set()
+        for line, label, callee in _hits_in(ctx, rule, g, node, texts):
+            if callee:
+                called.add(callee)
+                if depth[node] >= max_depth:
+                    continue
+            names, steps = chain_to(node)
+            found.append(Reach((*names, label), (*steps, Step(str(g.nodes[node]["path"]),
+                                                                line))))
+        if depth[node] >= max_depth:
+            continue
+        for nxt in sorted(g.successors(node)):
+            e = g.edges[node, nxt]
+            if e["kind"] not in CALL_KINDS and not (set(e.get("kinds", ())) & CALL_KINDS):
+                continue
+            if str(g.nodes[nxt]["name"]) in called or nxt in parent or not followable(nxt):
+                continue
+            parent[nxt] = (node, int(e["line"]))
+            depth[nxt] = depth[node] + 1
+            queue.append(nxt)
+    return found
+
+
+def _match_roots(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
+    """``reachable-from: {report: root}``: from each function of the touched files with one
+    of the roles, the matches it reaches; one finding per such function, at the first step
+    of the first chain this patch changes, with every chain as evidence."""
+    from reviewbot.c.graph import fn_id
+
+    where: Mapping[str, Any] = rule.params["where"]
+    reach = where["reachable-from"]
+    roles = set(reach["roles"])
+    g: DiGraph | None = None
+    for path in ctx.touched:
+        if not path.endswith(".c") or not path_matches(path, where.get("files", ())):
+            continue
+        facts = ctx.facts(path)
+        if facts is None:
+            continue
+        if g is None:
+            g = ctx.graph
+        if "code" in where and not code_holds(where["code"], file_kinds(ctx, path, facts)):
+            continue
+        for fn in facts.functions:
+            node = fn_id(path, fn.name)
+            if node not in g or not roles & set(g.nodes[node]["roles"]):
+                continue
+            found = _reach_forward(ctx, rule, g, node)
+            if not found:
+                continue
+            found.sort(key=lambda r: (r.steps[0].line, len(r.steps), r.names))
+            changed = [r for r in found if any(ctx.changed(s.path, s.line) for s in r.steps)]
+            lead = changed[0] if changed else found[0]
+            at = next((s for s in lead.steps if ctx.changed(s.path, s.line)), lead.steps[0])
+            limit = int(reach["chains"])
+            evidence = [f"{r.describe()}  [{r.places()}]" for r in found[:limit]]
+            if len(found) > limit:
+                evidence.append(f"... and {len(found) - limit} more")
+            hint = _root_hint(ctx, g, node, reach, found)
+            if hint:
+                evidence.append(hint)
+            src = ctx.source(at.path)
+            code = str(src.lines[at.line - 1]) if src is not None and \
+                1 <= at.line <= len(src.lines) else ""
+            builtins = {"function": fn.name, "path": at.path, "line": at.line,
+                        "chain": lead.describe(), "target": lead.names[-1],
+                        "match": lead.names[-1], "length": len(lead.names[-1])}
+            yield _finding(ctx, rule, {}, builtins, path=at.path, line=at.line,
+                           evidence=evidence, code=code,
+                           anchor=f"{fn.name}: {lead.describe()}")
+
+
+def _root_hint(ctx: PatchContext, g: DiGraph, node: str, reach: Mapping[str, Any],
+               found: list[Reach]) -> str | None:
+    """The named exemplar hooks (Python: they search the machines' hotplug handlers in the
+    graph): ``machine-handler`` names a machine handler that dispatches a type like the
+    device's, ``machine-chain`` how a machine handler reaches the same targets."""
+    if ctx.tree is None or reach.get("hint") is None:
+        return None
+    from reviewbot.checks.qom import machine_chain_to, registering_types, similar_machine_handler
+
+    types = registering_types(g, node)
+    if reach["hint"] == "machine-handler":
+        hint = similar_machine_handler(g, types)
+        return f"the machine does this for a similar device: {hint}" if hint else None
+    hint = machine_chain_to(g, [r.names[-1].rstrip("()") for r in found],
+                            reach["hint_roles"], types)
+    return f"the machine does this for other devices: {hint}" if hint else None
 
 
 def _function_has(ctx: PatchContext, path: str, name: str, cfg: Mapping[str, Any],
@@ -537,48 +853,66 @@ def _finding(ctx: PatchContext, rule: Rule, captures: Mapping[str, str],
              builtins: Mapping[str, Any], **where: Any) -> Finding:
     if "evidence" in where:
         where["evidence"] = tuple(where["evidence"])
+    if "anchor" in rule.params:
+        where["anchor"] = fill(rule.params["anchor"], captures, builtins)
+    patch = where.pop("patch", None) or ctx.ref
     return Finding(rule=rule.id, severity=rule.severity,
                    message=fill(rule.message, captures, builtins),
-                   patch=ctx.ref, fix=_fix(ctx, rule, captures, builtins), **where)
+                   patch=patch, fix=_fix(ctx, rule, captures, builtins), **where)
 
 
 # --------------------------------------------------------------------------- lines
 
 
+@cache
+def _regexes(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for p in patterns)
+
+
+def _search(regexes: Iterable[re.Pattern[str]], text: str) -> re.Match[str] | None:
+    """The match of the first of ``regexes`` that matches ``text``."""
+    for rx in regexes:
+        m = rx.search(text)
+        if m is not None:
+            return m
+    return None
+
+
+def _series_builtins(ctx: PatchContext) -> dict[str, Any]:
+    series = ctx.series
+    return {"version": series.version, "previous": series.version - 1,
+            "total": series_total(series), "patches": len(series.patches),
+            "subject": ctx.patch.subject.raw}
+
+
+def _is_patch_mail(ctx: PatchContext) -> bool:
+    """A patch with a real commit message or mail (not a stray mail, not --staged)."""
+    from reviewbot.checks.series import has_message
+
+    patch = ctx.patch
+    return bool(patch.files or patch.diff_text.strip()) and has_message(patch, ctx.series)
+
+
 def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
+    from reviewbot.rules.language import MAIL_SOURCES
+
     spec: Mapping[str, Any] = rule.params["lines"]
     where: Mapping[str, Any] = rule.params.get("where", {})
-    rx = re.compile(spec["regex"])
+    regexes = _regexes(tuple(spec["regex"]))
     globs = [*spec.get("files", ()), *where.get("files", ())]
     kind = spec["in"]
+    sources = list(kind) if isinstance(kind, list) else [kind]
     patch = ctx.patch
+    if spec.get("when") == "absent":
+        yield from _match_absent(ctx, rule, regexes, sources)
+        return
     if kind == "file-names":
-        yield from _match_file_names(ctx, rule, rx, globs)
+        yield from _match_file_names(ctx, rule, regexes, globs)
         return
-    if kind in ("subject", "commit-message"):
-        from reviewbot.checks.series import has_message
-
-        if not (patch.files or patch.diff_text.strip()) or not has_message(patch, ctx.series):
-            return
-        if kind == "subject":
-            texts = [" ".join(patch.subject.title.split())]
-            anchor = patch.subject.raw
-        else:
-            texts = patch.commit_message.splitlines()
-            anchor = ""
-        for text in texts:
-            m = rx.search(text)
-            if m is None:
-                continue
-            captures = {k: v or "" for k, v in m.groupdict().items()}
-            builtins = {"function": "", "path": "", "line": "", "chain": "",
-                        "match": m.group(0), "length": len(text),
-                        "subject": patch.subject.raw, "files_dir": files_dir(patch)}
-            evidence = _evidence(rule, captures, builtins) or [
-                f"Subject: {patch.subject.raw}" if kind == "subject" else text.strip()]
-            yield _finding(ctx, rule, captures, builtins, evidence=evidence,
-                           anchor=anchor or text.strip())
+    if set(sources) <= set(MAIL_SOURCES):
+        yield from _match_mail(ctx, rule, regexes, sources)
         return
+    table = spec.get("table")
     for fd in patch.files:
         path = fd.path
         if globs and not path_matches(path, globs):
@@ -602,16 +936,180 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
                 no = ln.source_line if removed else ln.target_line
                 if no is None or (comment_lines is not None and no not in comment_lines):
                     continue
-                m = rx.search(ln.text)
+                m = _search(regexes, ln.text)
                 if m is None:
                     continue
                 captures = {k: v or "" for k, v in m.groupdict().items()}
                 builtins = {"function": "", "path": path, "line": no, "chain": "",
-                            "match": m.group(0), "length": len(ln.text)}
+                            "match": m.group(0), "length": len(ln.text),
+                            "text": ln.text.strip()}
+                if table is not None:
+                    looked = table_differs(table, captures)
+                    if looked is None:
+                        continue
+                    builtins.update(looked)
                 evidence = _evidence(rule, captures, builtins) or [ln.text.strip()]
                 yield _finding(ctx, rule, captures, builtins, path=path, line=no,
                                evidence=evidence, code=ln.text, anchor=ln.text.strip(),
                                side="old" if removed else "new")
+                if spec.get("first"):
+                    return
+
+
+def table_differs(table: Mapping[str, str], captures: Mapping[str, str]) -> dict[str, Any] | None:
+    """``lines.table``: the table's entry when it names ``$name`` with another value than
+    ``$value`` (a C constant expression); None when it does not name it, the value is no
+    simple constant, or the values agree."""
+    from reviewbot.checks.spec import c_value
+    from reviewbot.qemu.bootlog import firmware_spec
+
+    found = firmware_spec().lookup(captures.get(table["name"], ""))
+    if found is None:
+        return None
+    value = c_value(captures.get(table["value"], ""))
+    label, entry = found
+    if value is None or value == entry.value:
+        return None
+    return {"value": f"{value:#x}", "expected": f"{entry.value:#x}", "meaning": entry.meaning,
+            "table": label, "names": ", ".join(entry.names)}
+
+
+def _mail_lines(ctx: PatchContext, source: str) -> list[tuple[str, str, str, Trailer | None]]:
+    """(text, anchor, default evidence, trailer) of each line of a mail source of this patch
+    (the cover letter only in the first patch's run: its findings are about the cover)."""
+    patch = ctx.patch
+    if source == "subject":
+        return [(" ".join(patch.subject.title.split()), patch.subject.raw,
+                 f"Subject: {patch.subject.raw}", None)]
+    if source == "trailers":
+        return [(f"{t.key}: {t.value}", f"{t.key}: {t.value}", f"{t.key}: {t.value}", t)
+                for t in patch.trailers if t.from_reply is None]
+    if source == "cover-letter":
+        cover = ctx.series.cover
+        text = cover.body if cover is not None and ctx.position == 0 else ""
+    else:
+        text = patch.commit_message if source == "commit-message" else patch.notes
+    return [(ln, ln.strip(), ln.strip(), None) for ln in text.splitlines()]
+
+
+def person_holds(wanted: Iterable[str], author: Person, t: Trailer) -> bool:
+    """``lines.person``: one of the plain relations and none of the ``!`` ones."""
+    from reviewbot.checks import series as s
+
+    def rel(name: str) -> bool:
+        if name == "author":
+            return s.author_signs(author, t)
+        if name == "author-name-other-address":
+            return s.same_name_other_address(author, t)
+        person = s.trailer_person(t)  # author-other-name
+        return (s.author_signs(author, t) and bool(author.name) and person is not None
+                and bool(person.name) and not s.same_name(person.name, author.name))
+
+    wanted = list(wanted)
+    plain = [w for w in wanted if not w.startswith("!")]
+    if plain and not any(rel(w) for w in plain):
+        return False
+    return not any(rel(w[1:]) for w in wanted if w.startswith("!"))
+
+
+def _match_mail(ctx: PatchContext, rule: Rule, regexes: tuple[re.Pattern[str], ...],
+                sources: list[str]) -> Iterator[Finding]:
+    """``lines:`` over the subject, commit message, notes, trailers or cover letter."""
+    spec: Mapping[str, Any] = rule.params["lines"]
+    if not _is_patch_mail(ctx):
+        return
+    patch = ctx.patch
+    author: Person | None = None
+    if "trailers" in sources:
+        from reviewbot.checks.series import real_author
+
+        author = real_author(patch)
+        if not author.email and not author.name:
+            return  # nothing to compare the trailers with
+    rows = [row for source in sources for row in _mail_lines(ctx, source)]
+    unless = spec.get("unless")
+    if unless is not None and author is not None:
+        unless_rx = _regexes((unless["regex"],)) if unless["regex"] else regexes
+        if any(t is not None and _search(unless_rx, text) is not None
+               and person_holds(unless["person"], author, t) for text, _, _, t in rows):
+            return
+    matched = [(text, anchor, default, t, m) for text, anchor, default, t in rows
+               if (m := _search(regexes, text)) is not None]
+    extra = _series_builtins(ctx)
+    extra["files_dir"] = files_dir(patch)
+    if author is not None:
+        extra.update(author=str(author), author_name=author.name)
+    extra["lines"] = [text.strip() for text, *_ in matched]
+    for text, anchor, default, t, m in matched:
+        if t is not None and author is not None and "person" in spec \
+                and not person_holds(spec["person"], author, t):
+            continue
+        captures = {k: v or "" for k, v in m.groupdict().items()}
+        builtins = {**extra, "function": "", "path": "", "line": "", "chain": "",
+                    "match": m.group(0), "length": len(text), "text": text.strip()}
+        if t is not None:
+            from reviewbot.checks.series import trailer_person
+
+            person = trailer_person(t)
+            builtins.update(name=person.name if person else "",
+                            address=person.email if person else t.value)
+        evidence = _evidence(rule, captures, builtins) or [default]
+        cover = ctx.series.cover
+        about_cover = t is None and cover is not None and ctx.position == 0 and \
+            text in cover.body.splitlines() and "cover-letter" in sources
+        yield _finding(ctx, rule, captures, builtins, evidence=evidence, anchor=anchor,
+                       patch=cover_ref(ctx.series) if about_cover else None)
+        if spec.get("first"):
+            return
+
+
+def cover_ref(series: Series) -> Any:
+    from reviewbot.context import cover_ref as ref
+
+    return ref(series)
+
+
+def _match_absent(ctx: PatchContext, rule: Rule, regexes: tuple[re.Pattern[str], ...],
+                  sources: list[str]) -> Iterator[Finding]:
+    """``lines: {when: absent}``: one finding when no text of the sources matches. Each
+    source is searched as a whole text (``(?m)`` for ``^``/``$`` at line ends). With
+    ``scope: series`` every patch's texts and the cover letter's are read and the finding is
+    about the series: on its cover letter, or on its first patch when it has none."""
+    spec: Mapping[str, Any] = rule.params["lines"]
+    series = ctx.series
+    if spec["scope"] == "series":
+        at = series.patches[0] if series.cover is not None else series_head(series)
+        if ctx.patch is not at:
+            return
+        patches = list(series.patches)
+    else:
+        if not _is_patch_mail(ctx):
+            return
+        patches = [ctx.patch]
+    texts: list[str] = []
+    for patch in patches:
+        for source in sources:
+            if source == "subject":
+                texts.append(patch.subject.title)
+            elif source == "commit-message":
+                texts.append(patch.commit_message)
+            elif source == "notes":
+                texts.append(patch.notes)
+            elif source == "trailers":
+                texts.append("\n".join(f"{t.key}: {t.value}" for t in patch.trailers
+                                       if t.from_reply is None))
+    if "cover-letter" in sources and series.cover is not None:
+        texts.append(series.cover.body)
+    if any(_search(regexes, t) is not None for t in texts if t):
+        return
+    about = series.cover if spec["scope"] == "series" and series.cover is not None else None
+    raw = about.subject.raw if about is not None else ctx.patch.subject.raw
+    builtins = {**_series_builtins(ctx), "function": "", "path": "", "line": "",
+                "chain": "", "match": "", "length": len(raw), "text": raw, "subject": raw,
+                "files_dir": files_dir(ctx.patch)}
+    evidence = _evidence(rule, {}, builtins) or [f"Subject: {raw}"]
+    yield _finding(ctx, rule, {}, builtins, evidence=evidence, anchor=raw,
+                   patch=cover_ref(series) if about is not None else None)
 
 
 def files_dir(patch: Patch) -> str:
@@ -631,12 +1129,13 @@ def files_dir(patch: Patch) -> str:
     return "/".join(common) or "subsystem"
 
 
-def _match_file_names(ctx: PatchContext, rule: Rule, rx: re.Pattern[str],
+def _match_file_names(ctx: PatchContext, rule: Rule, regexes: tuple[re.Pattern[str], ...],
                       globs: list[str]) -> Iterator[Finding]:
     """A finding about the patch (no path) for each file it changes whose name matches."""
     patch = ctx.patch
     for fd in patch.files:
-        if (globs and not path_matches(fd.path, globs)) or (m := rx.search(fd.path)) is None:
+        if (globs and not path_matches(fd.path, globs)) or (
+                m := _search(regexes, fd.path)) is None:
             continue
         others = [o.path for o in patch.files if o.path != fd.path]
         captures = {k: v or "" for k, v in m.groupdict().items()}

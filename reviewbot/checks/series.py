@@ -291,63 +291,15 @@ def _from_git(series: Series) -> bool:
     return series.repo is not None or any(p.commit for p in series.patches)
 
 
-def _known_ids(series: Series) -> set[str]:
-    ids = {p.mail.message_id for p in series.patches}
-    if series.cover is not None:
-        ids.add(series.cover.message_id)
-    return ids
-
-
-def _threaded_under_missing_mail(series: Series) -> bool:
-    """Do patches reply to a mail we do not have (a cover letter not in the input)?"""
-    known = _known_ids(series)
-    return any(p.mail.in_reply_to and p.mail.in_reply_to not in known for p in series.patches)
-
-
-def _first_patch(series: Series) -> Patch | None:
-    return next((p for p in series.patches if p.subject.counter == 1), None)
-
-
-def _total(series: Series) -> int:
-    totals = [p.subject.total for p in series.patches if p.subject.total]
-    return _majority(totals) or len(series.patches)
-
-
-@primitive("cover-letter-missing", scope="series")
-def cover_letter_missing(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
-    """A posted multi-patch series without a 0/N cover letter."""
-    series = ctx.series
-    # One patch on its own (git send-email's validate hook sees one file at a time) says
-    # nothing about the cover letter beside it.
-    if (series.cover is not None or _from_git(series) or _total(series) < 2
-            or len(series.patches) < 2):
-        return
-    first = _first_patch(series)
-    # Without patch 1 we cannot tell whether a cover was sent; patch 1 replying to some
-    # other mail means the thread has a head we were not given.
-    if first is None or first.mail.in_reply_to or _threaded_under_missing_mail(series):
-        return
-    yield rule.finding(None, patch=_ref(first, series), count=_total(series),
-                       anchor=first.subject.raw, evidence=[f"Subject: {first.subject.raw}"])
-
-
-_CHANGELOG = r"""(?imx)
-    ^[\s*>-]*(?:
-        (?:changes?|changelog|change\ log|revision\ history|differences?)\b.*
-            (?:\bv\d+|since|from|from\ last|in\ this\ version|to\ previous)
-      | (?:changes?|changelog)\s*:?\s*$
-      | \[?v\d+\]?\s*(?:->|→|-->|\.\.|\bto\b)\s*\[?v?\d+\]?
-      | \[?v\d+\]?\s*:
-      | since\s+v\d+
-      | v\d+\s+(?:changes|updates)
-      | (?:rfc\s+)?v\d+\s*$
-    )"""
-
-
 @cache
 def _changelog() -> re.Pattern[str]:
-    """Lines that announce a changelog; compiled on first use (a v1 series never asks)."""
-    return re.compile(_CHANGELOG)
+    """Lines that announce a changelog: the regex of rules/series/series-changelog-missing.yaml
+    (the rule is a language rule; this reads its pattern for the tests and for callers)."""
+    from reviewbot.rules.loader import builtin_rules_dir
+    from reviewbot.util import yamlio
+
+    path = builtin_rules_dir() / "series" / "series-changelog-missing.yaml"
+    return re.compile(yamlio.safe_load(path.read_text(encoding="utf-8"))["lines"]["regex"])
 
 
 def has_changelog(text: str) -> bool:
@@ -363,34 +315,6 @@ def _ref(patch: Patch, series: Series) -> PatchRef:
 def _cover_ref(cover: Mail) -> PatchRef:
     return PatchRef(index=0, subject=cover.subject.raw or cover.subject.title,
                     message_id=cover.message_id)
-
-
-@primitive("changelog-missing", scope="series")
-def changelog_missing(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
-    """A vN (N > 1) series that does not say what changed since the previous version."""
-    series = ctx.series
-    version = series.version
-    if version < 2 or _from_git(series):
-        return
-    texts = [p.notes for p in series.patches] + [p.commit_message for p in series.patches]
-    if series.cover is not None:
-        texts.append(series.cover.body)
-    if any(has_changelog(t) for t in texts if t):
-        return
-    if series.cover is not None:
-        yield rule.finding(None, patch=_cover_ref(series.cover), version=version,
-                           previous=version - 1, anchor=series.cover.subject.raw,
-                           evidence=[f"Subject: {series.cover.subject.raw}"])
-        return
-    if _total(series) > 1:
-        # A multi-patch series keeps its changelog in the cover letter, which is not part of
-        # the input (one saved mail, `b4 am` output): nothing to judge.
-        return
-    first = series.patches[0] if series.patches else None
-    if first is None or first.mail.in_reply_to or _threaded_under_missing_mail(series):
-        return  # a partial thread: the changelog may be in the mails we were not given
-    yield rule.finding(None, patch=_ref(first, series), version=version, previous=version - 1,
-                       anchor=first.subject.raw, evidence=[f"Subject: {first.subject.raw}"])
 
 
 @primitive("numbering", scope="series")
@@ -486,10 +410,6 @@ def _sobs(patch: Patch) -> list[Trailer]:
     return [t for t in patch.trailers if t.key.lower() == "signed-off-by" and t.from_reply is None]
 
 
-def _sob_line(t: Trailer) -> str:
-    return f"Signed-off-by: {t.value}"
-
-
 _NAME_ADDR = re.compile(r"^\s*\"?(.*?)\"?\s*<([^<>@\s]+@[^<>\s]+)>")
 
 
@@ -505,7 +425,7 @@ def trailer_person(t: Trailer) -> Person | None:
     return Person(name=m.group(1).strip(), email=m.group(2))
 
 
-def _matches(author: Person, t: Trailer) -> bool:
+def author_signs(author: Person, t: Trailer) -> bool:
     person = trailer_person(t)
     if person is None:
         return False
@@ -515,7 +435,7 @@ def _matches(author: Person, t: Trailer) -> bool:
         same_name(person.name, author.name)
 
 
-def _same_name_other_address(author: Person, t: Trailer) -> bool:
+def same_name_other_address(author: Person, t: Trailer) -> bool:
     """The author's name with another address (a personal From:, a work Signed-off-by).
     Stricter than ``same_name``: one shared word ("Ada") is not a person across addresses."""
     person = trailer_person(t)
@@ -625,53 +545,22 @@ def misplaced_sob(patch: Patch) -> MisplacedSob | None:
     return MisplacedSob(sob, why, tuple(evidence))
 
 
-@primitive("signed-off-by", scope="patch", required=["problem"])
-def signed_off_by(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """Signed-off-by missing (problem: missing), written but not in the trailer block
-    (misplaced), none from the author (author), the author's own under another address
-    (address), or the author's own with a different name (name)."""
-    problem = rule.params["problem"]
-    if problem not in ("missing", "misplaced", "author", "address", "name"):
-        raise ValueError(f"signed-off-by: unknown problem {problem!r}")
+@primitive("misplaced-sign-off", scope="patch")
+def misplaced_sign_off(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
+    """A patch whose only Signed-off-by is written where git does not read trailers. The
+    other Signed-off-by rules (missing, author, address, name) are language rules over
+    ``lines: {in: trailers}`` (reviewbot/checks/lang.py); this one needs git's trailer-block
+    reading (``git_trailer_block``)."""
     patch = ctx.patch
     if not patch.files and not patch.diff_text.strip():
         return  # not a patch (a stray mail in the thread)
     if not has_message(patch, ctx.series):
         return  # nothing committed yet: the Signed-off-by comes with `git commit -s`
-    sobs = _sobs(patch)
-    author = real_author(patch)
-    if problem in ("missing", "misplaced"):
-        if sobs:
-            return
-        wrong = misplaced_sob(patch)
-        if problem == "missing" and wrong is None:
-            yield rule.finding(ctx, anchor=patch.subject.raw,
-                               evidence=[f"Subject: {patch.subject.raw}"])
-        elif problem == "misplaced" and wrong is not None:
-            yield rule.finding(ctx, why=wrong.why, anchor=wrong.line, evidence=wrong.evidence)
+    if _sobs(patch):
         return
-    if not sobs or (not author.email and not author.name):
-        return
-    mine = [t for t in sobs if _matches(author, t)]
-    other_address = [t for t in sobs if _same_name_other_address(author, t)]
-    if problem == "author" and not mine and not other_address:
-        yield rule.finding(ctx, author=str(author), anchor=f"From: {author}",
-                           evidence=[f"From: {author}", *(_sob_line(t) for t in sobs)])
-    elif problem == "address" and not mine and other_address:
-        t = other_address[0]
-        person = trailer_person(t)
-        yield rule.finding(ctx, author=str(author),
-                           address=person.email if person is not None else t.value,
-                           anchor=_sob_line(t), evidence=[f"From: {author}", _sob_line(t)])
-    elif problem == "name" and mine and author.name:
-        names = [(t, trailer_person(t)) for t in mine]
-        mismatched = [(t, p) for t, p in names if p is not None and p.name
-                      and not same_name(p.name, author.name)]
-        if mismatched and len(mismatched) == len(mine):
-            t, person = mismatched[0]
-            yield rule.finding(ctx, author=author.name, name=person.name,
-                               anchor=_sob_line(t),
-                               evidence=[f"From: {author}", _sob_line(t)])
+    wrong = misplaced_sob(patch)
+    if wrong is not None:
+        yield rule.finding(ctx, why=wrong.why, anchor=wrong.line, evidence=wrong.evidence)
 
 
 # ---------------------------------------------------------------------------------------------

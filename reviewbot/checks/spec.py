@@ -16,9 +16,9 @@ from reviewbot.finding import Finding, PatchRef
 from reviewbot.rules.registry import primitive
 
 if TYPE_CHECKING:
-    from reviewbot.context import PatchContext, SeriesContext
+    from reviewbot.context import SeriesContext
     from reviewbot.model import Mail, Patch, Series
-    from reviewbot.qemu.bootlog import FirmwareSpec, LogProblem
+    from reviewbot.qemu.bootlog import LogProblem
     from reviewbot.rules.model import Rule
 
 LOG_PROBLEMS = ("e820-overlap", "e820-unsorted", "e820-unknown-type", "soft-reserved-no-srat",
@@ -118,8 +118,6 @@ def boot_log(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
 # ---------------------------------------------------------------------------------------------
 # Constants in the diff
 
-_DEFINE = re.compile(r"^\s*#\s*define\s+(?P<name>[A-Za-z_]\w*)\s+(?P<value>[^/]+?)\s*(?:/[/*].*)?$")
-_ENUM = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<value>[^,/]+?)\s*,?\s*(?:/[/*].*)?$")
 _SUFFIX = re.compile(r"\b(0[xX][0-9a-fA-F]+|\d+)(?:[uU]?[lL]{0,2}|[lL]{1,2}[uU])\b")
 _CAST = re.compile(r"\(\s*(?:u?int\d+_t|unsigned(?:\s+long)*|long|int|UINT\d+|uint\d+)\s*\)")
 _BIT = re.compile(r"\bBIT(?:_ULL)?\s*\(\s*(\d+)\s*\)")
@@ -153,37 +151,3 @@ def _eval(node: ast.AST) -> int | None:
         if isinstance(node.op, ast.Add):
             return left + right
     return None
-
-
-@primitive("spec-constant", scope="patch", params=["suffixes"])
-def spec_constant(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
-    """A ``#define`` or enum constant added by the diff that names a firmware-spec value
-    (E820 type, SRAT memory-affinity flag, EFI memory attribute) with another value."""
-    suffixes = tuple(rule.params.get("suffixes", (".c", ".h")))
-    spec: FirmwareSpec | None = None  # read at the first constant: most patches add none
-    for fd in ctx.patch.files:
-        if fd.is_deleted or not fd.path.endswith(suffixes):
-            continue
-        for hunk in fd.hunks:
-            for ln in hunk.added:
-                m = _DEFINE.match(ln.text) or _ENUM.match(ln.text)
-                if m is None:
-                    continue
-                if spec is None:
-                    from reviewbot.qemu.bootlog import firmware_spec
-
-                    spec = firmware_spec()
-                found = spec.lookup(m.group("name"))
-                if found is None:
-                    continue
-                value = c_value(m.group("value"))
-                table, entry = found
-                if value is None or value == entry.value:
-                    continue
-                yield rule.finding(
-                    ctx, path=fd.path, line=ln.target_line, code=ln.text,
-                    anchor=ln.text.strip(), name=m.group("name"), value=f"{value:#x}",
-                    expected=f"{entry.value:#x}", meaning=entry.meaning, table=table,
-                    evidence=[f"{fd.path}:{ln.target_line}: {ln.text.strip()}",
-                              f"spec: {table} {entry.value:#x} = {entry.meaning} "
-                              f"({', '.join(entry.names)})"])

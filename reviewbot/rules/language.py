@@ -16,17 +16,28 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-CODE_KINDS = ("device", "qom-object", "machine", "qapi", "any")
+CODE_KINDS = ("device", "qom-object", "machine", "machine-type", "qapi", "any")
+HINTS = ("machine-handler", "machine-chain")
 CHANGES = ("added", "new-file", "new-function", "removed")
 LINES_IN = ("added-lines", "removed-lines", "comments", "commit-message", "subject",
-            "file-names")
+            "file-names", "notes", "cover-letter", "trailers")
+# Sources read from the mail (no path): several may be listed in one rule's ``in:``.
+MAIL_SOURCES = ("commit-message", "subject", "notes", "cover-letter", "trailers")
+# How a trailer's person stands to the patch's author (``lines.person``).
+PERSONS = ("author", "author-name-other-address", "author-other-name")
+# Data tables a ``lines.table`` condition can look a name up in (rules/data/).
+TABLES = ("firmware-spec",)
 FOLLOW = ("file", "dir", "tree")
 ROLE_ALIASES = {"machine_done": "machine_done_notifier"}
-WHERE_KEYS = ("files", "code", "role", "reachable-from", "function-has", "change")
-SERIES_KEYS = ("changes", "unless-changed", "scope")
+WHERE_KEYS = ("files", "code", "role", "reachable-from", "function-has", "change", "qom-type")
+SERIES_KEYS = ("changes", "unless-changed", "scope", "cover", "patches", "total", "version",
+               "source", "thread", "at", "any")
+# The series-shape keys (what the series is, not what it changes).
+SHAPE_KEYS = ("cover", "patches", "total", "version", "source", "thread", "at", "any")
 BUILTINS = ("function", "path", "line", "chain", "match", "length")
 # Keys a language rule may have on top of the common ones.
-LANGUAGE_KEYS = ("match", "constraints", "lines", "where", "series", "evidence")
+LANGUAGE_KEYS = ("match", "constraints", "lines", "where", "series", "evidence", "anchor")
+_COUNT = re.compile(r"^\s*(==|!=|>=|<=|>|<)?\s*(\d+)\s*$")
 
 _META = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)")
 
@@ -108,7 +119,8 @@ def _where(value: Any, bound: set[str]) -> dict[str, Any]:
         out["role"] = _roles("where.role", where["role"])
     if "reachable-from" in where:
         reach = _mapping("where.reachable-from", where["reachable-from"],
-                         ("roles", "depth", "follow"))
+                         ("roles", "depth", "follow", "report", "target", "chains", "hint",
+                          "hint-roles"))
         if "roles" not in reach:
             raise SpecError("where", "where.reachable-from needs roles")
         depth = reach.get("depth", 4)
@@ -120,6 +132,28 @@ def _where(value: Any, bound: set[str]) -> dict[str, Any]:
                             f"{', '.join(FOLLOW)}")
         out["reachable-from"] = {"roles": _roles("where.reachable-from.roles", reach["roles"]),
                                  "depth": depth, "follow": follow}
+        report = reach.get("report", "match")
+        if report not in ("match", "root"):
+            raise SpecError("where", "where.reachable-from.report must be match or root")
+        root_keys = [k for k in ("target", "chains", "hint", "hint-roles") if k in reach]
+        if report != "root" and root_keys:
+            raise SpecError("where", f"where.reachable-from.{root_keys[0]} goes with "
+                            "report: root")
+        if report == "root":
+            chains = reach.get("chains", 5)
+            if not isinstance(chains, int) or isinstance(chains, bool) or chains < 1:
+                raise SpecError("where", "where.reachable-from.chains must be a number >= 1")
+            target = reach.get("target", "{match}")
+            if not isinstance(target, str):
+                raise SpecError("where", "where.reachable-from.target must be a template")
+            hint = reach.get("hint")
+            if hint is not None and hint not in HINTS:
+                raise SpecError("where", f"where.reachable-from.hint must be one of "
+                                f"{', '.join(HINTS)}")
+            out["reachable-from"].update(
+                report="root", target=target, chains=chains, hint=hint,
+                hint_roles=_roles("where.reachable-from.hint-roles", reach.get(
+                    "hint-roles", ["machine_pre_plug", "machine_plug"])))
     if "function-has" in where:
         has = _mapping("where.function-has", where["function-has"], ("function", "match"))
         fn = has.get("function")
@@ -134,11 +168,66 @@ def _where(value: Any, bound: set[str]) -> dict[str, Any]:
             raise SpecError("where", "where.function-has.match must be an ast-grep rule object")
         bound |= _rule_names(has["match"])
         out["function-has"] = {"function": m.group(2), "match": has["match"]}
+    if "qom-type" in where:
+        qt = _mapping("where.qom-type", where["qom-type"],
+                      ("type", "implements", "abstract", "machine-handler", "roles"))
+        m = _META.fullmatch(qt["type"]) if isinstance(qt.get("type"), str) else None
+        if m is None or m.group(1) or m.group(2) not in bound:
+            raise SpecError("where", "where.qom-type.type must be a metavariable ($NAME) the "
+                            "match binds to a TypeInfo's .name")
+        spec: dict[str, Any] = {"type": m.group(2)}
+        if "implements" in qt:
+            if not isinstance(qt["implements"], str) or not qt["implements"]:
+                raise SpecError("where", "where.qom-type.implements must be a QOM type name")
+            spec["implements"] = qt["implements"]
+        if "abstract" in qt:
+            if not isinstance(qt["abstract"], bool):
+                raise SpecError("where", "where.qom-type.abstract must be true or false")
+            spec["abstract"] = qt["abstract"]
+        if "machine-handler" in qt:
+            if qt["machine-handler"] not in ("none", "some"):
+                raise SpecError("where", "where.qom-type.machine-handler must be none or some")
+            spec["machine-handler"] = qt["machine-handler"]
+            spec["roles"] = _roles("where.qom-type.roles", qt.get(
+                "roles", ["machine_pre_plug", "machine_plug"]))
+        elif "roles" in qt:
+            raise SpecError("where", "where.qom-type.roles goes with machine-handler")
+        out["qom-type"] = spec
     if "change" in where:
         change = where["change"]
         if change not in CHANGES:
             raise SpecError("where", f"where.change must be one of {', '.join(CHANGES)}")
         out["change"] = change
+    return out
+
+
+def _count(key: str, value: Any) -> tuple[str, int]:
+    """``3``, ``">= 2"``, ``"< 2"``: (operator, number)."""
+    m = _COUNT.match(str(value)) if isinstance(value, (int, str)) and not isinstance(
+        value, bool) else None
+    if m is None:
+        raise SpecError("series", f"{key} must be a number or a comparison such as \">= 2\"")
+    return m.group(1) or "==", int(m.group(2))
+
+
+def _shape(key: str, series: Mapping[str, Any]) -> dict[str, Any]:
+    """The series-shape conditions of ``series`` (or of one case of its ``any:``)."""
+    out: dict[str, Any] = {}
+    for name, choices in (("cover", ("present", "missing")), ("source", ("mail", "git")),
+                          ("thread", ("whole",)), ("at", ("head",))):
+        if name in series:
+            if series[name] not in choices:
+                raise SpecError("series", f"{key}.{name} must be one of {', '.join(choices)}")
+            out[name] = series[name]
+    for name in ("patches", "total", "version"):
+        if name in series:
+            out[name] = _count(f"{key}.{name}", series[name])
+    if "any" in series:
+        cases = series["any"]
+        if not isinstance(cases, list) or not cases:
+            raise SpecError("series", f"{key}.any must be a list of conditions")
+        out["any"] = [_shape(f"{key}.any", _mapping(f"{key}.any", c, SHAPE_KEYS))
+                      for c in cases]
     return out
 
 
@@ -155,21 +244,80 @@ def _series(value: Any) -> dict[str, Any]:
             out[key] = {"files": _strings(f"series.{key}.files", cond.get("files", ["**"])),
                         "regex": _regex(f"series.{key}.regex", cond["regex"])
                         if "regex" in cond else None}
-    if "changes" not in out and "unless-changed" not in out:
-        raise SpecError("series", "series needs changes or unless-changed")
+    out.update(_shape("series", series))
+    if not set(out) - {"scope"}:
+        raise SpecError("series", "series needs changes, unless-changed or a shape condition "
+                        f"({', '.join(SHAPE_KEYS)})")
     return out
 
 
+def _persons(key: str, value: Any) -> list[str]:
+    persons = _strings(key, value)
+    for p in persons:
+        if p.removeprefix("!") not in PERSONS:
+            raise SpecError("lines", f"{key}: {p!r} is not one of {', '.join(PERSONS)}")
+    return persons
+
+
 def _lines(value: Any) -> dict[str, Any]:
-    lines = _mapping("lines", value, ("regex", "in", "files"))
+    lines = _mapping("lines", value, ("regex", "in", "files", "when", "scope", "first",
+                                      "person", "unless", "table"))
     if "regex" not in lines:
         raise SpecError("lines", "lines needs a regex")
-    where = lines.get("in", "added-lines")
-    if where not in LINES_IN:
-        raise SpecError("lines", f"lines.in must be one of {', '.join(LINES_IN)}")
-    out = {"regex": _regex("lines.regex", lines["regex"]), "in": where}
+    regexes = lines["regex"] if isinstance(lines["regex"], list) else [lines["regex"]]
+    if not regexes:
+        raise SpecError("lines", "lines.regex must be a regular expression or a list of them")
+    sources = lines.get("in", "added-lines")
+    sources = sources if isinstance(sources, list) else [sources]
+    for where in sources:
+        if where not in LINES_IN:
+            raise SpecError("lines", f"lines.in must be one of {', '.join(LINES_IN)}")
+    if len(sources) > 1 and not set(sources) <= set(MAIL_SOURCES):
+        raise SpecError("lines", "lines.in lists several sources only of "
+                        f"{', '.join(MAIL_SOURCES)}")
+    out: dict[str, Any] = {"regex": [_regex("lines.regex", r) for r in regexes],
+                           "in": sources[0] if len(sources) == 1 else sources}
     if "files" in lines:
         out["files"] = _strings("lines.files", lines["files"])
+    when = lines.get("when", "each")
+    if when not in ("each", "absent"):
+        raise SpecError("lines", "lines.when must be each or absent")
+    out["when"] = when
+    scope = lines.get("scope", "patch")
+    if scope not in ("patch", "series") or (scope == "series" and when != "absent"):
+        raise SpecError("lines", "lines.scope is patch, or series with when: absent")
+    if when == "absent" and not set(sources) <= set(MAIL_SOURCES):
+        raise SpecError("lines", f"lines.when: absent reads {', '.join(MAIL_SOURCES)} only")
+    out["scope"] = scope
+    if "first" in lines:
+        if not isinstance(lines["first"], bool):
+            raise SpecError("lines", "lines.first must be true or false")
+        out["first"] = lines["first"]
+    if ("person" in lines or "unless" in lines) and sources != ["trailers"]:
+        raise SpecError("lines", "lines.person and lines.unless go with in: trailers")
+    if "person" in lines:
+        out["person"] = _persons("lines.person", lines["person"])
+    if "unless" in lines:
+        unless = _mapping("lines.unless", lines["unless"], ("regex", "person"))
+        if not unless:
+            raise SpecError("lines", "lines.unless needs regex or person")
+        out["unless"] = {"regex": _regex("lines.unless.regex", unless["regex"])
+                         if "regex" in unless else None,
+                         "person": _persons("lines.unless.person", unless.get("person", []))}
+    if "table" in lines:
+        table = _mapping("lines.table", lines["table"], ("data", "name", "value"))
+        if table.get("data") not in TABLES:
+            raise SpecError("lines", f"lines.table.data must be one of {', '.join(TABLES)}")
+        groups: set[str] = set()
+        for r in out["regex"]:
+            groups |= set(re.compile(r).groupindex)
+        for k in ("name", "value"):
+            name = str(table.get(k, "")).lstrip("$")
+            if name not in groups:
+                raise SpecError("lines", f"lines.table.{k} must name a group (?P<NAME>...) "
+                                "of lines.regex")
+        out["table"] = {"data": table["data"], "name": str(table["name"]).lstrip("$"),
+                        "value": str(table["value"]).lstrip("$")}
     return out
 
 
@@ -234,7 +382,8 @@ def check_spec(fields: Mapping[str, Any]) -> dict[str, Any]:
         if "constraints" in fields:
             raise SpecError("constraints", "constraints go with match:, not lines:")
         params["lines"] = _lines(fields["lines"])
-        bound |= set(re.compile(params["lines"]["regex"]).groupindex)
+        for rx in params["lines"]["regex"]:
+            bound |= set(re.compile(rx).groupindex)
     if "where" in fields:
         params["where"] = _where(fields["where"], bound)
         if has_lines and set(params["where"]) - {"files", "code", "change"}:
@@ -243,10 +392,14 @@ def check_spec(fields: Mapping[str, Any]) -> dict[str, Any]:
         params["series"] = _series(fields["series"])
     if "evidence" in fields:
         params["evidence"] = _strings("evidence", fields["evidence"])
+    if "anchor" in fields:
+        if not isinstance(fields["anchor"], str) or not fields["anchor"].strip():
+            raise SpecError("anchor", "anchor must be a text (a template)")
+        params["anchor"] = fields["anchor"]
     fix = fields.get("fix")
     if isinstance(fix, list):
         _, params["fix_cases"] = _fix_cases(fix)
-    for key in ("message", "fix", "evidence"):
+    for key in ("message", "fix", "evidence", "anchor"):
         value = fields.get(key)
         texts = ([value] if isinstance(value, str) else
                  [c["text"] for c in params.get("fix_cases", [])] if key == "fix" else

@@ -19,7 +19,7 @@ from reviewbot.util.frozen import frozen
 
 REQUIRED_KEYS = ("id", "severity", "check", "message", "rationale", "fix", "origin", "examples")
 # A language rule (docs/writing-rules.md) has match: or lines: instead of check:.
-LANGUAGE_KEYS = ("match", "constraints", "lines", "where", "series", "evidence")
+LANGUAGE_KEYS = ("match", "constraints", "lines", "where", "series", "evidence", "anchor")
 OPTIONAL_KEYS = ("params", "title", "precision", *LANGUAGE_KEYS)
 _TEXT_KEYS = ("message", "rationale", "fix", "origin", "title")
 LANGUAGE_CHECK = "language"  # the primitive that runs language rules (checks/lang.py)

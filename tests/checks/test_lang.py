@@ -319,3 +319,130 @@ def test_the_contract_example_a_parameter_pattern_inside_the_function(tmp_path: 
     [f] = check({"hw/misc/knob.c": text}, r)
     assert (f.line, f.message, f.fix) == (
         3, 'error_report("bad %d", 1) in knob_set(), which has errp', "error_setg(errp, ...)")
+
+
+# ---------------------------------------------------------------- mail sources, series shape
+
+
+def _mail(n: int, total: int, body: str, *, version: int = 1, author: str = "Ada Author "
+          "<ada@example.org>", reply_to: str = "", cover: bool = False) -> str:
+    tag = f"PATCH v{version}" if version > 1 else "PATCH"
+    counter = f" {n}/{total}" if total > 1 or cover else ""
+    mid = f"m{version}-{n}@example.org"
+    reply = f"In-Reply-To: <{reply_to}>\nReferences: <{reply_to}>\n" if reply_to else ""
+    diff = "" if cover else (
+        "---\n\ndiff --git a/hw/misc/k.c b/hw/misc/k.c\nnew file mode 100644\n"
+        "index 0000000..1111111\n--- /dev/null\n+++ b/hw/misc/k.c\n@@ -0,0 +1 @@\n"
+        f"+int k{n};\n")
+    return (f"From {mid} Mon Sep 17 00:00:00 2001\nFrom: {author}\n"
+            f"Date: Tue, 10 Jun 2025 10:0{n}:00 +0000\nSubject: [{tag}{counter}] hw/misc: "
+            f"part {n}\nMessage-Id: <{mid}>\n{reply}To: qemu-devel@nongnu.org\n\n"
+            f"{body}\n{diff}\n")
+
+
+def _run(tmp_path: Path, r: Rule, *mails: str) -> list[Finding]:
+    path = tmp_path / "s.mbox"
+    path.write_text("".join(mails), encoding="utf-8")
+    return list(run_check(load(str(path)), Options(), [r]).findings)
+
+
+def test_lines_when_absent_over_commit_message_and_notes(tmp_path: Path) -> None:
+    r = rule(tmp_path, "lines: {in: [commit-message, notes], regex: '(?m)^Tested: ',"
+             " when: absent}", message="{subject} untested")
+    [f] = _run(tmp_path, r, _mail(1, 1, "Body.\n\nSigned-off-by: Ada Author <ada@example.org>"))
+    assert (f.message, f.path, f.anchor) == ("[PATCH] hw/misc: part 1 untested", None,
+                                             "[PATCH] hw/misc: part 1")
+    assert f.evidence == ("Subject: [PATCH] hw/misc: part 1",)
+    # below the --- line counts too
+    notes = _mail(1, 1, "Body.\n\nSigned-off-by: Ada Author <ada@example.org>")
+    notes = notes.replace("---\n\ndiff", "---\nTested: by hand\n\ndiff")
+    assert _run(tmp_path, r, notes) == []
+
+
+def test_trailers_with_person_unless_first_and_anchor(tmp_path: Path) -> None:
+    other = rule(tmp_path, "lines: {in: trailers, regex: '^Signed-off-by: ', "
+                 "person: [author-name-other-address], unless: {person: [author]}, first: true}",
+                 message="{author} as {address}", rule_id="t-other")
+    body = ("Body.\n\nSigned-off-by: Ada Author <ada@work.example>\n"
+            "Signed-off-by: Ada Author <ada@home.example>")
+    [f] = _run(tmp_path, other, _mail(1, 1, body))
+    assert (f.message, f.anchor) == ("Ada Author <ada@example.org> as ada@work.example",
+                                     "Signed-off-by: Ada Author <ada@work.example>")
+    both = body + "\nSigned-off-by: Ada Author <ada@example.org>"
+    assert _run(tmp_path, other, _mail(1, 1, both)) == []  # unless: the From: address signs
+    none = rule(tmp_path, "lines: {in: trailers, regex: '^Signed-off-by: ', "
+                "person: ['!author'], unless: {person: [author]}, first: true}\n"
+                "anchor: 'From: {author}'\nevidence: ['{lines}']",
+                message="no sign-off of {author_name}", rule_id="t-none")
+    two = "Body.\n\nSigned-off-by: Bo <bo@x.example>\nSigned-off-by: Cy <cy@x.example>"
+    [f] = _run(tmp_path, none, _mail(1, 1, two))
+    assert (f.message, f.anchor) == ("no sign-off of Ada Author",
+                                     "From: Ada Author <ada@example.org>")
+    assert f.evidence == ("Signed-off-by: Bo <bo@x.example>", "Signed-off-by: Cy <cy@x.example>")
+
+
+def test_series_shape_cover_total_thread_and_head(tmp_path: Path) -> None:
+    r = rule(tmp_path, "lines: {in: subject, regex: '^'}\n"
+             "series: {source: mail, cover: missing, total: '>= 2', thread: whole, at: head}",
+             message="{total} patches, no cover")
+    one, two = _mail(1, 2, "A."), _mail(2, 2, "B.", reply_to="m1-1@example.org")
+    [f] = _run(tmp_path, r, one, two)
+    assert (f.message, f.patch.index if f.patch else None) == ("2 patches, no cover", 1)
+    assert _run(tmp_path, r, _mail(1, 1, "Alone.")) == []  # total 1
+    # patch 2 replies to a mail we do not have: the thread is not whole
+    assert _run(tmp_path, r, one, _mail(2, 2, "B.", reply_to="cover@example.org")) == []
+    cover = _mail(0, 2, "The cover.", cover=True)
+    assert _run(tmp_path, r, cover, _mail(1, 2, "A.", reply_to="m1-0@example.org"),
+                _mail(2, 2, "B.", reply_to="m1-0@example.org")) == []
+
+
+def test_absent_over_the_series_is_about_the_cover_letter(tmp_path: Path) -> None:
+    r = rule(tmp_path, "lines: {in: [cover-letter, notes], regex: '(?im)^changes', "
+             "when: absent, scope: series}\n"
+             "series: {version: '>= 2', any: [{cover: present}, {total: 1, thread: whole}]}",
+             message="v{version} says nothing since v{previous}")
+    cover = _mail(0, 2, "The cover.", version=2, cover=True)
+    p1 = _mail(1, 2, "A.", version=2, reply_to="m2-0@example.org")
+    p2 = _mail(2, 2, "B.", version=2, reply_to="m2-0@example.org")
+    [f] = _run(tmp_path, r, cover, p1, p2)
+    assert f.message == "v2 says nothing since v1"
+    assert f.patch is not None and f.patch.index == 0  # the cover letter
+    assert _run(tmp_path, r, cover.replace("The cover.", "Changes: all"), p1, p2) == []
+    # two patches without their cover letter: quiet (the changelog would be there)
+    assert _run(tmp_path, r, p1, p2) == []
+    [single] = _run(tmp_path, r, _mail(1, 1, "Alone.", version=2))
+    assert single.patch is not None and single.patch.index == 1
+
+
+def test_lines_table_and_two_regexes(tmp_path: Path) -> None:
+    r = rule(tmp_path, "lines:\n  regex: ['^#define (?P<N>\\w+) (?P<V>.+)$', "
+             "'^\\s*(?P<N>\\w+) = (?P<V>[^,]+),$']\n"
+             "  table: {data: firmware-spec, name: $N, value: $V}",
+             message="$N is {value}, not {expected} ({table})")
+    text = ("#define E820_PMEM 12\n#define E820_RAM 1\nenum {\n"
+            "    MEM_AFFINITY_HOTPLUGGABLE = BIT(2),\n    E820_NVS = 4,\n};\n")
+    found = check({"include/hw/k.h": text}, r)
+    assert [(f.line, f.message) for f in found] == [
+        (1, "E820_PMEM is 0xc, not 0x7 (E820 type)"),
+        (4, "MEM_AFFINITY_HOTPLUGGABLE is 0x4, not 0x2 (SRAT memory-affinity flag)")]
+
+
+def test_reachable_from_reported_at_the_root_with_every_chain(tmp_path: Path) -> None:
+    r = rule(tmp_path, "match: {pattern: '$F($$$A)'}\n"
+             "constraints: {F: {regex: '^(poke|MACHINE)$'}}\n"
+             "where: {reachable-from: {roles: [realize], depth: 2, follow: file, "
+             "report: root, target: '$F()'}}", message="{function}: {chain} ({target})")
+    text = ("static int helper(void)\n{\n    return MACHINE(poke(1));\n}\n\n"
+            "static int deep(void)\n{\n    return helper();\n}\n\n"
+            "static void k_realize(DeviceState *dev, Error **errp)\n{\n"
+            "    helper();\n    deep();\n    poke(2);\n}\n\n"
+            "static void k_class_init(ObjectClass *oc, void *data)\n{\n"
+            "    DeviceClass *dc = DEVICE_CLASS(oc);\n    dc->realize = k_realize;\n}\n")
+    [f] = check({"hw/misc/k.c": text}, r)
+    # one finding, at the first changed step of the first chain; MACHINE(poke(1)) is poke()
+    # (the innermost match of its line); the chain through deep() is one call too deep
+    # (deep -> helper -> poke() has three calls)
+    assert (f.line, f.message) == (line_of(text, "    helper();"),
+                                   "k_realize: k_realize -> helper -> poke() (poke())")
+    assert f.evidence == ("k_realize -> helper -> poke()  [hw/misc/k.c:13, hw/misc/k.c:3]",
+                          "k_realize -> poke()  [hw/misc/k.c:15]")

@@ -35,11 +35,11 @@ def test_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Rule:\n  match:\n    pattern: phase_check($PHASE)\n" in out
     assert '  PHASE: {regex: "^PHASE_MACHINE_(READY|INITIALIZED)$"}' in out
     # a rule of a Python primitive shows its parameters instead
-    assert main(["rules", "show", "qom-realize-reaches-machine"]) == 0
+    assert main(["rules", "show", "qapi-option-member-undocumented"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("qom-realize-reaches-machine (warning, pack qemu-qom, "
-                          "check reaches-call)\n")
-    assert "  targets: ['qdev_get_machine']" in out
+    assert out.startswith("qapi-option-member-undocumented (warning, pack qapi, "
+                          "check qapi-option-member-doc)\n")
+    assert "\n  hx: qemu-options.hx\n" in out
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -131,3 +131,45 @@ def test_rules_show_prints_the_language_rule() -> None:
     assert "  match:\n    pattern: object_child_foreach_recursive($ROOT, $CB, $$$REST)" in out
     assert "    function: $CB" in out
     assert "message:" not in out.split("Rule:")[1].split("Examples:")[0]
+
+
+@pytest.mark.parametrize(("body", "line", "problem"), [
+    ("lines: {regex: x, when: sometimes}\n", 8, "lines.when must be each or absent"),
+    ("lines: {regex: x, in: [commit-message, added-lines]}\n", 8,
+     "lists several sources only of"),
+    ("lines: {regex: x, when: absent, in: added-lines}\n", 8, "when: absent reads"),
+    ("lines: {regex: x, scope: series}\n", 8, "lines.scope is patch, or series with when: absent"),
+    ("lines: {regex: x, in: subject, person: [author]}\n", 8, "go with in: trailers"),
+    ("lines: {regex: x, in: trailers, person: [maintainer]}\n", 8, "'maintainer' is not one of"),
+    ("lines: {regex: '(?P<N>x)', table: {data: spec, name: N, value: N}}\n", 8,
+     "lines.table.data must be one of"),
+    ("lines: {regex: '(?P<N>x)', table: {data: firmware-spec, name: N, value: V}}\n", 8,
+     "lines.table.value must name a group"),
+    ("lines: {regex: [x, '(y']}\n", 8, "bad regular expression"),
+    ("match: {pattern: 'f($X)'}\nseries: {cover: maybe}\n", 9,
+     "series.cover must be one of present, missing"),
+    ("match: {pattern: 'f($X)'}\nseries: {version: 'about 2'}\n", 9,
+     "series.version must be a number or a comparison"),
+    ("match: {pattern: 'f($X)'}\nseries: {any: [{colour: red}]}\n", 9, "unknown key 'colour'"),
+    ("match: {pattern: 'f($X)'}\nwhere: {reachable-from: {roles: [realize], hint: x}}\n", 9,
+     "where.reachable-from.hint goes with report: root"),
+    ("match: {pattern: 'f($X)'}\n"
+     "where: {reachable-from: {roles: [realize], report: root, hint: x}}\n", 9,
+     "where.reachable-from.hint must be one of"),
+    ("match: {pattern: 'f($X)'}\nanchor: 'at $Y'\n", 9, "anchor names $Y"),
+    ("match: {pattern: 'f($X)'}\nwhere: {qom-type: {type: $Y}}\n", 9,
+     "where.qom-type.type must be a metavariable"),
+    ("match: {pattern: 'f($X)'}\nwhere: {qom-type: {type: $X, machine-handler: all}}\n", 9,
+     "machine-handler must be none or some"),
+    ("match: {pattern: 'f($X)'}\nwhere: {qom-type: {type: $X, roles: [plug]}}\n", 9,
+     "roles goes with machine-handler"),
+])
+def test_a_bad_use_of_the_mail_series_and_root_conditions_is_one_line(
+        tmp_path: Path, body: str, line: int, problem: str) -> None:
+    pack = _pack(tmp_path, "local-rule", body)
+    with pytest.raises(InputError) as exc:
+        load_rules([str(pack)])
+    message = str(exc.value)
+    assert "\n" not in message
+    assert message.startswith(f"{pack / 'local-rule.yaml'}:{line}: rule local-rule: "), message
+    assert problem in message

@@ -15,11 +15,11 @@ from reviewbot.rules.loader import builtin_rules_dir, load_rule_file, load_rules
 GOOD = """\
 id: my-rule
 severity: warning
-check: reaches-call
+check: qapi-option-member-doc
 params:
-  roles: [realize]
-  targets: [qdev_get_machine]
-message: "{function} reaches {target}"
+  structs: {NumaNodeOptions: "-numa node"}
+  hx: qemu-options.hx
+message: "{member} of {struct} is not documented"
 rationale: because
 fix: do it in the machine
 origin: "review feedback; qemu-devel"
@@ -49,8 +49,8 @@ def test_builtin_packs_load_with_unique_ids() -> None:
     rule = by_id["qom-realize-reaches-machine"]
     assert rule.pack == "qemu-qom"
     assert rule.severity == Severity.WARNING
-    assert rule.check == "reaches-call"
-    assert list(rule.params["targets"]) == ["qdev_get_machine"]
+    assert rule.check == "language"  # a rule written in the rule language
+    assert list(rule.params["where"]["reachable-from"]["roles"]) == ["realize", "unrealize"]
     assert rule.path.endswith("rules/qemu-qom/qom-realize-reaches-machine.yaml")
     assert all(Path(e).is_file() for e in rule.examples)
     assert by_id["comments-deleted-comment"].pack == "comments"
@@ -62,7 +62,7 @@ def test_builtin_packs_load_with_unique_ids() -> None:
 def test_good_rule_file(tmp_path: Path) -> None:
     rule = load_rule_file(_pack(tmp_path, GOOD), "mypack")
     assert rule.id == "my-rule"
-    assert rule.title == "{function} reaches {target}"
+    assert rule.title == "{member} of {struct} is not documented"
     assert rule.line == 1
     assert rule.examples == (str((tmp_path / "mypack/examples/my-rule.c").resolve()),)
 
@@ -79,11 +79,12 @@ def test_extra_pack_directory_is_loaded(tmp_path: Path) -> None:
     (lambda t: t.replace("severity: warning", "severity: fatal"), 2, "unknown severity 'fatal'"),
     (lambda t: t.replace("id: my-rule", "id: other-rule"), 1, "differs from the file name"),
     (lambda t: t.replace("id: my-rule", "id: My_Rule"), 1, "kebab-case"),
-    (lambda t: t.replace("check: reaches-call", "check: no-such-check"), 3,
+    (lambda t: t.replace("check: qapi-option-member-doc", "check: no-such-check"), 3,
      "unknown check primitive 'no-such-check'"),
-    (lambda t: t.replace("  targets:", "  colour: red\n  targets:"), 4,
+    (lambda t: t.replace("  hx:", "  colour: red\n  hx:"), 4,
      "does not accept param(s) colour"),
-    (lambda t: t.replace("  roles: [realize]\n", ""), 4, "needs param(s) roles"),
+    (lambda t: t.replace("  structs: {NumaNodeOptions: \"-numa node\"}\n", ""), 4,
+     "needs param(s) structs"),
     (lambda t: t.replace("fix: do it in the machine\n", ""), 1, "missing required key(s): fix"),
     (lambda t: t + "colour: red\n", 13, "unknown key 'colour'"),
     (lambda t: t.replace("examples/my-rule.c", "examples/absent.c"), 12,
@@ -127,12 +128,12 @@ def test_missing_rules_dir(tmp_path: Path) -> None:
 
 def test_registry_knows_the_primitives_the_packs_use() -> None:
     prims = registry.all_primitives()
-    for name in ("reaches-call", "interface-without-handler", "deleted-comment", "language"):
+    for name in ("misplaced-sign-off", "copied-statements", "deleted-comment", "language"):
         assert name in prims, name
         assert prims[name].scope == "patch"
         assert prims[name].doc
-    assert prims["reaches-call"].required == frozenset({"roles"})
-    assert "targets" in prims["reaches-call"].params
+    assert prims["qapi-option-member-doc"].required == frozenset({"structs"})
+    assert "hx" in prims["qapi-option-member-doc"].params
     for rule in load_rules():
         prim = registry.get(rule.check)
         assert prim is not None, rule.check
