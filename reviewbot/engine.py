@@ -10,19 +10,11 @@ from reviewbot.errors import UsageError
 from reviewbot.finding import Finding, Severity, sort_findings
 from reviewbot.model import Series
 from reviewbot.rules import registry
+from reviewbot.rules.builtin import BUILTIN_RULES, COULD_NOT_ANALYSE
 from reviewbot.rules.model import Rule
 from reviewbot.util.frozen import frozen
 
 # Reported when a primitive raises on some input: the run goes on with the other rules.
-COULD_NOT_ANALYSE = Rule(
-    id="could-not-analyse", pack="core", severity=Severity.INFO, check="",
-    message="rule {rule} could not analyse {what}: {error}",
-    rationale="A check met input it could not handle. The rest of the series was still "
-    "checked, but this rule said nothing about this part.",
-    fix="Please report it with the input that caused it (REVIEWBOT_DEBUG=1 re-raises it).",
-    origin="reviewbot itself",
-)
-
 _SUPPRESS = re.compile(r"reviewbot:\s*ignore(?:\[([A-Za-z0-9_,\s-]*)\])?")
 
 
@@ -43,7 +35,7 @@ class CheckResult:
 
 def select_rules(rules: Sequence[Rule], options: Options) -> tuple[Rule, ...]:
     """Apply --enable (only these) and --disable; unknown ids are a usage error."""
-    known = {r.id for r in rules} | {COULD_NOT_ANALYSE.id}
+    known = {r.id for r in rules} | {r.id for r in BUILTIN_RULES}
     for rid in sorted(options.enabled | options.disabled):
         if rid not in known:
             raise UsageError(f"unknown rule id {rid!r} (see `reviewbot rules`)")

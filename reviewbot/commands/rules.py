@@ -40,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
         for path in new_rule(args.rule_id, args.pack or "local", args.dir):
             out.write(f"wrote {path}\n")
         return 0
-    rules = load_rules(args.rules)
+    from reviewbot.rules.builtin import BUILTIN_RULES
+
+    rules = (*load_rules(args.rules), *BUILTIN_RULES)
     if args.action == "list":
         if args.rule_id:
             raise UsageError("'rules list' takes no ID (did you mean 'rules show ID'?)")
@@ -76,7 +78,8 @@ def describe(rule: Rule) -> str:
                              subsequent_indent="  ")
         return f"{title}:\n{body}\n"
 
-    kind = ("rule language" if rule.check == "language" else f"check {rule.check}")
+    kind = ("rule language" if rule.check == "language"
+            else f"check {rule.check}" if rule.check else "built into reviewbot")
     parts = [
         f"{rule.id} ({rule.severity}, pack {rule.pack}, {kind})\n",
         f"  {rule.title}\n",
@@ -100,7 +103,8 @@ def describe(rule: Rule) -> str:
                 continue
             shown += textwrap.indent(text.rstrip("\n"), "  ") + "\n"
         parts.append(shown)
-    parts.append(f"Defined in {rule.path}:{rule.line}\n")
+    if rule.path:
+        parts.append(f"Defined in {rule.path}:{rule.line}\n")
     return "\n".join(parts)
 
 

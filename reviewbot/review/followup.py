@@ -30,7 +30,7 @@ from difflib import SequenceMatcher
 
 from reviewbot.engine import CheckResult
 from reviewbot.errors import InputError
-from reviewbot.finding import Finding, PatchRef, Severity, sort_findings
+from reviewbot.finding import Finding, PatchRef, sort_findings
 from reviewbot.model import Mail, Patch, Series
 from reviewbot.patch.diff import ADDED, CONTEXT, REMOVED, Hunk, Line
 from reviewbot.review.mine import (
@@ -41,7 +41,7 @@ from reviewbot.review.mine import (
     mine_series,
     reply_blocks,
 )
-from reviewbot.rules.model import Rule
+from reviewbot.rules.builtin import FOLLOWUP_OPEN_POINT as OPEN_POINT
 
 ADDRESSED = "addressed"
 OPEN = "open"
@@ -834,16 +834,6 @@ def point_id(point: Point) -> str:
 
 # --- `check --previous`: open points as findings ------------------------------------------
 
-OPEN_POINT = Rule(
-    id="followup-open-point", pack="core", severity=Severity.WARNING, check="",
-    message="{reviewer}'s point on v{version} looks still open: {words}",
-    rationale="A reviewer asked for this on the previous version, the quoted code is the same "
-    "in this one, and the author did not answer on the list. Reviewers re-read the whole "
-    "series to find that out; saying what was done saves them a round.",
-    fix="Change the code as asked, or answer the reviewer on the list and say why not in the "
-    "cover letter (`reviewbot followup PREVIOUS NEW --format changelog` drafts it).",
-    origin="reviewbot followup: the reviews of the previous version",
-)
 
 
 def open_point_findings(ledger: Ledger) -> list[Finding]:
