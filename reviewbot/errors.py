@@ -9,3 +9,8 @@ class InputError(Exception):
 
 class UsageError(InputError):
     """A command line that does not make sense."""
+
+
+class IndexDamaged(Exception):
+    """The tree index database gave back something that is not what reviewbot wrote there
+    (found while a check reads it lazily): the check starts again from a rebuilt index."""

@@ -40,6 +40,9 @@ NOT_IMPORTED_BY_PATCH_CHECK = (
     "networkx",  # 0.1 s to import; the graph is reviewbot.c.digraph.DiGraph (ARCHITECTURE.md)
     "pickle",  # cache files: only with a tree
     "reviewbot.c.index",  # the tree index: only with a tree
+    "reviewbot.c.store",
+    "reviewbot.c.graphdb",
+    "sqlite3",  # the tree index database: only with a tree
     *(f"reviewbot.commands.{name}" for name in cli.COMMANDS if name != "check"),
     *(f"reviewbot.report.{name}" for name in ("json", "sarif", "email", "checkpatch",
                                                "b4_review")),

@@ -1,0 +1,322 @@
+"""The tree's graph (``GraphState``) in the index database, read back a row at a time.
+
+``dump_state`` writes a state built in memory (a cold index) into the database;
+``load_state`` gives a ``GraphState`` whose graph and bookkeeping tables fetch what they are
+asked for from the database (``StoredDiGraph``, ``store.LazyMap``), so that laying one patch's
+files over the tree reads the rows of those files, the names they resolve and the nodes a rule
+walks, never the whole graph. ``write_back`` stores what a change of base (``GraphState``'s
+``_apply`` with the new base's files) changed: every row it has in memory.
+
+Every primitive in ``reviewbot.c.graph`` sees the same graph either way: ``StoredDiGraph`` is a
+``DiGraph`` whose node and adjacency tables are lazy mappings; iterating over all nodes or
+edges reads the whole graph (``reviewbot graph`` does); ``find_functions``,
+``functions_with_role`` and ``dispatch_handlers`` go through its indexes (``candidates``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from reviewbot.c.digraph import Attrs, DiGraph
+from reviewbot.c.facts import FileFacts
+from reviewbot.c.graph import GraphState, _Record
+from reviewbot.c.store import _ABSENT, LazyMap, Store
+from reviewbot.errors import IndexDamaged
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _attrs(text: Any) -> Attrs:
+    """A node's or an edge's attributes; IndexDamaged for anything else."""
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError) as exc:
+        raise IndexDamaged(f"an unreadable row ({exc})") from None
+    if not isinstance(value, dict):
+        raise IndexDamaged("an unreadable row (not attributes)")
+    return value
+
+
+def _value(text: Any, decode: Callable[[Any], Any]) -> Any:
+    try:
+        return decode(json.loads(text))
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise IndexDamaged(f"an unreadable row ({exc})") from None
+
+
+def _rows(db: sqlite3.Connection, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+    try:
+        return db.execute(sql, args).fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise IndexDamaged(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- the graph
+
+
+class StoredDiGraph(DiGraph):
+    """A DiGraph whose nodes and adjacency come from the index database on first look-up."""
+
+    __slots__ = ("_db", "_edge_attrs", "_store")
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self._store = store
+        self._db = store.db
+        # (u, v) -> the one attribute dict of that edge, shared by succ[u][v] and pred[v][u]
+        self._edge_attrs: dict[tuple[str, str], Attrs] = {}
+        self._node = LazyMap(self._one_node, self._every_node)
+        self._succ = LazyMap(self._one_succ, self._every_succ)
+        self._pred = LazyMap(self._one_pred, self._every_pred)
+
+    def _edge(self, u: str, v: str, attrs: str) -> Attrs:
+        found = self._edge_attrs.get((u, v))
+        if found is None:
+            found = self._edge_attrs[u, v] = _attrs(attrs)
+        return found
+
+    def _one_node(self, n: str) -> Any:
+        rows = _rows(self._db, "SELECT attrs FROM nodes WHERE id = ?", (n,))
+        return _attrs(rows[0][0]) if rows else _ABSENT
+
+    def _every_node(self) -> Iterator[tuple[str, Attrs]]:
+        for n, attrs in _rows(self._db, "SELECT id, attrs FROM nodes ORDER BY seq"):
+            yield n, _attrs(attrs)
+
+    def _stored(self, n: str) -> bool:
+        return bool(_rows(self._db, "SELECT 1 FROM nodes WHERE id = ?", (n,)))
+
+    def _one_succ(self, u: str) -> Any:
+        rows = _rows(self._db, "SELECT v, attrs FROM out_edges WHERE u = ? ORDER BY seq",
+                     (u,))
+        if not rows and not self._stored(u):
+            return _ABSENT
+        return {v: self._edge(u, v, a) for v, a in rows}
+
+    def _one_pred(self, v: str) -> Any:
+        rows = _rows(
+            self._db,
+            "SELECT i.u, o.attrs FROM in_edges i JOIN out_edges o ON o.u = i.u AND o.v = i.v "
+            "WHERE i.v = ? ORDER BY i.seq", (v,))
+        if not rows and not self._stored(v):
+            return _ABSENT
+        return {u: self._edge(u, v, a) for u, a in rows}
+
+    def _every_succ(self) -> Iterator[tuple[str, dict[str, Attrs]]]:
+        out: dict[str, dict[str, Attrs]] = {n: {} for n in self._node}
+        for u, v, a in _rows(self._db, "SELECT u, v, attrs FROM out_edges ORDER BY u, seq"):
+            out.setdefault(u, {})[v] = self._edge(u, v, a)
+        return iter(out.items())
+
+    def _every_pred(self) -> Iterator[tuple[str, dict[str, Attrs]]]:
+        out: dict[str, dict[str, Attrs]] = {n: {} for n in self._node}
+        for v, u, a in _rows(self._db,
+                             "SELECT i.v, i.u, o.attrs FROM in_edges i JOIN out_edges o "
+                             "ON o.u = i.u AND o.v = i.v ORDER BY i.v, i.seq"):
+            out.setdefault(v, {})[u] = self._edge(u, v, a)
+        return iter(out.items())
+
+    def candidates(self, hint: str, text: str) -> list[str]:
+        """A superset of the nodes that may match a query (see ``graph._candidates``):
+        ``name`` (nodes called ``text``), ``text`` (whose attributes mention ``text``),
+        ``dispatch`` (with a dispatch out-edge). Nodes changed in memory are always in."""
+        node = self._node
+        succ = self._succ
+        assert isinstance(node, LazyMap) and isinstance(succ, LazyMap)
+        if hint == "name":
+            rows = _rows(self._db, "SELECT id FROM nodes WHERE name = ?", (text,))
+            mem: Iterable[str] = node.loaded()
+        elif hint == "text":
+            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace(
+                "_", "\\_") + "%"
+            rows = _rows(self._db, "SELECT id FROM nodes WHERE attrs LIKE ? ESCAPE '\\'",
+                         (pattern,))
+            mem = node.loaded()
+        elif hint == "dispatch":
+            rows = _rows(self._db, "SELECT DISTINCT u FROM out_edges WHERE dispatch")
+            mem = succ.loaded()
+        else:
+            raise ValueError(hint)
+        found = dict.fromkeys(str(r[0]) for r in rows)
+        found.update(dict.fromkeys(mem))
+        return list(found)
+
+
+# --------------------------------------------------------------------------- the tables
+
+# GraphState attribute -> (encode, decode) of one value of that table
+_Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]
+
+
+def _enc_record(r: _Record) -> Any:
+    return [sorted(r.own), [list(x) for x in r.roles], sorted(r.external), sorted(r.type_refs),
+            sorted(r.type_decls), sorted(r.names), sorted(r.texts), [list(m) for m in r.machine]]
+
+
+def _dec_record(v: Any) -> _Record:
+    own, roles, external, type_refs, type_decls, names, texts, machine = v
+    return _Record(own=set(own), roles=[(a, b) for a, b in roles], external=set(external),
+                   type_refs=set(type_refs), type_decls=set(type_decls), names=set(names),
+                   texts=set(texts), machine=[(a, b, c, d) for a, b, c, d in machine])
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+_SET: _Codec = (sorted, set)
+KEYED: dict[str, _Codec] = {
+    "_records": (_enc_record, _dec_record),
+    "_defs": (lambda d: {p: sorted(s) for p, s in d.items()},
+              lambda d: {p: set(s) for p, s in d.items()}),
+    "_defines": (lambda pairs: [list(x) for x in pairs], lambda v: [(a, b) for a, b in v]),
+    "_define_paths": _SET,
+    "_type_values": (_same, _same),
+    "_type_names": (_same, _same),
+    "_name_refs": _SET,
+    "_text_refs": _SET,
+    "_type_decl_paths": _SET,
+    "_counts": (_same, _same),
+    "_role_src": (_same, _same),
+}
+WHOLE: dict[str, _Codec] = {
+    "_machine_roles": (lambda s: sorted(list(x) for x in s), lambda v: {(a, b) for a, b in v}),
+    "_parent": (_same, _same),
+    "_class_inits": (_same, _same),
+    "_machine_recs": (lambda d: {p: [list(m) for m in ms] for p, ms in d.items()},
+                      lambda d: {p: [(a, b, c, e) for a, b, c, e in ms] for p, ms in d.items()}),
+}
+
+
+def _keyed(store: Store, tab: str, decode: Callable[[Any], Any]) -> LazyMap[str, Any]:
+    db = store.db
+
+    def one(key: str) -> Any:
+        rows = _rows(db, "SELECT value FROM state WHERE tab = ? AND key = ?", (tab, key))
+        return _value(rows[0][0], decode) if rows else _ABSENT
+
+    def every() -> Iterator[tuple[str, Any]]:
+        for key, value in _rows(db, "SELECT key, value FROM state WHERE tab = ?", (tab,)):
+            yield key, _value(value, decode)
+
+    return LazyMap(one, every)
+
+
+def _facts_map(keys: dict[str, bytes], facts: Callable[[str, bytes], FileFacts | None],
+               ) -> LazyMap[str, FileFacts]:
+    """path -> facts of the base files ``keys`` names (by content key). ``facts`` gives the
+    same object for a key every time (an overlay compares ``files`` and ``base`` by identity)."""
+
+    def one(path: str) -> Any:
+        key = keys.get(path)
+        if key is None:
+            return _ABSENT
+        ff = facts(path, key)
+        if ff is None:
+            raise IndexDamaged(f"the index has no facts for {path}")
+        return ff
+
+    def every() -> Iterator[tuple[str, FileFacts]]:
+        for path in keys:
+            yield path, one(path)
+
+    return LazyMap(one, every)
+
+
+def load_state(store: Store, facts: Callable[[str, bytes], FileFacts | None]) -> GraphState:
+    """The state the database holds, fetched as it is used; ``facts(path, content key)``
+    gives a base file's facts."""
+    state = GraphState.__new__(GraphState)
+    state.graph = StoredDiGraph(store)
+    keys = store.base()
+    state.files = _facts_map(keys, facts)
+    state.base = _facts_map(keys, facts)
+    state.overlaid = {}
+    state._resolved = {}
+    for name, (_, decode) in KEYED.items():
+        setattr(state, name, _keyed(store, name, decode))
+    for name, (_, decode) in WHOLE.items():
+        rows = _rows(store.db, "SELECT value FROM state WHERE tab = '' AND key = ?", (name,))
+        if not rows:
+            raise IndexDamaged(f"the index has no {name}")
+        setattr(state, name, _value(rows[0][0], decode))
+    return state
+
+
+def move_base(state: GraphState, want: dict[str, FileFacts | None]) -> None:
+    """Make ``want`` (path -> the new base's facts, None: gone) part of a lazily read state's
+    base, as if it had been built from the new base's files."""
+    state.overlay(want)
+    assert isinstance(state.files, LazyMap)
+    state.base = state.files.copy()
+    state.overlaid = {}
+
+
+def dump_state(store: Store, state: GraphState, keys: dict[str, bytes]) -> None:
+    """Write a state built in memory (no overlay) as the database's graph, in the current
+    write transaction. ``keys``: content key of each of its files."""
+    db = store.db
+    g = state.graph
+    store.clear_graph()
+    db.executemany("INSERT INTO base VALUES (?, ?)", sorted(keys.items()))
+    db.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?)",
+                   ((n, i, str(d.get("name", "")), _dumps(d))
+                    for i, (n, d) in enumerate(g.nodes(data=True))))
+    db.executemany("INSERT INTO out_edges VALUES (?, ?, ?, ?, ?)",
+                   ((u, i, v, int("dispatch" in d.get("kinds", ())), _dumps(d))
+                    for u, nbrs in g.succ.items() for i, (v, d) in enumerate(nbrs.items())))
+    db.executemany("INSERT INTO in_edges VALUES (?, ?, ?)",
+                   ((v, i, u) for v, nbrs in g.pred.items() for i, u in enumerate(nbrs)))
+    for name, (encode, _) in KEYED.items():
+        table = getattr(state, name)
+        db.executemany("INSERT INTO state VALUES (?, ?, ?)",
+                       ((name, k, _dumps(encode(v))) for k, v in table.items()))
+    for name, (encode, _) in WHOLE.items():
+        db.execute("INSERT INTO state VALUES ('', ?, ?)",
+                   (name, _dumps(encode(getattr(state, name)))))
+
+
+def write_back(store: Store, state: GraphState, keys: dict[str, bytes]) -> None:
+    """Store what a lazily read state holds in memory after a change of base (no overlay):
+    every row it fetched or made, and the deletions, in the current write transaction."""
+    db = store.db
+    g = state.graph
+    assert isinstance(g, StoredDiGraph)
+    node, succ, pred = g._node, g._succ, g._pred
+    assert isinstance(node, LazyMap) and isinstance(succ, LazyMap) and isinstance(pred, LazyMap)
+    db.execute("DELETE FROM base")
+    db.executemany("INSERT INTO base VALUES (?, ?)", sorted(keys.items()))
+    db.executemany("DELETE FROM nodes WHERE id = ?", ((n,) for n in node.removed()))
+    top = db.execute("SELECT coalesce(max(seq), -1) FROM nodes").fetchone()[0]
+    rows = []
+    for n, d in node.loaded().items():
+        top += 1
+        rows.append((n, top, str(d.get("name", "")), _dumps(d)))
+    db.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                   "name = excluded.name, attrs = excluded.attrs", rows)
+    for u in succ.removed() | succ.loaded().keys():
+        db.execute("DELETE FROM out_edges WHERE u = ?", (u,))
+    db.executemany("INSERT INTO out_edges VALUES (?, ?, ?, ?, ?)",
+                   ((u, i, v, int("dispatch" in d.get("kinds", ())), _dumps(d))
+                    for u, nbrs in succ.loaded().items()
+                    for i, (v, d) in enumerate(nbrs.items())))
+    for v in pred.removed() | pred.loaded().keys():
+        db.execute("DELETE FROM in_edges WHERE v = ?", (v,))
+    db.executemany("INSERT INTO in_edges VALUES (?, ?, ?)",
+                   ((v, i, u) for v, nbrs in pred.loaded().items()
+                    for i, u in enumerate(nbrs)))
+    for name, (encode, _) in KEYED.items():
+        table = getattr(state, name)
+        assert isinstance(table, LazyMap)
+        db.executemany("DELETE FROM state WHERE tab = ? AND key = ?",
+                       ((name, k) for k in table.removed()))
+        db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?)",
+                       ((name, k, _dumps(encode(v))) for k, v in table.loaded().items()))
+    for name, (encode, _) in WHOLE.items():
+        db.execute("INSERT OR REPLACE INTO state VALUES ('', ?, ?)",
+                   (name, _dumps(encode(getattr(state, name)))))
