@@ -59,6 +59,126 @@ def _rows(db: sqlite3.Connection, sql: str, args: tuple[Any, ...] = ()) -> list[
 # --------------------------------------------------------------------------- the graph
 
 
+class LazyAdj(dict[str, Attrs]):
+    """One node's in-edges, a dict that fetches an entry when it is looked up and all of them
+    when it is walked. Setting and deleting entries needs none fetched: what a walk then
+    gives is what a dict given the same changes would hold, in the same order."""
+
+    __slots__ = ("_every", "_full", "_gone", "_one", "_set")
+
+    def __init__(self, one: Callable[[str], Attrs | None],
+                 every: Callable[[], list[tuple[str, Attrs]]]) -> None:
+        super().__init__()
+        self._one = one
+        self._every = every
+        self._full = False
+        self._gone: set[str] = set()  # deleted here (not set again since)
+        self._set: dict[str, bool] = {}  # set here, in order -> whether it goes last
+
+    def _has(self, u: str) -> bool:
+        if dict.__contains__(self, u):
+            return True
+        if self._full or u in self._gone:
+            return False
+        found = self._one(u)
+        if found is None:
+            return False
+        dict.__setitem__(self, u, found)
+        return True
+
+    def __contains__(self, u: object) -> bool:
+        return isinstance(u, str) and self._has(u)
+
+    def __getitem__(self, u: str) -> Attrs:
+        if not self._has(u):
+            raise KeyError(u)
+        return dict.__getitem__(self, u)
+
+    def get(self, u: str, default: Any = None) -> Any:  # type: ignore[override]
+        return dict.__getitem__(self, u) if self._has(u) else default
+
+    def __setitem__(self, u: str, attrs: Attrs) -> None:
+        if not self._full:
+            # A dict keeps a key's place when it is set again and puts a new one last: one
+            # set after being deleted goes last; one the database does not have goes last
+            # when walked (``_load``) without being looked up here.
+            last = u in self._gone
+            self._gone.discard(u)
+            self._set[u] = self._set.get(u, False) or last
+        dict.__setitem__(self, u, attrs)
+
+    def __delitem__(self, u: str) -> None:
+        if not self._has(u):
+            raise KeyError(u)
+        dict.__delitem__(self, u)
+        if not self._full:
+            self._gone.add(u)
+            self._set.pop(u, None)
+
+    def pop(self, u: str, *default: Any) -> Any:  # type: ignore[override]
+        if self._has(u):
+            value = dict.__getitem__(self, u)
+            del self[u]
+            return value
+        if default:
+            return default[0]
+        raise KeyError(u)
+
+    def _load(self) -> None:
+        if self._full:
+            return
+        stored = self._every()
+        mem = dict(dict.items(self))
+        out: dict[str, Attrs] = {}
+        for u, attrs in stored:
+            if u in self._gone or self._set.get(u):
+                continue
+            out[u] = mem.get(u, attrs)
+        for u, last in self._set.items():
+            if last or u not in out:
+                out[u] = mem[u]
+        dict.clear(self)
+        dict.update(self, out)
+        self._full = True
+
+    def __iter__(self) -> Iterator[str]:
+        self._load()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._load()
+        return dict.__len__(self)
+
+    def keys(self) -> Any:
+        self._load()
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self._load()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._load()
+        return dict.items(self)
+
+    def __eq__(self, other: object) -> bool:
+        self._load()
+        return dict.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        self._load()
+        return dict.__repr__(self)
+
+    def copy(self) -> dict[str, Attrs]:
+        self._load()
+        return dict(dict.items(self))
+
+    def changed(self) -> bool:
+        return self._full or bool(self._gone or self._set)
+
+
 class StoredDiGraph(DiGraph):
     """A DiGraph whose nodes and adjacency come from the index database on first look-up."""
 
@@ -88,24 +208,39 @@ class StoredDiGraph(DiGraph):
         for n, attrs in _rows(self._db, "SELECT id, attrs FROM nodes ORDER BY seq"):
             yield n, _attrs(attrs)
 
-    def _stored(self, n: str) -> bool:
-        return bool(_rows(self._db, "SELECT 1 FROM nodes WHERE id = ?", (n,)))
-
     def _one_succ(self, u: str) -> Any:
         rows = _rows(self._db, "SELECT v, attrs FROM out_edges WHERE u = ? ORDER BY seq",
                      (u,))
-        if not rows and not self._stored(u):
+        if not rows and not self._exists(u):
             return _ABSENT
         return {v: self._edge(u, v, a) for v, a in rows}
 
+    def _exists(self, n: str) -> bool:
+        """Is ``n`` a node, or one removed here (whose edges are being removed)?"""
+        node = self._node
+        assert isinstance(node, LazyMap)
+        return n in node or n in node.removed()
+
     def _one_pred(self, v: str) -> Any:
-        rows = _rows(
-            self._db,
-            "SELECT i.u, o.attrs FROM in_edges i JOIN out_edges o ON o.u = i.u AND o.v = i.v "
-            "WHERE i.v = ? ORDER BY i.seq", (v,))
-        if not rows and not self._stored(v):
+        # A called function's callers can be thousands (error_setg): its in-edges are
+        # fetched one at a time until someone walks them all.
+        if not self._exists(v):
             return _ABSENT
-        return {u: self._edge(u, v, a) for u, a in rows}
+
+        def one(u: str) -> Attrs | None:
+            found = self._edge_attrs.get((u, v))
+            if found is not None:
+                return found
+            rows = _rows(self._db, "SELECT attrs FROM out_edges WHERE u = ? AND v = ?", (u, v))
+            return self._edge(u, v, rows[0][0]) if rows else None
+
+        def every() -> list[tuple[str, Attrs]]:
+            return [(u, self._edge(u, v, a)) for u, a in _rows(
+                self._db,
+                "SELECT i.u, o.attrs FROM in_edges i JOIN out_edges o "
+                "ON o.u = i.u AND o.v = i.v WHERE i.v = ? ORDER BY i.seq", (v,))]
+
+        return LazyAdj(one, every)
 
     def _every_succ(self) -> Iterator[tuple[str, dict[str, Attrs]]]:
         out: dict[str, dict[str, Attrs]] = {n: {} for n in self._node}
@@ -305,11 +440,13 @@ def write_back(store: Store, state: GraphState, keys: dict[str, bytes]) -> None:
                    ((u, i, v, int("dispatch" in d.get("kinds", ())), _dumps(d))
                     for u, nbrs in succ.loaded().items()
                     for i, (v, d) in enumerate(nbrs.items())))
-    for v in pred.removed() | pred.loaded().keys():
+    # in-edges fetched one by one and left as they were need no writing
+    preds = {v: nbrs for v, nbrs in pred.loaded().items()
+             if not isinstance(nbrs, LazyAdj) or nbrs.changed()}
+    for v in pred.removed() | preds.keys():
         db.execute("DELETE FROM in_edges WHERE v = ?", (v,))
     db.executemany("INSERT INTO in_edges VALUES (?, ?, ?)",
-                   ((v, i, u) for v, nbrs in pred.loaded().items()
-                    for i, u in enumerate(nbrs)))
+                   ((v, i, u) for v, nbrs in preds.items() for i, u in enumerate(nbrs)))
     for name, (encode, _) in KEYED.items():
         table = getattr(state, name)
         assert isinstance(table, LazyMap)

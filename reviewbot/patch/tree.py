@@ -120,11 +120,14 @@ class DirTree(Tree):
         return full is not None and full.is_dir()
 
     def stat(self, path: str) -> tuple[int, int] | None:
-        full = self._full(path)
+        if path in self._vetted:  # found by list_files: no path checks (a warm index stats
+            full: str | Path | None = f"{self.root}/{path}"  # every file of the tree)
+        else:
+            full = self._full(path)
         if full is None:
             return None
         try:
-            st = full.stat()
+            st = os.stat(full)
         except OSError:
             return None
         return st.st_size, st.st_mtime_ns
