@@ -94,7 +94,7 @@ class LazyAdj(dict[str, Attrs]):
             raise KeyError(u)
         return dict.__getitem__(self, u)
 
-    def get(self, u: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, u: str, default: Any = None) -> Any:
         return dict.__getitem__(self, u) if self._has(u) else default
 
     def __setitem__(self, u: str, attrs: Attrs) -> None:
@@ -115,7 +115,7 @@ class LazyAdj(dict[str, Attrs]):
             self._gone.add(u)
             self._set.pop(u, None)
 
-    def pop(self, u: str, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, u: str, *default: Any) -> Any:
         if self._has(u):
             value = dict.__getitem__(self, u)
             del self[u]
@@ -165,7 +165,7 @@ class LazyAdj(dict[str, Attrs]):
         self._load()
         return dict.__eq__(self, other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         self._load()

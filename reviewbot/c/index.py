@@ -261,6 +261,12 @@ def _store(file: Path) -> Store:
     for old in _OPEN.values():
         old.close()
     _OPEN.clear()
+    if not file.exists():
+        # the pickles earlier versions kept for this location (the facts, the saved graph)
+        location = file.stem.rsplit("-", 1)[-1]
+        for stale in (*file.parent.glob(f"facts-v*-{location}.pickle"),
+                      file.parent / f"graph-{location}.pickle"):
+            stale.unlink(missing_ok=True)
     store = _OPEN[file] = Store(file)
     return store
 

@@ -127,7 +127,7 @@ class DirTree(Tree):
         if full is None:
             return None
         try:
-            st = os.stat(full)
+            st = os.stat(full)  # noqa: PTH116 - a warm index stats every file
         except OSError:
             return None
         return st.st_size, st.st_mtime_ns
