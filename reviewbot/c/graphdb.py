@@ -22,7 +22,7 @@ from typing import Any
 
 from reviewbot.c.digraph import Attrs, DiGraph
 from reviewbot.c.facts import FileFacts
-from reviewbot.c.graph import GraphState, _Record
+from reviewbot.c.graph import GraphState, _Record, fn_id, type_id
 from reviewbot.c.store import _ABSENT, LazyMap, Store
 from reviewbot.errors import IndexDamaged
 
@@ -256,6 +256,30 @@ class StoredDiGraph(DiGraph):
             out.setdefault(v, {})[u] = self._edge(u, v, a)
         return iter(out.items())
 
+    def prefetch(self, ids: Iterable[str]) -> None:
+        """Nodes and out-edges of ``ids`` in a few queries (before an overlay walks them)."""
+        node, succ = self._node, self._succ
+        assert isinstance(node, LazyMap) and isinstance(succ, LazyMap)
+        node.prefetch(ids, self._many_nodes)
+        succ.prefetch(ids, self._many_succ)
+
+    def _many_nodes(self, ids: list[str]) -> Iterator[tuple[str, Attrs]]:
+        for chunk in _chunks(ids):
+            for n, attrs in _rows(self._db, "SELECT id, attrs FROM nodes WHERE id IN "
+                                  f"({','.join('?' * len(chunk))})", tuple(chunk)):
+                yield n, _attrs(attrs)
+
+    def _many_succ(self, ids: list[str]) -> Iterator[tuple[str, dict[str, Attrs]]]:
+        node = self._node
+        assert isinstance(node, LazyMap)
+        out: dict[str, dict[str, Attrs]] = {n: {} for n in ids if node.in_memory(n)}
+        for chunk in _chunks(ids):
+            for u, v, a in _rows(self._db, "SELECT u, v, attrs FROM out_edges WHERE u IN "
+                                 f"({','.join('?' * len(chunk))}) ORDER BY u, seq",
+                                 tuple(chunk)):
+                out.setdefault(u, {})[v] = self._edge(u, v, a)
+        return iter(out.items())
+
     def candidates(self, hint: str, text: str) -> list[str]:
         """A superset of the nodes that may match a query (see ``graph._candidates``):
         ``name`` (nodes called ``text``), ``text`` (whose attributes mention ``text``),
@@ -328,6 +352,79 @@ WHOLE: dict[str, _Codec] = {
 }
 
 
+def _chunks(keys: list[str], size: int = 500) -> Iterator[list[str]]:
+    for i in range(0, len(keys), size):
+        yield keys[i:i + size]
+
+
+def _many(store: Store, tab: str, decode: Callable[[Any], Any],
+          ) -> Callable[[list[str]], Iterator[tuple[str, Any]]]:
+    def many(keys: list[str]) -> Iterator[tuple[str, Any]]:
+        for chunk in _chunks(keys):
+            for key, value in _rows(store.db, "SELECT key, value FROM state WHERE tab = ? AND "
+                                    f"key IN ({','.join('?' * len(chunk))})", (tab, *chunk)):
+                yield key, _value(value, decode)
+    return many
+
+
+class StoredGraphState(GraphState):
+    """A GraphState read from the database: before laying files over it, what they will look
+    up is fetched in a few batched queries rather than a row at a time."""
+
+    _store: Store | None = None
+
+    def _apply(self, want: dict[str, FileFacts | None]) -> None:
+        store = self._store
+        if store is not None:
+            self._prefetch(store, want)
+        super()._apply(want)
+
+    def _prefetch(self, store: Store, want: dict[str, FileFacts | None]) -> None:
+        records = self._records
+        assert isinstance(records, LazyMap)
+        records.prefetch(want, _many(store, "_records", KEYED["_records"][1]))
+        names: set[str] = set()
+        ids: set[str] = set()
+        texts: set[str] = set()
+        for path, new in want.items():
+            rec = records.get(path)
+            if rec is not None:
+                names |= rec.names
+                texts |= rec.texts
+                ids |= rec.own | rec.external | rec.type_refs
+            for ff in (self.files.get(path), new):
+                if ff is None:
+                    continue
+                names.update(fn.name for fn in ff.functions)
+                names.update(c.callee for c in ff.calls)
+                names.update(a.target for a in ff.assignments if a.target)
+                names.update(n.notify for n in ff.notifiers if n.notify)
+                names.update(c.callee for d in ff.dispatches for c in d.calls)
+                ids.update(fn_id(path, fn.name) for fn in ff.functions)
+                ids.update(fn_id(path, c.caller) for c in ff.calls if c.caller)
+                texts.update(t.name.strip() for t in ff.typeinfos)
+                texts.update(t.parent.strip() for t in ff.typeinfos if t.parent)
+                texts.update(d.type.strip() for d in ff.dispatches)
+        for tab in ("_defs", "_name_refs"):
+            table = getattr(self, tab)
+            assert isinstance(table, LazyMap)
+            table.prefetch(names, _many(store, tab, KEYED[tab][1]))
+        type_names = self._type_names
+        assert isinstance(type_names, LazyMap)
+        type_names.prefetch(texts, _many(store, "_type_names", KEYED["_type_names"][1]))
+        for name in names:
+            ids.update(self._resolve_global(name))
+            ids.add(f"fn::{name}")
+        ids.update(type_id(type_names.get(t, t)) for t in texts)
+        graph = self.graph
+        assert isinstance(graph, StoredDiGraph)
+        graph.prefetch(ids)
+        for tab in ("_role_src", "_counts"):
+            table = getattr(self, tab)
+            assert isinstance(table, LazyMap)
+            table.prefetch(ids, _many(store, tab, KEYED[tab][1]))
+
+
 def _keyed(store: Store, tab: str, decode: Callable[[Any], Any]) -> LazyMap[str, Any]:
     db = store.db
 
@@ -366,7 +463,8 @@ def _facts_map(keys: dict[str, bytes], facts: Callable[[str, bytes], FileFacts |
 def load_state(store: Store, facts: Callable[[str, bytes], FileFacts | None]) -> GraphState:
     """The state the database holds, fetched as it is used; ``facts(path, content key)``
     gives a base file's facts."""
-    state = GraphState.__new__(GraphState)
+    state = StoredGraphState.__new__(StoredGraphState)
+    state._store = store
     state.graph = StoredDiGraph(store)
     keys = store.base()
     state.files = _facts_map(keys, facts)

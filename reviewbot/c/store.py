@@ -113,6 +113,9 @@ def _to_plain(obj: Any) -> list[Any]:
     return out
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _from_plain(cls: type[_D], row: list[Any]) -> _D:
     layout = _layout(cls)
     if not isinstance(row, list) or len(row) != len(layout):
@@ -120,14 +123,37 @@ def _from_plain(cls: type[_D], row: list[Any]) -> _D:
     args: list[Any] = []
     for (_, elem), value in zip(layout, row, strict=True):
         if elem is not None:
-            args.append(tuple(_from_plain(elem, v) for v in value))
+            if not isinstance(value, list):
+                raise ValueError(f"not a {cls.__name__}")
+            if _plain_fields(elem):  # thousands of calls a file: no loop a field
+                if not all(type(v) is list and len(v) == len(_LAYOUT[elem])
+                           and all(type(x) in _SCALARS for x in v) for v in value):
+                    raise ValueError(f"not a {elem.__name__}")
+                args.append(tuple(elem(*v) for v in value))
+            else:
+                args.append(tuple(_from_plain(elem, v) for v in value))
         elif isinstance(value, list):
+            if not all(type(x) in _SCALARS for x in value):
+                raise ValueError(f"not a {cls.__name__}")
             args.append(tuple(value))
-        elif isinstance(value, (str, int, float, bool)) or value is None:
+        elif type(value) in _SCALARS:
             args.append(value)
         else:
             raise ValueError(f"not a {cls.__name__}")
     return cls(*args)
+
+
+_PLAIN: dict[type, bool] = {}
+
+
+def _plain_fields(cls: type) -> bool:
+    """Is every field of ``cls`` a scalar (no tuple, no nested fact)?"""
+    found = _PLAIN.get(cls)
+    if found is None:
+        found = _PLAIN[cls] = all(elem is None and not str(f.type).startswith("tuple")
+                                  for f, (_, elem) in zip(fields(cls), _layout(cls),
+                                                          strict=True))
+    return found
 
 
 def encode_facts(ff: FileFacts) -> str:
@@ -271,7 +297,7 @@ class Store:
 
     # -- stats
     def stats(self, root: str) -> dict[str, tuple[int, int, bytes]]:
-        return {str(p): (int(s), int(m), bytes(k)) for p, s, m, k in self.db.execute(
+        return {p: (s, m, k) for p, s, m, k in self.db.execute(
             "SELECT path, size, mtime, key FROM stats WHERE root = ?", (root,))}
 
     def put_stats(self, root: str, table: dict[str, tuple[int, int, bytes]]) -> None:
@@ -435,6 +461,23 @@ class LazyMap(MutableMapping[_K, _V]):
     def values(self) -> Any:
         self._load_all()
         return self._mem.values()
+
+    def prefetch(self, keys: Iterable[_K],
+                 many: Callable[[list[_K]], Iterable[tuple[_K, _V]]]) -> None:
+        """Fetch the entries of ``keys`` not in memory yet with one call of ``many`` (which
+        yields the stored ones), instead of one look-up each later."""
+        if self._all:
+            return
+        wanted = [k for k in dict.fromkeys(keys)
+                  if k not in self._mem and k not in self._gone and k not in self._missing]
+        if not wanted:
+            return
+        found = dict(many(wanted))
+        for k in wanted:
+            if k in found:
+                self._mem[k] = found[k]
+            else:
+                self._missing.add(k)
 
     def copy(self) -> LazyMap[_K, _V]:
         """The same entries, sharing the loaders (and the values in memory)."""
