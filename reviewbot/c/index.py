@@ -29,6 +29,9 @@ from reviewbot.util.nogc import collector_paused
 
 # Files parsed per batch handed to a worker (and written to the database as one transaction).
 BATCH_FILES = 64
+# Parsed facts kept in memory for the rest of the run, up to this many files (a cold check
+# builds the tree's graph from them next); more are read back from the database when needed.
+KEEP_PARSED = 20_000
 
 
 @dataclass
@@ -123,10 +126,15 @@ def _extract_one(path: str, data: bytes) -> FileFacts:
         return FileFacts(path=path, error_lines=(1,))
 
 
-def _extract_batch(batch: list[tuple[str, bytes]]) -> list[tuple[str, str]]:
-    """(path, facts as JSON) of each (path, content)."""
+def _extract_batch(batch: list[tuple[str, bytes]]) -> list[tuple[str, str, FileFacts]]:
+    """(path, facts as JSON, facts) of each (path, content). The facts travel back from a
+    worker pickled (the pool's own transport), cheaper to rebuild than from JSON."""
     with collector_paused():
-        return [(path, encode_facts(_extract_one(path, data))) for path, data in batch]
+        out = []
+        for path, data in batch:
+            ff = _extract_one(path, data)
+            out.append((path, encode_facts(ff), ff))
+        return out
 
 
 def _batches(items: list[tuple[str, bytes]], size: int) -> list[list[tuple[str, bytes]]]:
@@ -136,8 +144,9 @@ def _batches(items: list[tuple[str, bytes]], size: int) -> list[list[tuple[str, 
     return [ordered[i:i + size] for i in range(0, len(ordered), size)]
 
 
-def parse_files(items: list[tuple[str, bytes]], jobs: int) -> Iterator[list[tuple[str, str]]]:
-    """Batches of (path, facts as JSON) of (path, content) pairs, parsed on ``jobs``
+def parse_files(items: list[tuple[str, bytes]], jobs: int,
+                ) -> Iterator[list[tuple[str, str, FileFacts]]]:
+    """Batches of (path, facts as JSON, facts) of (path, content) pairs, parsed on ``jobs``
     processes, as they are done."""
     if jobs <= 1 or len(items) < 8:
         for batch in _batches(items, BATCH_FILES):
@@ -318,10 +327,13 @@ def open_index(
         if missing:
             items = [(p, contents.get(p) or tree.read_bytes(p) or b"") for p in missing]
             meter = _Progress(len(items), progress)
+            keep = len(items) <= KEEP_PARSED
             for batch in parse_files(items, jobs):
                 with store.write() as db:
                     db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)",
-                                   ((keys[p], p, data) for p, data in batch))
+                                   ((keys[p], p, data) for p, data, _ in batch))
+                if keep:  # the graph, built next from them, need not decode them again
+                    store.decoded.update((keys[p], ff) for p, _, ff in batch)
                 parsed += len(batch)
                 meter.add(len(batch))
         if stats_changed and tree.root is not None:

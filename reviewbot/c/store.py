@@ -157,7 +157,10 @@ def _plain_fields(cls: type) -> bool:
 
 
 def encode_facts(ff: FileFacts) -> str:
-    return json.dumps(_to_plain(ff), separators=(",", ":"))
+    return _ENCODE(_to_plain(ff))
+
+
+_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 def decode_facts(text: str) -> FileFacts:
