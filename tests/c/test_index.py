@@ -222,3 +222,30 @@ def test_a_second_index_in_one_process_reuses_the_loaded_facts(tmp_path: Path) -
 
     index.forget()
     assert index_tree(tree, ("hw/",), jobs=1, cache_dir=cache) == third
+
+
+def test_a_new_git_base_parses_only_the_files_it_changed(
+        git_repo: Callable[..., Any], tmp_path: Path) -> None:
+    repo = git_repo()
+    files = {p.relative_to(FIXTURES).as_posix(): p.read_text(encoding="utf-8")
+             for p in sorted(FIXTURES.rglob("*.c"))}
+    first = repo.commit("base", files)
+    machine = files["hw/toy/toy-machine.c"]
+    second = repo.commit("edit", {"hw/toy/toy-machine.c": machine.replace(
+        "toy_machine_plug", "toy_machine_plug_one"), "hw/toy/new.c": "int fresh;\n"})
+    cache = tmp_path / "cache"
+    stats = IndexStats()
+    index_tree(GitTree(repo.path, first), ("hw/",), jobs=1, cache_dir=cache, stats=stats)
+    assert (stats.parsed, stats.cached) == (len(files), 0)
+    stats = IndexStats()
+    facts = index_tree(GitTree(repo.path, second), ("hw/",), jobs=1, cache_dir=cache,
+                       stats=stats)
+    assert (stats.parsed, stats.cached) == (2, len(files) - 1)
+    by_path = {f.path: f for f in facts}
+    assert by_path["hw/toy/toy-machine.c"].function("toy_machine_plug_one") is not None
+    assert [g.name for g in by_path["hw/toy/new.c"].globals] == ["fresh"]
+    # and back: the one file that differs is parsed again (the database keeps the facts of
+    # the files it indexed last, and of the base of the tree's graph when there is one)
+    stats = IndexStats()
+    index_tree(GitTree(repo.path, first), ("hw/",), jobs=1, cache_dir=cache, stats=stats)
+    assert (stats.parsed, stats.cached) == (1, len(files) - 1)
