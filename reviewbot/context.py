@@ -141,7 +141,8 @@ class SeriesContext:
                 from reviewbot.errors import IndexDamaged
 
                 try:
-                    indexed = open_index(tree, TREE_PREFIXES)
+                    # a first run builds the tree's graph from the facts it parses
+                    indexed = open_index(tree, TREE_PREFIXES, keep_parsed=True)
                 except DatabaseError as exc:
                     raise IndexDamaged(str(exc)) from None
                 if indexed.keys:

@@ -126,14 +126,15 @@ def _extract_one(path: str, data: bytes) -> FileFacts:
         return FileFacts(path=path, error_lines=(1,))
 
 
-def _extract_batch(batch: list[tuple[str, bytes]]) -> list[tuple[str, str, FileFacts]]:
-    """(path, facts as JSON, facts) of each (path, content). The facts travel back from a
-    worker pickled (the pool's own transport), cheaper to rebuild than from JSON."""
+def _extract_batch(batch: list[tuple[str, bytes]], keep: bool = False,
+                   ) -> list[tuple[str, str, FileFacts | None]]:
+    """(path, facts as JSON, facts when ``keep``) of each (path, content). Kept facts travel
+    back from a worker pickled (the pool's own transport), cheaper to rebuild than from JSON."""
     with collector_paused():
-        out = []
+        out: list[tuple[str, str, FileFacts | None]] = []
         for path, data in batch:
             ff = _extract_one(path, data)
-            out.append((path, encode_facts(ff), ff))
+            out.append((path, encode_facts(ff), ff if keep else None))
         return out
 
 
@@ -144,13 +145,13 @@ def _batches(items: list[tuple[str, bytes]], size: int) -> list[list[tuple[str, 
     return [ordered[i:i + size] for i in range(0, len(ordered), size)]
 
 
-def parse_files(items: list[tuple[str, bytes]], jobs: int,
-                ) -> Iterator[list[tuple[str, str, FileFacts]]]:
-    """Batches of (path, facts as JSON, facts) of (path, content) pairs, parsed on ``jobs``
-    processes, as they are done."""
+def parse_files(items: list[tuple[str, bytes]], jobs: int, keep: bool = False,
+                ) -> Iterator[list[tuple[str, str, FileFacts | None]]]:
+    """Batches of (path, facts as JSON, facts when ``keep``) of (path, content) pairs, parsed
+    on ``jobs`` processes, as they are done."""
     if jobs <= 1 or len(items) < 8:
         for batch in _batches(items, BATCH_FILES):
-            yield _extract_batch(batch)
+            yield _extract_batch(batch, keep)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -159,7 +160,7 @@ def parse_files(items: list[tuple[str, bytes]], jobs: int,
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     size = max(1, min(BATCH_FILES, len(items) // (jobs * 4) or 1))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(_extract_batch, b) for b in _batches(items, size)]
+        futures = [pool.submit(_extract_batch, b, keep) for b in _batches(items, size)]
         for done in as_completed(futures):
             yield done.result()
 
@@ -292,7 +293,7 @@ def index_tree(
 ) -> list[FileFacts]:
     """Facts of every C file under ``prefixes`` in ``tree``, in path order."""
     return open_index(tree, prefixes, jobs, cache_dir, suffixes=suffixes, stats=stats,
-                      progress=progress).all_facts()
+                      progress=progress, keep_parsed=True).all_facts()
 
 
 def open_index(
@@ -304,9 +305,11 @@ def open_index(
     suffixes: Sequence[str] = C_SUFFIXES,
     stats: IndexStats | None = None,
     progress: bool = True,
+    keep_parsed: bool = False,
 ) -> TreeIndex:
     """The tree's index, with every file under ``prefixes`` in it (files not in the database
-    are parsed and stored first); facts are decoded only when asked for."""
+    are parsed and stored first); facts are decoded only when asked for. ``keep_parsed``:
+    keep the facts of the files parsed now in memory (whoever needs them all next)."""
     started = time.perf_counter()
     jobs = jobs or os.cpu_count() or 1
     blob_ids = tree.blob_ids(prefixes, suffixes)
@@ -327,13 +330,13 @@ def open_index(
         if missing:
             items = [(p, contents.get(p) or tree.read_bytes(p) or b"") for p in missing]
             meter = _Progress(len(items), progress)
-            keep = len(items) <= KEEP_PARSED
-            for batch in parse_files(items, jobs):
+            keep = keep_parsed and len(items) <= KEEP_PARSED
+            for batch in parse_files(items, jobs, keep):
                 with store.write() as db:
                     db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)",
                                    ((keys[p], p, data) for p, data, _ in batch))
-                if keep:  # the graph, built next from them, need not decode them again
-                    store.decoded.update((keys[p], ff) for p, _, ff in batch)
+                # the graph, built next from them, need not decode them again
+                store.decoded.update((keys[p], ff) for p, _, ff in batch if ff is not None)
                 parsed += len(batch)
                 meter.add(len(batch))
         if stats_changed and tree.root is not None:
