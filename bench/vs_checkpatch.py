@@ -116,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if series_rss:
             print(f"\npeak memory, reviewbot check on series-{n_series}: "
                   f"{max(series_rss) / 1024:.0f} MiB")
+        tree_rss = [r.max_rss_kib for i in inputs for r in i.runs.get("reviewbot --tree", [])]
+        if tree_rss:
+            print(f"peak memory, reviewbot check --tree (warm), largest over every input: "
+                  f"{max(tree_rss) / 1024:.0f} MiB")
         if index:
             print(index["text"])
         if args.json:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from reviewbot.c.facts import FACTS_VERSION, FileFacts, extract
 from reviewbot.c.store import Store, decode_facts, encode_facts
-from reviewbot.patch.tree import C_SUFFIXES, DEFAULT_PREFIXES, Tree
+from reviewbot.patch.tree import C_SUFFIXES, DEFAULT_PREFIXES, DirTree, Tree
 from reviewbot.util.nogc import collector_paused
 
 # Files parsed per batch handed to a worker (and written to the database as one transaction).
@@ -78,6 +78,7 @@ StatTable = dict[str, tuple[int, int, bytes]]  # path -> (size, mtime_ns, key)
 
 
 def _keys(tree: Tree, paths: list[str], store: Store, blob_ids: dict[str, str] | None,
+          listed: dict[str, tuple[int, int] | None] | None = None,
           ) -> tuple[dict[str, bytes], dict[str, bytes], StatTable, bool]:
     """Content keys of ``paths``; the contents read to get them; the fresh stat table and
     whether it differs from the stored one.
@@ -97,7 +98,7 @@ def _keys(tree: Tree, paths: list[str], store: Store, blob_ids: dict[str, str] |
     stats: StatTable = {}
     unknown: list[str] = []
     for p in paths:
-        st = tree.stat(p) if root else None
+        st = (listed[p] if listed is not None else tree.stat(p)) if root else None
         if st is not None:
             entry = old.get(p)
             if entry is not None and entry[:2] == st and st[1] < trusted_before:
@@ -313,13 +314,20 @@ def open_index(
     started = time.perf_counter()
     jobs = jobs or os.cpu_count() or 1
     blob_ids = tree.blob_ids(prefixes, suffixes)
-    paths = list(blob_ids) if blob_ids is not None else tree.list_files(prefixes, suffixes)
+    listed = None
+    if blob_ids is not None:
+        paths = list(blob_ids)
+    elif isinstance(tree, DirTree):
+        listed = tree.list_stats(prefixes, suffixes)
+        paths = list(listed)
+    else:
+        paths = tree.list_files(prefixes, suffixes)
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     store = _store(database_file(directory, tree))
     store.end_read()  # a new snapshot: another process may have written since
 
     with collector_paused():
-        keys, contents, stat_table, stats_changed = _keys(tree, paths, store, blob_ids)
+        keys, contents, stat_table, stats_changed = _keys(tree, paths, store, blob_ids, listed)
         base = store.base()
         unsure = [k for p, k in keys.items() if base.get(p) != k]
         have = store.has_facts(unsure) if unsure else set()
