@@ -177,7 +177,7 @@ class DirTree(Tree):
             if any(part.startswith(".") for part in start.split("/") if part):
                 continue  # list_files does not enter hidden directories
             base = f"{root}/{start}" if start else root
-            if not os.path.isdir(base) or not self._inside(os.path.realpath(base)):
+            if not Path(base).is_dir() or not self._inside(os.path.realpath(base)):
                 continue
             stack = [(base, start)]
             while stack:
