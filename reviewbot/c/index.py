@@ -14,6 +14,7 @@ Cache directory: ``cache_dir`` if given, else ``$REVIEWBOT_CACHE_DIR``, else
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -277,7 +278,8 @@ def _store(file: Path) -> Store:
         location = file.stem.rsplit("-", 1)[-1]
         for stale in (*file.parent.glob(f"facts-v*-{location}.pickle"),
                       file.parent / f"graph-{location}.pickle"):
-            stale.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                stale.unlink(missing_ok=True)
     store = _OPEN[file] = Store(file)
     return store
 

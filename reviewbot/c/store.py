@@ -195,22 +195,37 @@ class Store:
         return db
 
     def _open(self) -> sqlite3.Connection:
-        self.file.parent.mkdir(parents=True, exist_ok=True)
         try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
             db = self._connect()
             self._validate(db)
-        except (sqlite3.DatabaseError, Damaged) as exc:
+        except (sqlite3.DatabaseError, Damaged, OSError) as exc:
             why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if not self.quiet:
-                note(f"the tree index {self.file} is damaged or not reviewbot's ({why}); "
-                     "building it again")
-            self._remove()
-            db = self._connect()
-            self._validate(db)
+            if isinstance(exc, (Damaged, sqlite3.DatabaseError)) and self.file.is_file():
+                if not self.quiet:
+                    note(f"the tree index {self.file} is damaged or not reviewbot's ({why}); "
+                         "building it again")
+                self._remove()
+            try:
+                db = self._connect()
+                self._validate(db)
+            except (sqlite3.DatabaseError, Damaged, OSError) as again:
+                # a cache directory that cannot be written only costs time: this run keeps
+                # the index in memory
+                why = str(again).splitlines()[0] if str(again) else type(again).__name__
+                if not self.quiet:
+                    note(f"cannot keep the tree index in {self.file} ({why}); "
+                         "it lasts for this run only")
+                self.file = Path(":memory:")
+                db = self._connect()
+                self._validate(db)
         return db
 
     def _remove(self) -> None:
-        remove_database(self.file)
+        try:
+            remove_database(self.file)
+        except OSError:
+            pass  # opening it again says what is wrong
 
     def _validate(self, db: sqlite3.Connection) -> None:
         """Creates the schema in a new file; Damaged (or sqlite3.DatabaseError) when the file
@@ -237,6 +252,8 @@ class Store:
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not set(_TABLES) <= names:
             raise Damaged("tables missing")
+        if str(self.file) == ":memory:":
+            return
         pages = db.execute("PRAGMA page_count").fetchone()[0]
         size = db.execute("PRAGMA page_size").fetchone()[0]
         wal = Path(f"{self.file}-wal")

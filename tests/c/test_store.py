@@ -185,3 +185,13 @@ def test_two_checks_at_once_share_one_database(tmp_path: Path, warm: bool) -> No
     assert store.check_integrity()
     assert store.meta("graph-base")
     store.close()
+
+
+def test_a_cache_directory_that_cannot_be_written_costs_only_time(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    clean, _ = _check(tmp_path, tmp_path / "cache")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory\n", encoding="utf-8")
+    found, err = _check(tmp_path, blocked / "cache")
+    assert found == clean
+    assert len(err.splitlines()) == 1 and "it lasts for this run only" in err
