@@ -31,6 +31,7 @@ when another process moves the database to another base meanwhile. Writes happen
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import sys
@@ -222,10 +223,8 @@ class Store:
         return db
 
     def _remove(self) -> None:
-        try:
+        with contextlib.suppress(OSError):  # opening it again says what is wrong
             remove_database(self.file)
-        except OSError:
-            pass  # opening it again says what is wrong
 
     def _validate(self, db: sqlite3.Connection) -> None:
         """Creates the schema in a new file; Damaged (or sqlite3.DatabaseError) when the file
