@@ -128,32 +128,49 @@ def _extract_one(path: str, data: bytes) -> FileFacts:
         return FileFacts(path=path, error_lines=(1,))
 
 
-def _extract_batch(batch: list[tuple[str, bytes]], keep: bool = False,
-                   ) -> list[tuple[str, str, FileFacts | None]]:
-    """(path, facts as JSON, facts when ``keep``) of each (path, content). Kept facts travel
-    back from a worker pickled (the pool's own transport), cheaper to rebuild than from JSON."""
+Parsed = tuple[str, bytes | None, str, FileFacts | None]  # path, content key, JSON, facts
+
+
+def _extract_batch(batch: list[tuple[str, bytes | None]], keep: bool = False,
+                   root: str = "") -> list[Parsed]:
+    """(path, content key, facts as JSON, facts when ``keep``) of each (path, content); a
+    content of None is read from ``root``/path here (a cold index of a directory reads and
+    hashes on the workers), and a file that cannot be read gets the key None. Kept facts
+    travel back from a worker pickled (the pool's own transport), cheaper to rebuild than
+    from JSON."""
     with collector_paused():
-        out: list[tuple[str, str, FileFacts | None]] = []
-        for path, data in batch:
+        out: list[Parsed] = []
+        for path, given in batch:
+            data = given
+            if data is None:
+                try:
+                    with open(f"{root}/{path}", "rb") as fh:  # noqa: PTH123
+                        data = fh.read()
+                except OSError:
+                    out.append((path, None, "", None))
+                    continue
             ff = _extract_one(path, data)
-            out.append((path, encode_facts(ff), ff if keep else None))
+            out.append((path, _key(path, data), encode_facts(ff), ff if keep else None))
         return out
 
 
-def _batches(items: list[tuple[str, bytes]], size: int) -> list[list[tuple[str, bytes]]]:
+def _batches(items: list[tuple[str, bytes | None]], size: int, sizes: dict[str, int],
+             ) -> list[list[tuple[str, bytes | None]]]:
     """Batches of ``size`` files, largest files first (so that a slow one does not hold up
     the end)."""
-    ordered = sorted(items, key=lambda it: -len(it[1]))
+    ordered = sorted(items, key=lambda it: -sizes.get(it[0], len(it[1] or b"")))
     return [ordered[i:i + size] for i in range(0, len(ordered), size)]
 
 
-def parse_files(items: list[tuple[str, bytes]], jobs: int, keep: bool = False,
-                ) -> Iterator[list[tuple[str, str, FileFacts | None]]]:
-    """Batches of (path, facts as JSON, facts when ``keep``) of (path, content) pairs, parsed
-    on ``jobs`` processes, as they are done."""
+def parse_files(items: list[tuple[str, bytes | None]], jobs: int, keep: bool = False,
+                root: str = "", sizes: dict[str, int] | None = None,
+                ) -> Iterator[list[Parsed]]:
+    """Batches of ``_extract_batch``'s results for (path, content) pairs, parsed on ``jobs``
+    processes, as they are done."""
+    sizes = sizes or {}
     if jobs <= 1 or len(items) < 8:
-        for batch in _batches(items, BATCH_FILES):
-            yield _extract_batch(batch, keep)
+        for batch in _batches(items, BATCH_FILES, sizes):
+            yield _extract_batch(batch, keep, root)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -162,7 +179,8 @@ def parse_files(items: list[tuple[str, bytes]], jobs: int, keep: bool = False,
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     size = max(1, min(BATCH_FILES, len(items) // (jobs * 4) or 1))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(_extract_batch, b, keep) for b in _batches(items, size)]
+        futures = [pool.submit(_extract_batch, b, keep, root)
+                   for b in _batches(items, size, sizes)]
         for done in as_completed(futures):
             yield done.result()
 
@@ -329,25 +347,48 @@ def open_index(
     store.end_read()  # a new snapshot: another process may have written since
 
     with collector_paused():
-        keys, contents, stat_table, stats_changed = _keys(tree, paths, store, blob_ids, listed)
-        base = store.base()
-        unsure = [k for p, k in keys.items() if base.get(p) != k]
-        have = store.has_facts(unsure) if unsure else set()
-        missing = sorted(p for p, k in keys.items() if base.get(p) != k and k not in have)
-        if blob_ids is not None and missing:
-            contents = tree.read_many(missing)
-        parsed = 0
-        if missing:
+        root_dir = str(tree.root) if tree.root is not None else ""
+        items: list[tuple[str, bytes | None]]
+        keys: dict[str, bytes]
+        contents: dict[str, bytes]
+        stat_table: StatTable
+        cold = bool(listed is not None and root_dir and store.db.execute(
+            "SELECT 1 FROM facts LIMIT 1").fetchone() is None)
+        if cold and listed is not None:
+            # nothing to reuse: the workers read and hash every file as they parse it
+            keys, contents, stat_table, stats_changed = {}, {}, {}, True
+            items = [(p, None) for p, st in listed.items() if st is not None]
+        else:
+            keys, contents, stat_table, stats_changed = _keys(tree, paths, store, blob_ids,
+                                                              listed)
+            base = store.base()
+            unsure = [k for p, k in keys.items() if base.get(p) != k]
+            have = store.has_facts(unsure) if unsure else set()
+            missing = sorted(p for p, k in keys.items() if base.get(p) != k and k not in have)
+            if blob_ids is not None and missing:
+                contents = tree.read_many(missing)
             items = [(p, contents.get(p) or tree.read_bytes(p) or b"") for p in missing]
+        parsed = 0
+        if items:
+            sizes = {p: st[0] for p, st in (listed or {}).items() if st is not None}
             meter = _Progress(len(items), progress)
             keep = keep_parsed and len(items) <= KEEP_PARSED
-            for batch in parse_files(items, jobs, keep):
+            for batch in parse_files(items, jobs, keep, root_dir, sizes):
+                # a git tree's keys name blobs: the ones computed here stand
+                done = [(p, keys.get(p, k), data, ff) for p, k, data, ff in batch
+                        if k is not None]
                 with store.write() as db:
                     db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)",
-                                   ((keys[p], p, data) for p, data, _ in batch))
-                # the graph, built next from them, need not decode them again
-                store.decoded.update((keys[p], ff) for p, _, ff in batch if ff is not None)
-                parsed += len(batch)
+                                   ((k, p, data) for p, k, data, _ in done))
+                for p, k, _, ff in done:
+                    keys[p] = k
+                    if cold and listed is not None and listed.get(p) is not None:
+                        st = listed[p]
+                        assert st is not None
+                        stat_table[p] = (st[0], st[1], k)
+                    if ff is not None:  # the graph, built next from them, need not decode
+                        store.decoded[k] = ff
+                parsed += len(done)
                 meter.add(len(batch))
         if stats_changed and tree.root is not None:
             root = str(tree.root)

@@ -249,3 +249,18 @@ def test_a_new_git_base_parses_only_the_files_it_changed(
     stats = IndexStats()
     index_tree(GitTree(repo.path, first), ("hw/",), jobs=1, cache_dir=cache, stats=stats)
     assert (stats.parsed, stats.cached) == (1, len(files) - 1)
+
+
+def test_a_cold_index_keys_files_as_a_warm_one_does(tmp_path: Path) -> None:
+    """A first index reads and hashes the files on its workers; a later one (the database
+    has facts) reads and hashes them itself: the same keys, the same facts."""
+    tree = DirTree(make_tree(tmp_path / "tree", copies=2))
+    cold = IndexStats()
+    facts = index_tree(tree, ("hw/", "include/"), jobs=2, cache_dir=tmp_path / "a", stats=cold)
+    index_tree(tree, ("include/",), jobs=1, cache_dir=tmp_path / "b")  # not cold any more
+    later = IndexStats()
+    again = index_tree(tree, ("hw/", "include/"), jobs=2, cache_dir=tmp_path / "b",
+                       stats=later)
+    assert (cold.parsed, later.parsed) == (9, 8)
+    assert cold.fingerprint == later.fingerprint and facts == again
+    assert cold.bytes == later.bytes > 0
