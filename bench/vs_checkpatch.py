@@ -84,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also time `reviewbot check --tree QEMU_TREE` on every input")
     parser.add_argument("--no-index", action="store_true", help="skip the full-tree index")
     parser.add_argument("--json", metavar="FILE", help="also write the raw figures as JSON")
+    parser.add_argument("--corpus-real", default=str(CORPUS_REAL), metavar="DIR",
+                        help="real patch mails (default: %(default)s)")
     args = parser.parse_args(argv)
 
     runs = args.runs or (2 if args.quick else 5)
@@ -101,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="reviewbot-bench-") as tmp:
         work = Path(tmp)
-        inputs = _build_inputs(tree, work, n_singles, n_series)
+        inputs = _build_inputs(tree, work, n_singles, n_series, Path(args.corpus_real))
         variants = {"checkpatch": None, "reviewbot": [*reviewbot, "check"]}
         if args.with_tree:
             variants["reviewbot --tree"] = [*reviewbot, "check", "--tree", str(tree)]
@@ -114,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if series_rss:
             print(f"\npeak memory, reviewbot check on series-{n_series}: "
                   f"{max(series_rss) / 1024:.0f} MiB")
+        tree_rss = [r.max_rss_kib for i in inputs for r in i.runs.get("reviewbot --tree", [])]
+        if tree_rss:
+            print(f"peak memory, reviewbot check --tree (warm), largest over every input: "
+                  f"{max(tree_rss) / 1024:.0f} MiB")
         if index:
             print(index["text"])
         if args.json:
@@ -208,7 +214,8 @@ def _commit_files(repo: Path, tree: Path, files: Sequence[str]) -> None:
              "Signed-off-by: Bench Author <author@example.org>")
 
 
-def _build_inputs(tree: Path, work: Path, n_singles: int, n_series: int) -> list[Input]:
+def _build_inputs(tree: Path, work: Path, n_singles: int, n_series: int,
+                  corpus_real: Path = CORPUS_REAL) -> list[Input]:
     repo = work / "repo"
     repo.mkdir()
     _git(repo, "init", "-q", "-b", "base")
@@ -223,7 +230,7 @@ def _build_inputs(tree: Path, work: Path, n_singles: int, n_series: int) -> list
                  "base..singles").split()
     for rel, patch in zip(singles, names, strict=True):
         inputs.append(Input("singles", rel, [patch], patch, _lines(tree / rel)))
-    inputs.extend(_real_patches(work / "real"))
+    inputs.extend(_real_patches(work / "real", corpus_real))
 
     series = _device_files(tree, n_series, skip=frozenset(singles))
     _git(repo, "checkout", "-q", "-b", "series", "base")
@@ -252,16 +259,16 @@ def _build_inputs(tree: Path, work: Path, n_singles: int, n_series: int) -> list
     return inputs
 
 
-def _real_patches(out: Path) -> list[Input]:
+def _real_patches(out: Path, corpus: Path = CORPUS_REAL) -> list[Input]:
     """Each patch mail of corpus-real as a one-message mbox; none when it is not there."""
     import mailbox
 
-    if not CORPUS_REAL.is_dir():
-        print(f"note: {CORPUS_REAL} is not there; no real inputs")
+    if not corpus.is_dir():
+        print(f"note: {corpus} is not there; no real inputs")
         return []
     out.mkdir()
     found = []
-    for thread in sorted(CORPUS_REAL.glob("*.mbox")):
+    for thread in sorted(corpus.glob("*.mbox")):
         box = mailbox.mbox(thread, create=False)
         for n, key in enumerate(box.keys(), 1):
             raw = box.get_bytes(key)

@@ -8,11 +8,12 @@ for git input the range's start (HEAD for ``--staged``). Patch i's graph is the 
 with every C file patches 1..i touched laid over it, each as it is after patch i (a file one
 of them deletes is gone), so a patch never sees what later patches do.
 
-With a tree, the tree's graph is built once per process (``graph.GraphState``), and saved
-beside the index so that the next run with the same tree content loads it instead of
-building it; ``PatchContext.graph`` switches the one shared graph to its patch, so a graph
-is valid until another patch's graph is asked for (the engine runs the patch rules patch by
-patch).
+With a tree, the tree's facts and graph live in the tree index database
+(``reviewbot.c.index``, ``reviewbot.c.graphdb``): built once for a tree's content, then read
+lazily, a node or a table row at a time, as far as the rules walk (``graph.GraphState`` over
+``graphdb.load_state``). ``PatchContext.graph`` switches the one shared graph to its patch,
+so a graph is valid until another patch's graph is asked for (the engine runs the patch
+rules patch by patch).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from reviewbot.c.digraph import DiGraph
     from reviewbot.c.facts import FileFacts
     from reviewbot.c.graph import GraphState
-    from reviewbot.c.index import IndexedTree
+    from reviewbot.c.index import TreeIndex
     from reviewbot.model import Patch, Series
     from reviewbot.patch.source import PostImages, SourceFile
     from reviewbot.patch.tree import Tree
@@ -76,7 +77,7 @@ class SeriesContext:
         self._tree = tree
         self._tree_opened = tree is not None or not open_tree
         self._facts: dict[tuple[int, str], FileFacts | None] = {}
-        self._indexed: IndexedTree | None = None
+        self._indexed: TreeIndex | None = None
         self._indexed_done = False
         self._tree_facts: list[FileFacts] | None = None
         # the slow reference: every patch's graph built from scratch (tests compare the two)
@@ -126,19 +127,40 @@ class SeriesContext:
                                            enclosing=self.post_images.sections(position, path))
         return self._facts[key]
 
-    def indexed_tree(self) -> IndexedTree | None:
-        """The index of the tree's device-model code (cached on disk), its facts unpickled
-        only when asked for; None without a tree (or with ``index_tree`` off)."""
+    def indexed_tree(self) -> TreeIndex | None:
+        """The index of the tree's device-model code (a database under the cache directory),
+        its facts decoded only when asked for; None without a tree (or with ``index_tree``
+        off)."""
         if not self._indexed_done:
             self._indexed_done = True
             tree = self.tree
             if tree is not None and tree.root is not None and self.options.index_tree:
-                from reviewbot.c.index import index_lazily
+                from sqlite3 import DatabaseError
 
-                indexed = index_lazily(tree, TREE_PREFIXES)
-                if indexed.blobs:
+                from reviewbot.c.index import open_index
+                from reviewbot.errors import IndexDamaged
+
+                try:
+                    # a first run builds the tree's graph from the facts it parses
+                    indexed = open_index(tree, TREE_PREFIXES, keep_parsed=True)
+                except DatabaseError as exc:
+                    raise IndexDamaged(str(exc)) from None
+                if indexed.keys:
                     self._indexed = indexed
         return self._indexed
+
+    def drop_index(self, why: str) -> None:
+        """The index database is damaged: remove it (with a note), so that the tree's facts
+        and graph are built again when next asked for."""
+        tree = self.tree
+        if tree is not None:
+            from reviewbot.c.index import discard
+
+            discard(tree, why)
+        _TREE_STATES.clear()
+        self._indexed = None
+        self._indexed_done = False
+        self._tree_facts = None
 
     def tree_facts(self) -> list[FileFacts]:
         """Facts of the tree's device-model code (cached on disk by the index)."""
@@ -190,70 +212,98 @@ class SeriesContext:
                         merged[path] = ff
                 self._graphs[position] = build_graph(merged.values())
             return self._graphs[position]
-        return tree_graph_state(indexed).overlay(changes)
+        from sqlite3 import DatabaseError
+
+        from reviewbot.errors import IndexDamaged
+
+        try:
+            return tree_graph_state(indexed).overlay(changes)
+        except DatabaseError as exc:
+            raise IndexDamaged(str(exc)) from None
 
 
-# One tree graph per process: a bulk run over many series against one tree builds it once.
-_TREE_STATES: dict[str, GraphState] = {}
+# One tree graph per process: a bulk run over many series against one tree reads it once.
+# (the state, the database's graph-base it was read at)
+_TREE_STATES: dict[str, tuple[GraphState, str | None]] = {}
 
 
 _CODE_KEY: list[str] = []
-# A saved graph of the same tree location whose files differ in at most this many is moved
+# A stored graph of the same tree location whose files differ in at most this many is moved
 # to the new content (a git range with another base) rather than rebuilt.
 MAX_REBASE = 400
-# Moved by at most this many files, the moved graph is not saved: the next run moves the
-# saved one again (cheap), and the cache keeps the old files' facts it needs for that.
+# Moved by at most this many files, the moved graph is not written back: the next run moves
+# the stored one again (cheap), and the database keeps the old files' facts it needs for that.
 SAVE_AFTER_REBASE = 40
 
 
 def _code_key() -> str:
-    """What a saved tree graph depends on besides the tree's content: the facts' format and
+    """What a stored tree graph depends on besides the tree's content: the facts' format and
     the code that builds the graph."""
     if not _CODE_KEY:
         import hashlib
 
-        from reviewbot.c import digraph, graph
+        from reviewbot.c import digraph, graph, graphdb
         from reviewbot.c.facts import FACTS_VERSION
 
         code = hashlib.blake2b(digest_size=8)
-        for module in (graph, digraph):
+        for module in (graph, digraph, graphdb):
             code.update(Path(module.__file__ or "").read_bytes())
         _CODE_KEY.append(f"facts-v{FACTS_VERSION}:graph-{code.hexdigest()}"
                          f":{'/'.join(TREE_PREFIXES)}")
     return _CODE_KEY[0]
 
 
-def tree_graph_state(indexed: IndexedTree) -> GraphState:
-    """The graph of a tree's facts: from this process, else saved by an earlier run (moved
-    to this content when the tree changed a little), else built (and saved for the next
-    run). Keyed by the tree's content, so an edited tree gets a new graph."""
+def tree_graph_state(indexed: TreeIndex) -> GraphState:
+    """The graph of a tree's facts: from this process, else the one in the index database
+    (read lazily; moved to this content when the tree changed a little), else built and
+    stored for the next run. Keyed by the tree's content, so an edited tree gets a new graph."""
     key = f"{_code_key()}:{indexed.fingerprint}"
-    state = _TREE_STATES.get(key)
-    if state is not None:
-        return state
-    import gc
-
+    store = indexed.store
+    for old_key, (_, seen) in list(_TREE_STATES.items()):
+        # one at a time; and one whose stored graph another process replaced is read again
+        if old_key != key or store.meta("graph-base") != seen:
+            del _TREE_STATES[old_key]
+    found = _TREE_STATES.get(key)
+    if found is not None:
+        return found[0]
     from reviewbot.c.graph import GraphState
-    from reviewbot.c.index import default_cache_dir
+    from reviewbot.c.graphdb import dump_state, load_state, move_base, write_back
 
-    if _TREE_STATES:
-        _TREE_STATES.clear()  # keep one: a tree's graph is large
-        gc.unfreeze()  # what was frozen with the old graph may be collected again
-    # one saved graph per tree location, like the index
-    file = default_cache_dir() / f"graph-{indexed.location}.pickle"
-    loaded = GraphState.load(file, _code_key(), indexed.keys, indexed.facts_for_key,
-                             max_changes=MAX_REBASE)
-    if loaded is None:
+    def facts(path: str, content: bytes) -> FileFacts | None:
+        return indexed.facts_for_key(content, path)
+
+    code = _code_key()
+    stored = store.base() if store.meta("graph") == code else None
+    changed = [] if stored is None else sorted(
+        p for p in stored.keys() | indexed.keys.keys() if stored.get(p) != indexed.keys.get(p))
+    if stored is not None and (not stored or len(changed) > MAX_REBASE or any(
+            p in stored and indexed.facts_for_key(stored[p]) is None for p in changed)):
+        stored = None  # empty, too far away, or the old facts of a changed file are gone
+    if stored is None:
         state = GraphState(indexed.all_facts())
-        state.save(file, _code_key(), indexed.keys)
+        with store.write():
+            dump_state(store, state, indexed.keys)
+            store.set_meta("graph", code)
+            store.set_meta("graph-base", indexed.fingerprint)
+            store.drop_unused_facts(indexed.keys.values())
+        store.begin_read()
+        if store.meta("graph-base") == indexed.fingerprint:
+            # read back lazily like any later run; the built one is garbage from here on
+            state = load_state(store, facts)
     else:
-        state, moved = loaded
-        if moved > SAVE_AFTER_REBASE:
-            state.save(file, _code_key(), indexed.keys)
-    _TREE_STATES[key] = state
-    # The graph lives as long as the process and holds no garbage: left to the collector,
-    # each full collection would walk its millions of objects (~0.2 s) for nothing.
-    gc.freeze()
+        state = load_state(store, facts)
+        if changed:
+            seen = store.meta("graph-base")
+            move_base(state, {p: indexed.facts(p) if p in indexed.keys else None
+                              for p in changed})
+            if len(changed) > SAVE_AFTER_REBASE:
+                with store.write():
+                    if store.meta("graph-base") == seen:  # nobody moved it meanwhile
+                        write_back(store, state, indexed.keys)
+                        store.set_meta("graph-base", indexed.fingerprint)
+                        store.drop_unused_facts(indexed.keys.values())
+                store.begin_read()
+    _TREE_STATES[key] = (state, store.meta("graph-base"))
     return state
 
 

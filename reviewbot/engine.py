@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from reviewbot.context import Options, PatchContext, SeriesContext
-from reviewbot.errors import UsageError
+from reviewbot.errors import IndexDamaged, RuleError, UsageError
 from reviewbot.finding import Finding, Severity, sort_findings
 from reviewbot.model import Series
 from reviewbot.rules import registry
@@ -58,7 +58,13 @@ def run_check(
     if options.tree is not None:
         _ = sctx.tree  # a bad --tree is a usage error, not something each rule trips over
     raw: list[Finding] = []
-    for found in _run_rules(chosen, sctx):
+    try:
+        results = _run_rules(chosen, sctx)
+    except IndexDamaged as exc:
+        # what the rules saw so far may be wrong: all of them again over a rebuilt index
+        sctx.drop_index(str(exc))
+        results = _run_rules(chosen, sctx)
+    for found in results:
         raw.extend(found)
     kept = [f for f in raw if _keep(f, sctx) and not _suppressed(f, sctx)]
     kept = [f for f in kept if _selected(f.rule, options)]
@@ -102,12 +108,10 @@ def _guarded(rule: Rule, ctx: SeriesContext | PatchContext, fn: registry.CheckFn
              what: str) -> list[Finding]:
     import os
 
-    from reviewbot.errors import RuleError
-
     try:
         result: Iterable[Finding] = fn(ctx, rule)
         return list(result)
-    except RuleError:
+    except (RuleError, IndexDamaged):
         raise
     except Exception as exc:
         if os.environ.get("REVIEWBOT_DEBUG"):

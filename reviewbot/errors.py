@@ -14,3 +14,8 @@ class UsageError(InputError):
 class RuleError(InputError):
     """A rule file that cannot be run (a language rule whose pattern ast-grep rejects, found
     when the rule first meets a C file). Not caught per rule like other failures."""
+
+
+class IndexDamaged(Exception):
+    """The tree index database gave back something that is not what reviewbot wrote there
+    (found while a check reads it lazily): the check starts again from a rebuilt index."""

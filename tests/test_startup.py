@@ -49,6 +49,9 @@ NOT_IMPORTED_BY_PATCH_CHECK = (
     "reviewbot.review.followup",  # check --previous and `followup` only
     "reviewbot.report.followup",
     "reviewbot.report.changelog",
+    "reviewbot.c.store",
+    "reviewbot.c.graphdb",
+    "sqlite3",  # the tree index database: only with a tree
     *(f"reviewbot.commands.{name}" for name in cli.COMMANDS if name != "check"),
     *(f"reviewbot.report.{name}" for name in ("json", "sarif", "email", "checkpatch",
                                                "b4_review")),

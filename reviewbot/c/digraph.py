@@ -10,7 +10,7 @@ sends (issue 8); ``check`` only ever builds, walks and looks up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ class _OfNodes:
     """``n in x``, ``iter(x)`` and ``len(x)`` over the nodes, for the graph and its view."""
 
     __slots__ = ()
-    _node: dict[str, Attrs]
+    _node: Mapping[str, Attrs]
 
     def __contains__(self, n: object) -> bool:
         return n in self._node
@@ -41,7 +41,7 @@ class NodeView(_OfNodes):
 
     __slots__ = ("_node",)
 
-    def __init__(self, node: dict[str, Attrs]) -> None:
+    def __init__(self, node: Mapping[str, Attrs]) -> None:
         self._node = node
 
     def __getitem__(self, n: str) -> Attrs:
@@ -69,7 +69,7 @@ class EdgeView:
 
     __slots__ = ("_succ",)
 
-    def __init__(self, succ: dict[str, dict[str, Attrs]]) -> None:
+    def __init__(self, succ: Mapping[str, dict[str, Attrs]]) -> None:
         self._succ = succ
 
     def __getitem__(self, edge: tuple[str, str]) -> Attrs:
@@ -95,14 +95,17 @@ class EdgeView:
 
 
 class DiGraph(_OfNodes):
-    """Adjacency dicts: ``succ[u][v]`` and ``pred[v][u]`` are the same edge attribute dict."""
+    """Adjacency dicts: ``succ[u][v]`` and ``pred[v][u]`` are the same edge attribute dict.
+
+    The three tables are dicts here; ``reviewbot.c.graphdb.StoredDiGraph`` makes them mappings
+    that fetch an entry from the tree index on first look-up."""
 
     __slots__ = ("_node", "_pred", "_succ")
 
     def __init__(self) -> None:
-        self._node: dict[str, Attrs] = {}
-        self._succ: dict[str, dict[str, Attrs]] = {}
-        self._pred: dict[str, dict[str, Attrs]] = {}
+        self._node: MutableMapping[str, Attrs] = {}
+        self._succ: MutableMapping[str, dict[str, Attrs]] = {}
+        self._pred: MutableMapping[str, dict[str, Attrs]] = {}
 
     # -- reading
     @property
@@ -114,12 +117,12 @@ class DiGraph(_OfNodes):
         return EdgeView(self._succ)
 
     @property
-    def succ(self) -> dict[str, dict[str, Attrs]]:
+    def succ(self) -> Mapping[str, dict[str, Attrs]]:
         """``succ[u]``: v -> attributes of u -> v.  Read it; change the graph through methods."""
         return self._succ
 
     @property
-    def pred(self) -> dict[str, dict[str, Attrs]]:
+    def pred(self) -> Mapping[str, dict[str, Attrs]]:
         return self._pred
 
     def has_node(self, n: str) -> bool:

@@ -45,10 +45,9 @@ Queries (free functions; on ``g.to_networkx()`` they give the same answers):
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 from reviewbot.c.digraph import DiGraph
@@ -348,15 +347,27 @@ class Chain:
         return " -> ".join(parts)
 
 
+def _candidates(g: DiGraph, hint: str, text: str) -> Iterable[str]:
+    """Nodes that may match: all of them, or, on a graph read from the tree index
+    (``graphdb.StoredDiGraph``), a superset found through its indexes (``hint`` names
+    which), so that a query does not read the whole graph in."""
+    narrow = getattr(g, "candidates", None)
+    if narrow is None:
+        return g.nodes
+    found: Iterable[str] = narrow(hint, text)
+    return found
+
+
 def find_functions(g: DiGraph, name: str) -> list[str]:
     """Ids of the function nodes called ``name`` (defined ones first)."""
-    found = [n for n, d in g.nodes(data=True) if d["kind"] == "function" and d["name"] == name]
+    found = [n for n in _candidates(g, "name", name) if n in g
+             and g.nodes[n]["kind"] == "function" and g.nodes[n]["name"] == name]
     return sorted(found, key=lambda n: (not g.nodes[n]["defined"], n))
 
 
 def functions_with_role(g: DiGraph, role: str) -> list[str]:
-    return sorted(n for n, d in g.nodes(data=True)
-                  if d["kind"] == "function" and role in d["roles"])
+    return sorted(n for n in _candidates(g, "text", role) if n in g
+                  and g.nodes[n]["kind"] == "function" and role in g.nodes[n]["roles"])
 
 
 def chains_to(g: DiGraph, start: str, targets: Iterable[str], max_depth: int = 6,
@@ -515,8 +526,14 @@ def dispatch_handlers(g: DiGraph, type_name: str | None = None) -> list[Dispatch
     """Every ``if (object_dynamic_cast(.., TYPE_X)) target(..)`` in the graph."""
     out = []
     # the adjacency dicts themselves: a tree's graph has some 130,000 edges, and walking them
-    # through views costs several times more
-    for u, nbrs in g.succ.items():
+    # through views costs several times more; on a graph read from the index, only the
+    # nodes its index says have dispatch edges
+    succ = g.succ
+    sources = _candidates(g, "dispatch", "") if hasattr(g, "candidates") else succ
+    for u in sources:
+        nbrs = succ.get(u)
+        if nbrs is None:
+            continue
         for v, e in nbrs.items():
             if "dispatch" not in e["kinds"]:
                 continue
@@ -605,56 +622,6 @@ def _external_attrs(name: str) -> dict[str, Any]:
             "static": False, "defined": False, "partial": False, "roles": [], "settings": []}
 
 
-class _LoadedOnce:
-    """``facts(path)``, called once a path."""
-
-    def __init__(self, facts: Callable[[str], FileFacts]) -> None:
-        self._facts = facts
-        self._seen: dict[str, FileFacts] = {}
-
-    def __call__(self, path: str) -> FileFacts:
-        ff = self._seen.get(path)
-        if ff is None:
-            ff = self._seen[path] = self._facts(path)
-        return ff
-
-
-class _LazyFiles(MutableMapping[str, FileFacts]):
-    """path -> facts, where a path's facts are fetched on first use (a saved GraphState's
-    files: an overlay needs the facts of a few of them)."""
-
-    def __init__(self, load: _LoadedOnce, paths: Iterable[str]) -> None:
-        self._load = load
-        self._items: dict[str, FileFacts | None] = dict.fromkeys(paths)  # None: not yet
-
-    def __getitem__(self, path: str) -> FileFacts:
-        ff = self._items[path]
-        if ff is None:
-            ff = self._items[path] = self._load(path)
-        return ff
-
-    def __setitem__(self, path: str, ff: FileFacts) -> None:
-        self._items[path] = ff
-
-    def __delitem__(self, path: str) -> None:
-        del self._items[path]
-
-    def __contains__(self, path: object) -> bool:
-        return path in self._items
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def copy(self) -> _LazyFiles:
-        """The same files, sharing the loader (so both give the same facts objects)."""
-        other = _LazyFiles(self._load, ())
-        other._items = dict(self._items)
-        return other
-
-
 @dataclass
 class _Record:
     """What one file put into the graph, so that it can be taken out again."""
@@ -684,104 +651,29 @@ class GraphState:
         self.base: MutableMapping[str, FileFacts] = {}
         self.files: MutableMapping[str, FileFacts] = {}
         self.overlaid: dict[str, FileFacts | None] = {}
-        self._records: dict[str, _Record] = {}
-        self._defs: dict[str, dict[str, set[bool]]] = {}  # name -> path -> static flags
-        self._resolved: dict[str, list[str]] = {}
-        self._defines: dict[str, list[tuple[str, str]]] = {}  # path -> [(TYPE_X, value)]
-        self._define_paths: dict[str, set[str]] = {}  # TYPE_X or '"value"' -> paths
-        self._type_values: dict[str, str] = {}
-        self._type_names: dict[str, str] = {}
-        self._name_refs: dict[str, set[str]] = {}
-        self._text_refs: dict[str, set[str]] = {}
-        self._type_decl_paths: dict[str, set[str]] = {}
-        self._counts: dict[str, int] = {}  # references of fn:: and type:: nodes
-        self._role_src: dict[str, dict[str, int]] = {}
+        # The tables below are plain dicts in a state built here; in a state read from the
+        # tree index (reviewbot.c.graphdb) the keyed ones are fetched a key at a time, and
+        # the last four (small, walked whole) are read whole.
+        self._records: MutableMapping[str, _Record] = {}
+        self._defs: MutableMapping[str, dict[str, set[bool]]] = {}  # name -> path -> statics
+        self._resolved: dict[str, list[str]] = {}  # derived from _defs, never stored
+        self._defines: MutableMapping[str, list[tuple[str, str]]] = {}  # path -> [(TYPE_X, v)]
+        self._define_paths: MutableMapping[str, set[str]] = {}  # TYPE_X or '"value"' -> paths
+        self._type_values: MutableMapping[str, str] = {}
+        self._type_names: MutableMapping[str, str] = {}
+        self._name_refs: MutableMapping[str, set[str]] = {}
+        self._text_refs: MutableMapping[str, set[str]] = {}
+        self._type_decl_paths: MutableMapping[str, set[str]] = {}
+        self._counts: MutableMapping[str, int] = {}  # references of fn:: and type:: nodes
+        self._role_src: MutableMapping[str, dict[str, int]] = {}
         self._machine_roles: set[tuple[str, str]] = set()
         self._parent: dict[str, str] = {}  # type -> parent (first parent edge)
         self._class_inits: dict[str, list[str]] = {}
+        # path -> its register edges that can give machine roles (``_Record.machine``)
+        self._machine_recs: dict[str, list[tuple[str, str, str, str]]] = {}
         with collector_paused():
             self._apply({ff.path: ff for ff in facts})
         self.base = dict(self.files)
-
-    # -- saved between processes
-    _NOT_SAVED = ("base", "files", "overlaid")
-
-    def save(self, file: Path, code: str, keys: dict[str, bytes]) -> None:
-        """Write the state (tables and graph, not the files' facts: an index has them) to
-        ``file``. ``code`` names what built it (a state of other code is not loaded back);
-        ``keys`` are the content keys of its base files, by which their facts are found
-        again. Only a state with no overlay is saved."""
-        if self.overlaid:
-            raise ValueError("a GraphState is saved without an overlay")
-        if keys.keys() != self.base.keys():
-            raise ValueError("keys must name the state's files")
-        body = {k: v for k, v in self.__dict__.items() if k not in self._NOT_SAVED}
-        body["keys"] = keys
-        import os
-        import pickle
-        import tempfile
-
-        try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".graph-", suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(code, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                pickle.dump(body, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            Path(tmp).replace(file)
-        except OSError:
-            pass  # not saved: the next run builds the graph again
-
-    @classmethod
-    def load(cls, file: Path, code: str, keys: dict[str, bytes],
-             facts: Callable[[bytes], FileFacts | None], *, max_changes: int,
-             ) -> tuple[GraphState, int] | None:
-        """The state ``save`` wrote with ``code``, moved to the files ``keys`` names (path ->
-        content key): files whose content differs are applied as a change of base, when at
-        most ``max_changes`` do. Facts are got from ``facts(content key)`` when first needed.
-        Returns the state and the number of files it changed; None when the file is absent,
-        unreadable, of other code, too far away, or names facts ``facts`` no longer has."""
-        from reviewbot.util import cachefile
-
-        with collector_paused():
-            try:
-                with file.open("rb") as fh:
-                    if cachefile.load(fh) != code:
-                        return None
-                    body = cachefile.load(fh)
-                if not isinstance(body, dict):
-                    return None
-                saved: dict[str, bytes] = body.pop("keys")
-                state = cls.__new__(cls)
-                state.__dict__.update(body)
-            except Exception:  # absent, truncated, or written by another version
-                return None
-            changed = sorted(p for p in saved.keys() | keys.keys()
-                             if saved.get(p) != keys.get(p))
-            if len(changed) > max_changes:
-                return None
-            if any(p in saved and facts(saved[p]) is None for p in changed):
-                return None  # the old facts of a changed file are gone from the index
-
-            def by_saved_key(path: str) -> FileFacts:
-                ff = facts(saved[path])
-                if ff is None:
-                    raise KeyError(path)
-                return ff
-
-            shared = _LoadedOnce(by_saved_key)
-            state.files = _LazyFiles(shared, saved)
-            state.overlaid = {}
-            if changed:
-                want: dict[str, FileFacts | None] = {}
-                for p in changed:
-                    want[p] = facts(keys[p]) if p in keys else None
-                    if p in keys and want[p] is None:
-                        return None
-                state._apply(want)
-            # the files are now those ``keys`` names: files not loaded yet are unchanged ones
-            assert isinstance(state.files, _LazyFiles)
-            state.base = state.files.copy()
-            return state, len(changed)
 
     # -- public
     def overlay(self, changes: dict[str, FileFacts | None]) -> DiGraph:
@@ -840,7 +732,8 @@ class GraphState:
             for ff in (old, new):
                 if ff is not None:
                     names.update(fn.name for fn in ff.functions)
-        fresh = not self._records  # the first build: nothing to compare with
+        # the first build: nothing to compare with
+        fresh = isinstance(self._records, dict) and not self._records
         before = {} if fresh else {n: self._resolve_global(n) for n in names}
         for path, new in want.items():
             old = self.files.pop(path, None)
@@ -894,6 +787,7 @@ class GraphState:
             if rec is not None:
                 self._take_out(path, rec, dirty_types, dirty_roles)
                 gone_own[path] = rec.own
+                self._machine_recs.pop(path, None)
         own: dict[str, set[str]] = {}
         added: list[tuple[str, dict[str, Any]]] = []
         for path in order:
@@ -920,7 +814,10 @@ class GraphState:
         for path in order:
             ff = self.files.get(path)
             if ff is not None:
-                self._records[path] = self._put_in(ff, own[path], dirty_types, dirty_roles)
+                rec = self._records[path] = self._put_in(ff, own[path], dirty_types,
+                                                         dirty_roles)
+                if rec.machine:
+                    self._machine_recs[path] = rec.machine
         for name in values_changed:
             tid = type_id(name)
             if tid in g:
@@ -1175,7 +1072,7 @@ class GraphState:
         for tid, inits in self._class_inits.items():
             if machine(tid):
                 machine_inits.update(inits)
-        records = [m for rec in self._records.values() for m in rec.machine]
+        records = [m for machine in self._machine_recs.values() for m in machine]
         mc_users = {u for u, _, _, cls in records if cls == "MachineClass"}
         roles = {(v, f"machine_{fld}") for u, v, fld, _ in records
                  if fld in HOTPLUG_FIELDS and (u in machine_inits or u in mc_users)}

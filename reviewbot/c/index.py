@@ -1,9 +1,12 @@
-"""C facts of a whole tree (``hw/``, ``include/``, ``system/``...), cached on disk.
+"""C facts of a whole tree (``hw/``, ``include/``, ``system/``...) in the tree index database.
 
-A file's facts are cached under a key made of its path and its content hash, in one file
-per tree and ``cfacts.FACTS_VERSION``, so a second run parses only the files that changed (or
-all of them after an upgrade that changes the facts). The first run spreads the parsing over
-every core. A file whose size and mtime have not changed is not even read again.
+One SQLite database per tree location (``reviewbot.c.store``) holds every file's facts under
+a key made of its path and its content hash, so a second run parses only the files that
+changed (or all of them after an upgrade that changes the facts: ``FACTS_VERSION`` is part of
+the file name). The first run spreads the parsing over every core, writing the facts in
+batches as they come, with progress on a terminal. A file whose size and mtime have not
+changed is not even read again. The same database holds the tree's graph
+(``reviewbot.c.graphdb``), which a check reads lazily.
 
 Cache directory: ``cache_dir`` if given, else ``$REVIEWBOT_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/reviewbot``, else ``~/.cache/reviewbot``. It never lives in the tree.
@@ -11,23 +14,25 @@ Cache directory: ``cache_dir`` if given, else ``$REVIEWBOT_CACHE_DIR``, else
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import pickle
-import tempfile
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewbot.c.facts import FACTS_VERSION, FileFacts, extract
-from reviewbot.patch.tree import C_SUFFIXES, DEFAULT_PREFIXES, Tree
-from reviewbot.util import cachefile
+from reviewbot.c.store import Store, decode_facts, encode_facts
+from reviewbot.patch.tree import C_SUFFIXES, DEFAULT_PREFIXES, DirTree, Tree
 from reviewbot.util.nogc import collector_paused
 
-# Entries kept from earlier runs besides those of this run (other revisions of the same
-# tree), as a share of this run's: a warm run loads the whole file, so it must stay small.
-KEEP_OLD_SHARE = 0.5
+# Files parsed per batch handed to a worker (and written to the database as one transaction).
+BATCH_FILES = 64
+# Parsed facts kept in memory for the rest of the run, up to this many files (a cold check
+# builds the tree's graph from them next); more are read back from the database when needed.
+KEEP_PARSED = 20_000
 
 
 @dataclass
@@ -35,7 +40,7 @@ class IndexStats:
     files: int = 0
     bytes: int = 0
     parsed: int = 0  # files parsed in this run
-    cached: int = 0  # files whose facts came from the cache
+    cached: int = 0  # files whose facts came from the database
     seconds: float = 0.0
     jobs: int = 1
     fingerprint: str = ""  # changes when any file's content (or the set of files) does
@@ -57,9 +62,9 @@ def _location(tree: Tree) -> str:
                            digest_size=8).hexdigest()
 
 
-def _cache_file(cache_dir: Path, tree: Tree) -> Path:
-    """One file per tree location."""
-    return cache_dir / f"facts-v{FACTS_VERSION}-{_location(tree)}.pickle"
+def database_file(cache_dir: Path, tree: Tree) -> Path:
+    """One database per tree location and facts version."""
+    return cache_dir / f"index-f{FACTS_VERSION}-{_location(tree)}.sqlite"
 
 
 def _key(path: str, data: bytes) -> bytes:
@@ -70,79 +75,36 @@ def _key(path: str, data: bytes) -> bytes:
     return h.digest()
 
 
-# (tree root, path) -> (size, mtime_ns, key): lets a warm run skip reading unchanged files.
-StatTable = dict[tuple[str, str], tuple[int, int, bytes]]
+StatTable = dict[str, tuple[int, int, bytes]]  # path -> (size, mtime_ns, key)
 
 
-@dataclass
-class _Cache:
-    # key -> pickled FileFacts: workers send them pickled anyway, and entries of other
-    # revisions are carried over without being unpickled
-    facts: dict[bytes, bytes]
-    stats: StatTable
-    written_ns: int = 0
-
-
-# The cache last used in this process, with the facts it gave: a second index of the same
-# tree in one process (a bulk run, a test session) neither reloads nor unpickles them.
-_MEMO: dict[Path, tuple[tuple[int, int], _Cache, dict[bytes, FileFacts]]] = {}
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns
-
-
-def _load_cache(cache_file: Path) -> _Cache:
-    try:
-        with cache_file.open("rb") as fh:
-            data = cachefile.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-            ValueError, TypeError, IndexError):
-        return _Cache({}, {})  # absent or unreadable: start afresh
-    if not isinstance(data, _Cache):
-        return _Cache({}, {})
-    return data
-
-
-def _save_cache(cache_file: Path, cache: _Cache) -> None:
-    try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=".facts-", suffix=".tmp")
-        cache.written_ns = time.time_ns()
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(cache, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        Path(tmp).replace(cache_file)
-    except OSError:
-        pass  # a cache that cannot be written only costs time on the next run
-
-
-def _keys(tree: Tree, paths: list[str], cache: _Cache, blob_ids: dict[str, str] | None,
-          ) -> tuple[dict[str, bytes], dict[str, bytes], StatTable]:
-    """Content keys of ``paths``; the contents read to get them; the fresh stat table.
+def _keys(tree: Tree, paths: list[str], store: Store, blob_ids: dict[str, str] | None,
+          listed: dict[str, tuple[int, int] | None] | None = None,
+          ) -> tuple[dict[str, bytes], dict[str, bytes], StatTable, bool]:
+    """Content keys of ``paths``; the contents read to get them; the fresh stat table and
+    whether it differs from the stored one.
 
     A git tree names its files' contents (blob ids), so nothing is read to key them. In a
-    directory, a file whose size and mtime match the table is not read again, unless its
-    mtime is too close to the time the table was written to be trusted (it may have changed
-    within the same clock tick, as git's racy-index rule has it).
+    directory, a file whose size and mtime match the stored table is not read again, unless
+    its mtime is too close to the time the table was written to be trusted (it may have
+    changed within the same clock tick, as git's racy-index rule has it).
     """
     if blob_ids is not None:
-        return {p: _key(p, b"git-blob:" + blob_ids[p].encode()) for p in paths}, {}, {}
+        return {p: _key(p, b"git-blob:" + blob_ids[p].encode()) for p in paths}, {}, {}, False
     root = str(tree.root) if tree.root is not None else ""
-    trusted_before = cache.written_ns - 2_000_000_000
+    old = store.stats(root) if root else {}
+    written = int(store.meta(f"stats-written:{root}") or 0)
+    trusted_before = written - 2_000_000_000
     keys: dict[str, bytes] = {}
     stats: StatTable = {}
     unknown: list[str] = []
     for p in paths:
-        st = tree.stat(p) if root else None
+        st = (listed[p] if listed is not None else tree.stat(p)) if root else None
         if st is not None:
-            old = cache.stats.get((root, p))
-            if old is not None and old[:2] == st and st[1] < trusted_before:
-                keys[p] = old[2]
-                stats[(root, p)] = old
+            entry = old.get(p)
+            if entry is not None and entry[:2] == st and st[1] < trusted_before:
+                keys[p] = entry[2]
+                stats[p] = entry
                 continue
         unknown.append(p)
     contents = tree.read_many(unknown)
@@ -152,8 +114,8 @@ def _keys(tree: Tree, paths: list[str], cache: _Cache, blob_ids: dict[str, str] 
         keys[p] = _key(p, contents[p])
         st = tree.stat(p) if root else None
         if st is not None:
-            stats[(root, p)] = (st[0], st[1], keys[p])
-    return keys, contents, stats
+            stats[p] = (st[0], st[1], keys[p])
+    return keys, contents, stats, stats != old
 
 
 def _extract_one(path: str, data: bytes) -> FileFacts:
@@ -166,87 +128,178 @@ def _extract_one(path: str, data: bytes) -> FileFacts:
         return FileFacts(path=path, error_lines=(1,))
 
 
-def _extract_batch(batch: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+Parsed = tuple[str, bytes | None, str, FileFacts | None]  # path, content key, JSON, facts
+
+
+def _extract_batch(batch: list[tuple[str, bytes | None]], keep: bool = False,
+                   root: str = "") -> list[Parsed]:
+    """(path, content key, facts as JSON, facts when ``keep``) of each (path, content); a
+    content of None is read from ``root``/path here (a cold index of a directory reads and
+    hashes on the workers), and a file that cannot be read gets the key None. Kept facts
+    travel back from a worker pickled (the pool's own transport), cheaper to rebuild than
+    from JSON."""
     with collector_paused():
-        return [(path, pickle.dumps(_extract_one(path, data), protocol=pickle.HIGHEST_PROTOCOL))
-                for path, data in batch]
+        out: list[Parsed] = []
+        for path, given in batch:
+            data = given
+            if data is None:
+                try:
+                    with open(f"{root}/{path}", "rb") as fh:  # noqa: PTH123
+                        data = fh.read()
+                except OSError:
+                    out.append((path, None, "", None))
+                    continue
+            ff = _extract_one(path, data)
+            out.append((path, _key(path, data), encode_facts(ff), ff if keep else None))
+        return out
 
 
-def _batches(items: list[tuple[str, bytes]], count: int) -> list[list[tuple[str, bytes]]]:
-    """``count`` batches of similar total size (largest files dealt first)."""
-    ordered = sorted(items, key=lambda it: -len(it[1]))
-    batches: list[list[tuple[str, bytes]]] = [[] for _ in range(count)]
-    sizes = [0] * count
-    for item in ordered:
-        i = sizes.index(min(sizes))
-        batches[i].append(item)
-        sizes[i] += len(item[1])
-    return [b for b in batches if b]
+def _batches(items: list[tuple[str, bytes | None]], size: int, sizes: dict[str, int],
+             ) -> list[list[tuple[str, bytes | None]]]:
+    """Batches of ``size`` files, largest files first (so that a slow one does not hold up
+    the end)."""
+    ordered = sorted(items, key=lambda it: -sizes.get(it[0], len(it[1] or b"")))
+    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
 
 
-def parse_files(items: list[tuple[str, bytes]], jobs: int) -> list[tuple[str, bytes]]:
-    """(path, pickled facts) of (path, content) pairs, on ``jobs`` processes."""
+def parse_files(items: list[tuple[str, bytes | None]], jobs: int, keep: bool = False,
+                root: str = "", sizes: dict[str, int] | None = None,
+                ) -> Iterator[list[Parsed]]:
+    """Batches of ``_extract_batch``'s results for (path, content) pairs, parsed on ``jobs``
+    processes, as they are done."""
+    sizes = sizes or {}
     if jobs <= 1 or len(items) < 8:
-        return _extract_batch(items)
+        for batch in _batches(items, BATCH_FILES, sizes):
+            yield _extract_batch(batch, keep, root)
+        return
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    # Several small batches per worker so that a slow batch does not hold up the end.
-    batches = _batches(items, jobs * 4)
+    size = max(1, min(BATCH_FILES, len(items) // (jobs * 4) or 1))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        results = list(pool.map(_extract_batch, batches))
-    return [ff for batch in results for ff in batch]
+        futures = [pool.submit(_extract_batch, b, keep, root)
+                   for b in _batches(items, size, sizes)]
+        for done in as_completed(futures):
+            yield done.result()
+
+
+class _Progress:
+    """``indexing the tree: 1234/9876 files`` on a terminal's stderr, nothing elsewhere."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total = total
+        self.done = 0
+        self.enabled = enabled and total >= 50 and sys.stderr.isatty()
+        self.last = 0.0
+
+    def add(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if self.enabled and (now - self.last > 0.2 or self.done == self.total):
+            self.last = now
+            sys.stderr.write(f"\rreviewbot: indexing the tree: {self.done}/{self.total} files")
+            if self.done == self.total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
 
 
 @dataclass
-class IndexedTree:
-    """A tree's facts as the cache holds them: pickled, unpickled only when asked for."""
+class TreeIndex:
+    """A tree's files and their facts in the index database, decoded when asked for."""
 
-    blobs: dict[str, bytes]  # path -> pickled FileFacts, in path order
-    keys: dict[str, bytes]  # path -> content key
+    store: Store
+    keys: dict[str, bytes]  # path -> content key, in path order
     fingerprint: str
-    # content key -> facts unpickled in this process (shared by every index of the tree)
-    loaded: dict[bytes, FileFacts]
     tree: Tree | None = None
-    location: str = ""  # names the tree's place (not its content) in cache file names
-    # content key -> pickled facts: every entry of the cache, other revisions' files too
-    cached: dict[bytes, bytes] = field(default_factory=dict)
+    location: str = ""  # names the tree's place (not its content)
+    # content key -> facts decoded in this process
+    loaded: dict[bytes, FileFacts] = field(default_factory=dict)
 
     def facts(self, path: str) -> FileFacts:
         """The facts of ``path`` (KeyError for a file not in the index)."""
-        return self._unpickle(self.keys[path], self.blobs[path], path)
+        ff = self.facts_for_key(self.keys[path], path)
+        assert ff is not None
+        return ff
 
-    def facts_for_key(self, key: bytes) -> FileFacts | None:
-        """The facts of a content key, when the cache still has them (also for files of
-        another revision of the tree)."""
-        blob = self.cached.get(key)
-        if blob is None:
-            return None
-        return self._unpickle(key, blob, None)
-
-    def _unpickle(self, key: bytes, blob: bytes, path: str | None) -> FileFacts:
+    def facts_for_key(self, key: bytes, path: str | None = None) -> FileFacts | None:
+        """The facts of a content key, when the database has them (also for files of
+        another revision of the tree). A damaged entry is parsed again from ``path``."""
         ff = self.loaded.get(key)
-        if ff is None:
-            try:
-                with collector_paused():
-                    loaded = cachefile.loads(blob)
-                if not isinstance(loaded, FileFacts):
-                    raise pickle.UnpicklingError("not a file's facts")
-                ff = loaded
-            except Exception:  # a damaged entry: parse that file again
-                if path is None:
-                    ff = FileFacts(path="", error_lines=(1,))
-                else:
-                    data = self.tree.read_bytes(path) if self.tree is not None else None
-                    ff = _extract_one(path, data or b"")
-            self.loaded[key] = ff
+        if ff is not None:
+            return ff
+        row = self.store.db.execute("SELECT data FROM facts WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            ff = decode_facts(row[0])
+        except (ValueError, TypeError, KeyError):
+            if path is None:
+                return None
+            data = self.tree.read_bytes(path) if self.tree is not None else None
+            ff = _extract_one(path, data or b"")
+        self.loaded[key] = ff
         return ff
 
     def all_facts(self) -> list[FileFacts]:
         with collector_paused():
-            return [self.facts(p) for p in self.blobs]
+            rows = self.store.facts_rows(k for k in self.keys.values()
+                                         if k not in self.loaded)
+            out = []
+            for path, key in self.keys.items():
+                ff = self.loaded.get(key)
+                if ff is None:
+                    try:
+                        ff = decode_facts(rows[key])
+                    except (ValueError, TypeError, KeyError):
+                        data = self.tree.read_bytes(path) if self.tree is not None else None
+                        ff = _extract_one(path, data or b"")
+                    self.loaded[key] = ff
+                out.append(ff)
+            return out
+
+
+# The index last opened in this process: a second index of the same tree in one process (a
+# bulk run, a test session) reuses its connection and the facts it decoded.
+_OPEN: dict[Path, Store] = {}
+
+
+def forget() -> None:
+    """Close the index this process has open (as a new process would start)."""
+    for store in _OPEN.values():
+        store.close()
+    _OPEN.clear()
+
+
+def discard(tree: Tree, why: str, cache_dir: str | Path | None = None) -> None:
+    """The tree's index database was found damaged while in use: removed (with a one-line
+    note), to be built again on the next ``open_index``."""
+    directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    file = database_file(directory, tree)
+    forget()
+    from reviewbot.c.store import note, remove_database
+
+    note(f"the tree index {file} is damaged ({why}); building it again")
+    remove_database(file)
+
+
+def _store(file: Path) -> Store:
+    store = _OPEN.get(file)
+    if store is not None and file.exists():
+        return store
+    for old in _OPEN.values():
+        old.close()
+    _OPEN.clear()
+    if not file.exists():
+        # the pickles earlier versions kept for this location (the facts, the saved graph)
+        location = file.stem.rsplit("-", 1)[-1]
+        for stale in (*file.parent.glob(f"facts-v*-{location}.pickle"),
+                      file.parent / f"graph-{location}.pickle"):
+            with contextlib.suppress(OSError):
+                stale.unlink(missing_ok=True)
+    store = _OPEN[file] = Store(file)
+    return store
 
 
 def index_tree(
@@ -257,14 +310,14 @@ def index_tree(
     *,
     suffixes: Sequence[str] = C_SUFFIXES,
     stats: IndexStats | None = None,
-    use_cache: bool = True,
+    progress: bool = False,
 ) -> list[FileFacts]:
     """Facts of every C file under ``prefixes`` in ``tree``, in path order."""
-    return index_lazily(tree, prefixes, jobs, cache_dir, suffixes=suffixes, stats=stats,
-                        use_cache=use_cache).all_facts()
+    return open_index(tree, prefixes, jobs, cache_dir, suffixes=suffixes, stats=stats,
+                      progress=progress, keep_parsed=True).all_facts()
 
 
-def index_lazily(
+def open_index(
     tree: Tree,
     prefixes: Sequence[str] = DEFAULT_PREFIXES,
     jobs: int | None = None,
@@ -272,64 +325,102 @@ def index_lazily(
     *,
     suffixes: Sequence[str] = C_SUFFIXES,
     stats: IndexStats | None = None,
-    use_cache: bool = True,
-) -> IndexedTree:
-    """``index_tree`` without unpickling: files are parsed (and cached) as there, but their
-    facts are unpickled only when asked for (a warm run with a prebuilt graph needs few)."""
+    progress: bool = True,
+    keep_parsed: bool = False,
+) -> TreeIndex:
+    """The tree's index, with every file under ``prefixes`` in it (files not in the database
+    are parsed and stored first); facts are decoded only when asked for. ``keep_parsed``:
+    keep the facts of the files parsed now in memory (whoever needs them all next)."""
     started = time.perf_counter()
     jobs = jobs or os.cpu_count() or 1
     blob_ids = tree.blob_ids(prefixes, suffixes)
-    paths = list(blob_ids) if blob_ids is not None else tree.list_files(prefixes, suffixes)
+    listed = None
+    if blob_ids is not None:
+        paths = list(blob_ids)
+    elif isinstance(tree, DirTree):
+        listed = tree.list_stats(prefixes, suffixes)
+        paths = list(listed)
+    else:
+        paths = tree.list_files(prefixes, suffixes)
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    store = _store(database_file(directory, tree))
+    store.end_read()  # a new snapshot: another process may have written since
 
     with collector_paused():
-        cache_file = _cache_file(directory, tree)
-        loaded: dict[bytes, FileFacts] = {}
-        memo = _MEMO.get(cache_file) if use_cache else None
-        if memo is not None and memo[0] == _stamp(cache_file):
-            _, cache, loaded = memo
+        root_dir = str(tree.root) if tree.root is not None else ""
+        items: list[tuple[str, bytes | None]]
+        keys: dict[str, bytes]
+        contents: dict[str, bytes]
+        stat_table: StatTable
+        cold = bool(listed is not None and root_dir and store.db.execute(
+            "SELECT 1 FROM facts LIMIT 1").fetchone() is None)
+        if cold and listed is not None:
+            # nothing to reuse: the workers read and hash every file as they parse it
+            keys, contents, stat_table, stats_changed = {}, {}, {}, True
+            items = [(p, None) for p, st in listed.items() if st is not None]
         else:
-            cache = _load_cache(cache_file) if use_cache else _Cache({}, {})
-        keys, contents, stat_table = _keys(tree, paths, cache, blob_ids)
-        blobs = {p: cache.facts[k] for p, k in keys.items() if k in cache.facts}
-        missing = [p for p in keys if p not in blobs]
-        if blob_ids is not None and missing:
-            contents = tree.read_many(missing)
-        parsed = parse_files([(p, contents.get(p) or tree.read_bytes(p) or b"")
-                              for p in missing], jobs) if missing else []
-        blobs.update(parsed)
-        stats_changed = any(cache.stats.get(k) != v for k, v in stat_table.items())
-        if use_cache and (parsed or stats_changed):
-            fresh = {keys[p]: blob for p, blob in blobs.items()}
-            room = len(fresh) + int(len(keys) * KEEP_OLD_SHARE)
-            for k, blob in cache.facts.items():
-                if len(fresh) >= room:
-                    break
-                fresh.setdefault(k, blob)
-            cache = _Cache(fresh, stat_table or cache.stats)
-            _save_cache(cache_file, cache)
-        # facts this process already unpickled for the same content are reused
-        result = IndexedTree({p: blobs[p] for p in sorted(blobs)}, keys, "", loaded, tree,
-                             _location(tree), cache.facts)
-        if use_cache:
-            stamp = _stamp(cache_file)
-            _MEMO.clear()  # one tree's facts at a time: they are large
-            if stamp is not None:
-                # shared with ``result``, so what it unpickles later is remembered too
-                _MEMO[cache_file] = (stamp, cache, loaded)
+            keys, contents, stat_table, stats_changed = _keys(tree, paths, store, blob_ids,
+                                                              listed)
+            base = store.base()
+            unsure = [k for p, k in keys.items() if base.get(p) != k]
+            have = store.has_facts(unsure) if unsure else set()
+            missing = sorted(p for p, k in keys.items() if base.get(p) != k and k not in have)
+            if blob_ids is not None and missing:
+                contents = tree.read_many(missing)
+            items = [(p, contents.get(p) or tree.read_bytes(p) or b"") for p in missing]
+        parsed = 0
+        if items:
+            sizes = {p: st[0] for p, st in (listed or {}).items() if st is not None}
+            meter = _Progress(len(items), progress)
+            keep = keep_parsed and len(items) <= KEEP_PARSED
+            for batch in parse_files(items, jobs, keep, root_dir, sizes):
+                # a git tree's keys name blobs: the ones computed here stand
+                done = [(p, keys.get(p, k), data, ff) for p, k, data, ff in batch
+                        if k is not None]
+                with store.write() as db:
+                    db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)",
+                                   ((k, p, data) for p, k, data, _ in done))
+                for p, k, _, ff in done:
+                    keys[p] = k
+                    if cold and listed is not None and listed.get(p) is not None:
+                        st = listed[p]
+                        assert st is not None
+                        stat_table[p] = (st[0], st[1], k)
+                    if ff is not None:  # the graph, built next from them, need not decode
+                        store.decoded[k] = ff
+                parsed += len(done)
+                meter.add(len(batch))
+        if stats_changed and tree.root is not None:
+            root = str(tree.root)
+            with store.write():
+                store.put_stats(root, stat_table)
+                store.set_meta(f"stats-written:{root}", str(time.time_ns()))
+        if parsed:
+            with store.write():  # other revisions' facts, but for the graph's base
+                store.drop_unused_facts(keys.values())
+        store.begin_read()
 
+    ordered = {p: keys[p] for p in sorted(keys)}
     digest = hashlib.blake2b(digest_size=16)
-    for p in sorted(keys):
-        digest.update(keys[p])
-    result.fingerprint = digest.hexdigest()
+    for key in ordered.values():
+        digest.update(key)
+    result = TreeIndex(store, ordered, digest.hexdigest(), tree, _location(tree),
+                       store.decoded)
     if stats is not None:
         stats.fingerprint = result.fingerprint
         stats.files = len(keys)
-        root = str(tree.root)
-        stats.bytes = sum(stat_table[(root, p)][0] if (root, p) in stat_table
-                          else len(contents.get(p, b"")) for p in keys)
-        stats.parsed = len(parsed)
-        stats.cached = len(keys) - len(parsed)
+        stats.bytes = sum(stat_table[p][0] if p in stat_table else len(contents.get(p, b""))
+                          for p in keys)
+        stats.parsed = parsed
+        stats.cached = len(keys) - parsed
         stats.seconds = time.perf_counter() - started
         stats.jobs = jobs
     return result
+
+
+def index_lazily(*args: object, **kwargs: object) -> TreeIndex:
+    """``open_index`` (its older name)."""
+    return open_index(*args, **kwargs)  # type: ignore[arg-type]
+
+
+IndexedTree = TreeIndex

@@ -120,11 +120,14 @@ class DirTree(Tree):
         return full is not None and full.is_dir()
 
     def stat(self, path: str) -> tuple[int, int] | None:
-        full = self._full(path)
+        if path in self._vetted:  # found by list_files: no path checks (a warm index stats
+            full: str | Path | None = f"{self.root}/{path}"  # every file of the tree)
+        else:
+            full = self._full(path)
         if full is None:
             return None
         try:
-            st = full.stat()
+            st = os.stat(full)  # noqa: PTH116 - a warm index stats every file
         except OSError:
             return None
         return st.st_size, st.st_mtime_ns
@@ -153,6 +156,53 @@ class DirTree(Tree):
                     out.append(rel)
         self._vetted.update(out)
         return sorted(out)
+
+
+    def list_stats(self, prefixes: Sequence[str] = DEFAULT_PREFIXES,
+                   suffixes: Sequence[str] = C_SUFFIXES,
+                   ) -> dict[str, tuple[int, int] | None]:
+        """``list_files`` with each file's ``stat`` (None when it cannot be read), in one
+        walk of only the directories the prefixes name (the tree index stats every file on
+        every run)."""
+        assert self.root is not None
+        root = str(self.root)
+        starts: list[str] = []
+        for p in sorted({p if p.endswith("/") else p.rpartition("/")[0] + "/"
+                         for p in prefixes} if prefixes else {"/"}):
+            start = p.strip("/")
+            if not any(start == s or start.startswith(s + "/") or not s for s in starts):
+                starts.append(start)
+        out: dict[str, tuple[int, int] | None] = {}
+        for start in starts:
+            if any(part.startswith(".") for part in start.split("/") if part):
+                continue  # list_files does not enter hidden directories
+            base = f"{root}/{start}" if start else root
+            if not Path(base).is_dir() or not self._inside(os.path.realpath(base)):
+                continue
+            stack = [(base, start)]
+            while stack:
+                full_dir, rel_dir = stack.pop()
+                try:
+                    entries = list(os.scandir(full_dir))
+                except OSError:
+                    continue
+                for entry in entries:
+                    rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        if not entry.name.startswith("."):
+                            stack.append((entry.path, rel))
+                        continue
+                    if not _matches(rel, prefixes, suffixes):
+                        continue
+                    if entry.is_symlink() and not self._inside(os.path.realpath(entry.path)):
+                        continue
+                    try:
+                        st = entry.stat()
+                        out[rel] = (st.st_size, st.st_mtime_ns)
+                    except OSError:
+                        out[rel] = None
+        self._vetted.update(out)
+        return dict(sorted(out.items()))
 
 
 def _git(repo: Path, *args: str, input_: bytes | None = None) -> bytes:

@@ -203,12 +203,12 @@ def test_a_saved_tree_graph_is_loaded_instead_of_rebuilt(
     rules = load_rules(())
     first_ctx = SeriesContext(series, Options())
     first = run_check(series, Options(), rules, context=first_ctx)
-    assert [p.name for p in (tmp_path / "cache").glob("graph-*.pickle")]
+    assert [p.name for p in (tmp_path / "cache").glob("index-*.sqlite")]
     graphs = [graph_signature(first_ctx.graph_for(i)) for i in range(len(series.patches))]
 
     # a new process: nothing in memory; building the tree's graph again would fail
     context._TREE_STATES.clear()
-    index._MEMO.clear()
+    index._OPEN.clear()
 
     def no_build(self: GraphState, facts: Any = ()) -> None:
         raise AssertionError("the tree's graph was built again")
@@ -219,9 +219,39 @@ def test_a_saved_tree_graph_is_loaded_instead_of_rebuilt(
     assert again.findings == first.findings
     assert [graph_signature(again_ctx.graph_for(i)) for i in range(len(series.patches))] == \
         graphs
-    # only the files the overlays touched (and those resolving through them) were unpickled
+    # only the files the overlays touched (and those resolving through them) were decoded
     indexed = again_ctx.indexed_tree()
-    assert indexed is not None and len(indexed.loaded) < len(indexed.blobs)
+    assert indexed is not None and 0 < len(indexed.loaded) < len(indexed.keys)
+
+
+def test_a_check_reads_only_part_of_the_stored_graph(
+        git_repo: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Laid over the stored graph, one patch reads the nodes and rows it walks, not all."""
+    from reviewbot import context
+    from reviewbot.c import index
+    from reviewbot.c.graphdb import StoredDiGraph
+    from reviewbot.c.store import LazyMap
+
+    monkeypatch.setenv("REVIEWBOT_CACHE_DIR", str(tmp_path / "cache"))
+    context._TREE_STATES.clear()
+    repo = _series_repo(git_repo)
+    series = load("HEAD~1..HEAD", cwd=str(repo.path))  # the rename: foo-dev.c goes away
+    run_check(series, Options(), load_rules(()), context=SeriesContext(series, Options()))
+    context._TREE_STATES.clear()
+    index._OPEN.clear()
+    ctx = SeriesContext(series, Options())
+    run_check(series, Options(), load_rules(()), context=ctx)
+    g = ctx.graph_for(0)
+    assert isinstance(g, StoredDiGraph) and isinstance(g._node, LazyMap)
+    indexed = ctx.indexed_tree()
+    assert indexed is not None
+    stored = indexed.store.db.execute("SELECT count(*) FROM nodes").fetchone()[0]
+    assert 0 < len(g._node.loaded()) < stored
+    assert "hw/misc/foo-device.c::foo_dev_realize" in g
+    assert "hw/misc/foo-dev.c::foo_dev_realize" not in g
+    # asking for every node reads the rest in: the same graph a fresh build gives
+    slow = SeriesContext(series, Options(), rebuild_graphs=True)
+    assert_same_graph(g, slow.graph_for(0))
 
 
 def test_a_saved_tree_graph_moves_to_another_base(
@@ -234,13 +264,16 @@ def test_a_saved_tree_graph_moves_to_another_base(
     repo = _series_repo(git_repo)
     rules = load_rules(())
     whole = load("HEAD~5..HEAD", cwd=str(repo.path))
-    run_check(whole, Options(), rules, context=SeriesContext(whole, Options()))
-    saved = next((tmp_path / "cache").glob("graph-*.pickle"))
-    stamp = saved.stat().st_mtime_ns
+    whole_ctx = SeriesContext(whole, Options())
+    run_check(whole, Options(), rules, context=whole_ctx)
+    first = whole_ctx.indexed_tree()
+    assert first is not None
+    stamp = (first.store.meta("graph-base"), first.store.base())
+    assert stamp[0] == first.fingerprint
 
     # the last three patches: their base has the helper (made public) and the gadget
     context._TREE_STATES.clear()
-    index._MEMO.clear()
+    index._OPEN.clear()
     built: list[int] = []
     original = GraphState.__init__
 
@@ -259,8 +292,10 @@ def test_a_saved_tree_graph_moves_to_another_base(
     g = fast_ctx.graph_for(0)
     assert "realize" in g.nodes["hw/misc/gadget.c::gadget_realize"]["roles"]
     assert ("hw/misc/gadget.c::gadget_realize", "fn::gadget_pick_node") in g.edges
-    # a small move is not saved: the next run moves the same saved graph again
-    assert saved.stat().st_mtime_ns == stamp
+    # a small move is not written back: the next run moves the same stored graph again
+    moved = fast_ctx.indexed_tree()
+    assert moved is not None and moved.fingerprint != stamp[0]
+    assert (moved.store.meta("graph-base"), moved.store.base()) == stamp
 
 
 def test_staged_changes_are_laid_over_head(git_repo: Callable[..., Any]) -> None:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from reviewbot.c.facts import extract
 from reviewbot.c.index import IndexStats, index_tree
 from reviewbot.patch.tree import DirTree, GitTree
@@ -57,18 +59,55 @@ def test_index_parses_then_reuses_the_cache(tmp_path: Path) -> None:
         "phase_check", "error_setg", "g_slist_append", "qemu_add_machine_init_done_notifier"]
 
 
-def test_a_broken_cache_is_ignored_and_rewritten(tmp_path: Path) -> None:
-    tree = DirTree(make_tree(tmp_path / "tree", copies=1))
+def _damage(file: Path, how: str) -> None:
+    import sqlite3
+
+    if how == "truncated":
+        data = file.read_bytes()
+        file.write_bytes(data[:len(data) // 2])
+    elif how == "garbage":
+        file.write_bytes(b"not a database at all\n" * 200)
+    elif how == "schema version":
+        with sqlite3.connect(file) as db:
+            db.execute("PRAGMA user_version = 999")
+    elif how == "foreign":
+        file.unlink()
+        with sqlite3.connect(file) as db:
+            db.execute("CREATE TABLE facts (key BLOB, path TEXT, data TEXT)")
+            db.execute("INSERT INTO facts VALUES (x'00', 'hw/x.c', '[]')")
+    else:
+        raise AssertionError(how)
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage", "schema version", "foreign"])
+def test_a_damaged_database_is_rebuilt_with_a_note(
+        tmp_path: Path, how: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from reviewbot.c import index
+    from reviewbot.c.store import Store
+
+    tree = DirTree(make_tree(tmp_path / "tree", copies=3))
     cache = tmp_path / "cache"
-    index_tree(tree, ("hw/",), jobs=1, cache_dir=cache)
-    (written,) = cache.iterdir()
-    written.write_bytes(b"not a pickle")
+    clean = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache)
+    index.forget()
+    (written,) = cache.glob("index-*.sqlite")
+    Store(written).db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # all of it in the file
+    index.forget()
+    for extra in cache.glob("index-*.sqlite-*"):
+        extra.unlink()
+    _damage(written, how)
+    capsys.readouterr()
+
     stats = IndexStats()
     facts = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
-    assert (stats.parsed, len(facts)) == (4, 4)
-    stats = IndexStats()
-    index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
-    assert stats.cached == 4
+    notes = capsys.readouterr().err.splitlines()
+    assert len(notes) == 1 and notes[0].startswith("reviewbot: note: the tree index ")
+    assert "building it again" in notes[0]
+    assert (stats.parsed, facts) == (12, clean)  # parsed again: nothing of it trusted
+    index.forget()
+    again = IndexStats()
+    index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=again)
+    assert (again.cached, capsys.readouterr().err) == (12, "")
+    assert Store(written).check_integrity()
 
 
 def test_one_cache_file_per_tree_keeps_only_recent_entries(tmp_path: Path) -> None:
@@ -77,19 +116,19 @@ def test_one_cache_file_per_tree_keeps_only_recent_entries(tmp_path: Path) -> No
     cache = tmp_path / "cache"
     index_tree(DirTree(root), ("hw/",), jobs=1, cache_dir=cache)
     index_tree(DirTree(other), ("hw/",), jobs=1, cache_dir=cache)
-    assert len(list(cache.iterdir())) == 2
+    assert len(list(cache.glob("index-*.sqlite"))) == 2
     # rewrite every file a few times: old versions do not pile up in the cache
     target = root / "hw" / "toy" / "macro-heavy-0.c"
     for i in range(6):
         target.write_text(f"int version_{i};\n", encoding="utf-8")
         index_tree(DirTree(root), ("hw/",), jobs=1, cache_dir=cache)
-    import pickle
+    import sqlite3
 
     sizes = []
-    for f in cache.iterdir():
-        with f.open("rb") as fh:
-            sizes.append(len(pickle.load(fh).facts))
-    assert sorted(sizes) == [4, 6]  # 4 current + at most half as many old ones
+    for f in cache.glob("index-*.sqlite"):
+        with sqlite3.connect(f) as db:
+            sizes.append(db.execute("SELECT count(*) FROM facts").fetchone()[0])
+    assert sorted(sizes) == [4, 4]  # only the current files: old versions are dropped
 
 
 def test_cache_dir_from_the_environment(tmp_path: Path, monkeypatch: Any) -> None:
@@ -97,7 +136,7 @@ def test_cache_dir_from_the_environment(tmp_path: Path, monkeypatch: Any) -> Non
     monkeypatch.setenv("REVIEWBOT_CACHE_DIR", str(tmp_path / "envcache"))
     index_tree(tree, ("include/",), jobs=1)
     assert [p.name for p in (tmp_path / "envcache").iterdir()] != []
-    assert not any(p.name.startswith("facts-") for p in (tmp_path / "tree").rglob("*"))
+    assert not any(p.name.startswith("index-") for p in (tmp_path / "tree").rglob("*"))
 
 
 def test_index_of_a_git_revision(git_repo: Callable[..., Any], tmp_path: Path) -> None:
@@ -166,7 +205,7 @@ def test_a_second_index_in_one_process_reuses_the_loaded_facts(tmp_path: Path) -
     stats = IndexStats()
     second = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
     assert stats.cached == 4 and stats.fingerprint
-    assert all(a is b for a, b in zip(first, second, strict=True))  # not unpickled again
+    assert all(a is b for a, b in zip(first, second, strict=True))  # not decoded again
 
     edited = tmp_path / "tree" / "hw" / "misc" / "foo-dev-0.c"
     edited.write_text(edited.read_text(encoding="utf-8") + "\nvoid foo_extra(void) {}\n",
@@ -178,8 +217,50 @@ def test_a_second_index_in_one_process_reuses_the_loaded_facts(tmp_path: Path) -
     assert by_path["hw/misc/foo-dev-0.c"].function("foo_extra") is not None
     assert [f for f in second if f.path != "hw/misc/foo-dev-0.c"] == [
         f for f in third if f.path != "hw/misc/foo-dev-0.c"]
-    # the cache written to disk says the same to a fresh process
+    # the database says the same to a fresh process
     from reviewbot.c import index
 
-    index._MEMO.clear()
+    index.forget()
     assert index_tree(tree, ("hw/",), jobs=1, cache_dir=cache) == third
+
+
+def test_a_new_git_base_parses_only_the_files_it_changed(
+        git_repo: Callable[..., Any], tmp_path: Path) -> None:
+    repo = git_repo()
+    files = {p.relative_to(FIXTURES).as_posix(): p.read_text(encoding="utf-8")
+             for p in sorted(FIXTURES.rglob("*.c"))}
+    first = repo.commit("base", files)
+    machine = files["hw/toy/toy-machine.c"]
+    second = repo.commit("edit", {"hw/toy/toy-machine.c": machine.replace(
+        "toy_machine_plug", "toy_machine_plug_one"), "hw/toy/new.c": "int fresh;\n"})
+    cache = tmp_path / "cache"
+    stats = IndexStats()
+    index_tree(GitTree(repo.path, first), ("hw/",), jobs=1, cache_dir=cache, stats=stats)
+    assert (stats.parsed, stats.cached) == (len(files), 0)
+    stats = IndexStats()
+    facts = index_tree(GitTree(repo.path, second), ("hw/",), jobs=1, cache_dir=cache,
+                       stats=stats)
+    assert (stats.parsed, stats.cached) == (2, len(files) - 1)
+    by_path = {f.path: f for f in facts}
+    assert by_path["hw/toy/toy-machine.c"].function("toy_machine_plug_one") is not None
+    assert [g.name for g in by_path["hw/toy/new.c"].globals] == ["fresh"]
+    # and back: the one file that differs is parsed again (the database keeps the facts of
+    # the files it indexed last, and of the base of the tree's graph when there is one)
+    stats = IndexStats()
+    index_tree(GitTree(repo.path, first), ("hw/",), jobs=1, cache_dir=cache, stats=stats)
+    assert (stats.parsed, stats.cached) == (1, len(files) - 1)
+
+
+def test_a_cold_index_keys_files_as_a_warm_one_does(tmp_path: Path) -> None:
+    """A first index reads and hashes the files on its workers; a later one (the database
+    has facts) reads and hashes them itself: the same keys, the same facts."""
+    tree = DirTree(make_tree(tmp_path / "tree", copies=2))
+    cold = IndexStats()
+    facts = index_tree(tree, ("hw/", "include/"), jobs=2, cache_dir=tmp_path / "a", stats=cold)
+    index_tree(tree, ("include/",), jobs=1, cache_dir=tmp_path / "b")  # not cold any more
+    later = IndexStats()
+    again = index_tree(tree, ("hw/", "include/"), jobs=2, cache_dir=tmp_path / "b",
+                       stats=later)
+    assert (cold.parsed, later.parsed) == (9, 8)
+    assert cold.fingerprint == later.fingerprint and facts == again
+    assert cold.bytes == later.bytes > 0

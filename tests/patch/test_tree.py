@@ -120,3 +120,25 @@ def test_directories_are_those_of_the_tree_at_its_revision(
     head = GitTree(repo.path, "HEAD")
     assert head.is_dir("tests/qtest") and not head.is_dir("tests/unit")
     assert not GitTree(repo.path, None).is_dir("hw/net")
+
+
+def test_list_stats_is_list_files_with_each_stat(tmp_path: Path) -> None:
+    from reviewbot.patch.tree import DirTree
+
+    root = tmp_path / "tree"
+    for rel in ("hw/a.c", "hw/sub/b.h", "hw/.hidden/c.c", "include/hw/d.h", "include/qemu/e.h",
+                "docs/f.c", "hw/g.txt"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("int x;\n", encoding="utf-8")
+    outside = tmp_path / "outside.c"
+    outside.write_text("int secret;\n", encoding="utf-8")
+    (root / "hw" / "leak.c").symlink_to(outside)
+    (root / "hw" / "inside.c").symlink_to(root / "hw" / "a.c")
+    (root / "hw" / "dirlink").symlink_to(root / "include")
+    for prefixes in (("hw/", "include/hw/"), ("hw/", "include/"), ("hw/s", "include/hw/"), ()):
+        tree = DirTree(root)
+        listed = tree.list_stats(prefixes)
+        assert list(listed) == DirTree(root).list_files(prefixes)
+        assert list(listed.values()) == [tree.stat(p) for p in listed]
+    assert list(DirTree(root).list_stats(("hw/", "include/hw/"))) == [
+        "hw/a.c", "hw/inside.c", "hw/sub/b.h", "include/hw/d.h"]
