@@ -531,5 +531,5 @@ def test_needles_come_from_the_cases_a_match_needs(tmp_path: Path) -> None:
                  message="found", rule_id="t-m")
     assert needles(macro) == (("define",),)
     # the rule still finds what it found when the words are there
-    text = "void f(void)\n{\n    beta(1);\n    poke(s, 2);\n}\n"
+    text = "void f(void)\n{\n    beta(1);\n    poke(delta, 2);\n}\n"
     assert [f.line for f in check({"hw/misc/k.c": text}, r)] == [4]
