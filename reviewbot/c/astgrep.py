@@ -280,13 +280,19 @@ def matches(root: SgRoot, original: str, blanked: str, cfg: Mapping[str, Any], *
                     function=_enclosing_function(node))
 
 
-def function_node(root: SgRoot, name: str) -> SgNode | None:
-    """The definition of function ``name`` in the file."""
+def function_nodes(root: SgRoot) -> dict[str, SgNode]:
+    """The function definitions of the file by name (the first one of a name)."""
+    out: dict[str, SgNode] = {}
     for fn in root.root().find_all(kind="function_definition"):
         decl = fn.field("declarator")
         while decl is not None and decl.kind() != "function_declarator":
             decl = decl.field("declarator")
         ident = decl.field("declarator") if decl is not None else None
-        if ident is not None and ident.text() == name:
-            return fn
-    return None
+        if ident is not None:
+            out.setdefault(ident.text(), fn)
+    return out
+
+
+def function_node(root: SgRoot, name: str) -> SgNode | None:
+    """The definition of function ``name`` in the file."""
+    return function_nodes(root).get(name)

@@ -469,6 +469,7 @@ class _PatchFiles:
         self.sources: dict[tuple[str, bool], SourceFile | None] = {}
         self.trees: dict[tuple[str, str], tuple[Any, str]] = {}
         self._regions: dict[tuple[str, str, str], list[Any]] = {}
+        self._functions: dict[tuple[str, str], dict[str, Any]] = {}
         self.size = 0
 
     def source(self, ctx: PatchContext, path: str, *, before: bool = False) -> SourceFile | None:
@@ -492,10 +493,20 @@ class _PatchFiles:
                 del self.trees[old_path, old_text]
                 self._regions = {k: v for k, v in self._regions.items()
                                 if k[:2] != (old_path, old_text)}
+                self._functions.pop((old_path, old_text), None)
                 self.size -= len(old_text)
             got = self.trees[key] = (astgrep.parse(blanked), blanked)
             self.size += len(text)
         return got
+
+    def function(self, path: str, text: str, name: str) -> Any:
+        """The definition of function ``name`` in ``text`` (an ast-grep node), or None."""
+        from reviewbot.c import astgrep
+
+        key = (path, text)
+        if key not in self._functions:
+            self._functions[key] = astgrep.function_nodes(self.tree(path, text)[0])
+        return self._functions[key].get(name)
 
     def regions(self, ctx: PatchContext, path: str, text: str, change: str) -> list[Any]:
         """The top-level nodes of ``path`` holding the lines this patch added (removed, for
@@ -744,7 +755,7 @@ def _hits_in(ctx: PatchContext, rule: Rule, g: DiGraph, node: str,
     if got is None:
         return []
     root, blanked, text = got
-    fn = astgrep.function_node(root, str(data["name"]))
+    fn = _files(ctx).function(path, text, str(data["name"]))
     if fn is None:
         return []
     cfg, names, _, _ = _compiled(rule)
@@ -915,7 +926,7 @@ def _function_has(ctx: PatchContext, path: str, name: str, cfg: Mapping[str, Any
         if text is None:
             return False, None
         root, blanked = _files(ctx).tree(where, text)
-        fn = astgrep.function_node(root, name)
+        fn = _files(ctx).function(where, text, name)
         if fn is None:
             return False, None
         for inner in astgrep.matches(root, text, blanked, cfg, names=names, within=fn):
