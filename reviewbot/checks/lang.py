@@ -468,7 +468,7 @@ class _PatchFiles:
         self.owner = weakref.ref(ctx)
         self.sources: dict[tuple[str, bool], SourceFile | None] = {}
         self.trees: dict[tuple[str, str], tuple[Any, str]] = {}
-        self._regions: dict[tuple[str, str, str], list[Any]] = {}
+        self._regions: dict[tuple[str, str, str], list[Any] | None] = {}
         self._functions: dict[tuple[str, str], dict[str, Any]] = {}
         self.size = 0
 
@@ -508,9 +508,11 @@ class _PatchFiles:
             self._functions[key] = astgrep.function_nodes(self.tree(path, text)[0])
         return self._functions[key].get(name)
 
-    def regions(self, ctx: PatchContext, path: str, text: str, change: str) -> list[Any]:
+    def regions(self, ctx: PatchContext, path: str, text: str,
+                change: str) -> list[Any] | None:
         """The top-level nodes of ``path`` holding the lines this patch added (removed, for
-        ``change: removed``): where a match that counts can be (astgrep.regions)."""
+        ``change: removed``): where a match that counts can be (astgrep.regions); None:
+        search the whole file."""
         from reviewbot.c import astgrep
 
         key = (path, text, "removed" if change == "removed" else "added")
@@ -521,10 +523,16 @@ class _PatchFiles:
             else:
                 lines = {n for f in ctx.patch.files if f.target_path == path
                          for n in f.added_lines}
-            self._regions[key] = astgrep.regions(self.tree(path, text)[0], lines)
+            nodes = astgrep.regions(self.tree(path, text)[0], lines)
+            # Each find_all costs a fixed part too (ast-grep builds the matcher, compiles
+            # the regexes): a few nodes holding under half the file, else the whole file once.
+            span = sum(n.range().end.line - n.range().start.line + 1 for n in nodes)
+            worth = len(nodes) <= _REGIONS and 2 * span <= text.count("\n") + 1
+            self._regions[key] = nodes if worth else None
         return self._regions[key]
 
 
+_REGIONS = 4  # at most this many top-level nodes searched one by one
 _CURRENT = threading.local()
 
 
