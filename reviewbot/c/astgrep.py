@@ -10,7 +10,9 @@ from the original text.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -204,7 +206,8 @@ def validate(rule: Any, constraints: Mapping[str, Any] | None, where: str = "mat
 
 
 def _enclosing_function(node: SgNode) -> str | None:
-    for anc in node.ancestors():
+    """The name of the function definition ``node`` is in; a definition is its own."""
+    for anc in (node, *node.ancestors()):
         if anc.kind() == "function_definition":
             decl = anc.field("declarator")
             while decl is not None and decl.kind() != "function_declarator":
@@ -214,17 +217,40 @@ def _enclosing_function(node: SgNode) -> str | None:
     return None
 
 
+def regions(root: SgRoot, lines: AbstractSet[int]) -> list[SgNode]:
+    """The nodes to search for matches that start on one of ``lines`` (1-based): the whole
+    tree when its root starts on one of them, else the top-level nodes that span one (a node
+    starting on a line lies within the top-level node that spans it)."""
+    top = root.root()
+    r = top.range()
+    if r.start.line + 1 in lines:
+        return [top]
+    wanted = sorted(lines)
+    out = []
+    for child in top.children():
+        cr = child.range()
+        i = bisect_left(wanted, cr.start.line + 1)
+        if i < len(wanted) and wanted[i] <= cr.end.line + 1:
+            out.append(child)
+    return out
+
+
 def matches(root: SgRoot, original: str, blanked: str, cfg: Mapping[str, Any], *,
-            names: list[tuple[str, bool]], within: SgNode | None = None) -> Iterator[Match]:
-    """Every match of ``cfg``, with the metavariables in ``names`` read from ``original``."""
+            names: list[tuple[str, bool]], within: SgNode | None = None,
+            among: list[SgNode] | None = None) -> Iterator[Match]:
+    """Every match of ``cfg``, with the metavariables in ``names`` read from ``original``:
+    in the whole tree, in ``within``, or in each of the nodes ``among`` (in their order;
+    see ``regions``). Relations (``inside``, ``follows``, ...) always see the whole tree."""
     same = len(original) == len(blanked)
 
     def text_of(n: SgNode) -> str:
         r = n.range()
         return original[r.start.index:r.end.index] if same else n.text()
 
-    base = within if within is not None else root.root()
-    for node in base.find_all(dict(cfg)):  # type: ignore[call-overload]
+    bases = among if among is not None else [within if within is not None else root.root()]
+    found = (node for base in bases
+             for node in base.find_all(dict(cfg)))  # type: ignore[call-overload]
+    for node in found:
         caps: dict[str, str] = {}
         lines: dict[str, int] = {}
         functions: dict[str, str] = {}
@@ -254,13 +280,19 @@ def matches(root: SgRoot, original: str, blanked: str, cfg: Mapping[str, Any], *
                     function=_enclosing_function(node))
 
 
-def function_node(root: SgRoot, name: str) -> SgNode | None:
-    """The definition of function ``name`` in the file."""
+def function_nodes(root: SgRoot) -> dict[str, SgNode]:
+    """The function definitions of the file by name (the first one of a name)."""
+    out: dict[str, SgNode] = {}
     for fn in root.root().find_all(kind="function_definition"):
         decl = fn.field("declarator")
         while decl is not None and decl.kind() != "function_declarator":
             decl = decl.field("declarator")
         ident = decl.field("declarator") if decl is not None else None
-        if ident is not None and ident.text() == name:
-            return fn
-    return None
+        if ident is not None:
+            out.setdefault(ident.text(), fn)
+    return out
+
+
+def function_node(root: SgRoot, name: str) -> SgNode | None:
+    """The definition of function ``name`` in the file."""
+    return function_nodes(root).get(name)

@@ -10,6 +10,8 @@ conditions reviewbot adds read the C facts and the call graph through ``ctx.fact
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from reviewbot.context import PatchContext
     from reviewbot.model import Patch, Person, Series, Trailer
     from reviewbot.patch.diff import FileDiff
+    from reviewbot.patch.source import SourceFile
     from reviewbot.rules.model import Rule
 
 C_SUFFIXES = (".c", ".h")
@@ -349,17 +352,53 @@ _C_WORDS = frozenset({"if", "else", "for", "while", "do", "return", "static", "c
                       "break", "continue", "goto", "extern", "inline", "true", "false"})
 
 
-@cache
-def needles(rule: Rule) -> tuple[str, ...]:
-    """Identifiers the top-level ``pattern`` of the rule's match spells out: a file without
-    one of them has no match, and is not parsed for this rule."""
-    pattern = rule.params.get("match", {}).get("pattern")
-    if not isinstance(pattern, str):
-        return ()
+def _words(pattern: str) -> set[str]:
+    """Identifiers a pattern spells out (not its metavariables, strings or C keywords)."""
     bare = _META.sub(" ", pattern)
     bare = re.sub(r'"(?:\\.|[^"\\])*"', " ", bare)
-    return tuple(sorted({w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", bare)
-                         if w not in _C_WORDS}))
+    return {w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", bare) if w not in _C_WORDS}
+
+
+# Node kinds that cannot be without a word in the text.
+_KIND_WORDS = {"preproc_function_def": "define", "preproc_def": "define"}
+
+
+def _needed(obj: Any) -> list[frozenset[str]]:
+    """Groups of words a text matching rule object ``obj`` has at least one word of each:
+    from its patterns and kinds, those of its ``all`` and of its ``has`` / ``inside`` /
+    ``follows`` / ``precedes`` (the related node is in the same file), and for ``any`` one
+    group joining a group of each case. ``not``, ``regex`` and ``matches`` add none."""
+    if not isinstance(obj, dict):
+        return []
+    groups: list[frozenset[str]] = []
+    pattern = obj.get("pattern")
+    if isinstance(pattern, str):
+        groups.extend(frozenset({w}) for w in sorted(_words(pattern)))
+    kind = obj.get("kind")
+    if isinstance(kind, str) and kind in _KIND_WORDS:
+        groups.append(frozenset({_KIND_WORDS[kind]}))
+    for key in ("has", "inside", "follows", "precedes"):
+        groups.extend(_needed(obj.get(key)))
+    if isinstance(obj.get("all"), list):
+        for case in obj["all"]:
+            groups.extend(_needed(case))
+    if isinstance(obj.get("any"), list):
+        cases = [_needed(case) for case in obj["any"]]
+        if cases and all(cases):
+            groups.append(frozenset().union(*(min(c, key=len) for c in cases)))
+    return groups
+
+
+@cache
+def needles(rule: Rule) -> tuple[tuple[str, ...], ...]:
+    """Groups of words the rule's ``match`` spells out: a file without any word of one group
+    has no match, and is not parsed for this rule."""
+    groups = set(_needed(rule.params.get("match", {})))
+    return tuple(sorted(tuple(sorted(g)) for g in groups))
+
+
+def holds_needles(rule: Rule, text: str) -> bool:
+    return all(any(word in text for word in group) for group in needles(rule))
 
 
 def compile_rule(rule: Rule) -> None:
@@ -416,27 +455,93 @@ def _names(obj: Any) -> list[tuple[str, bool]]:
     return list(dict.fromkeys(found))
 
 
-class _Trees:
-    """ast-grep trees of the (blanked) texts seen in this run, one per text."""
+class _PatchFiles:
+    """What the language rules read of files while one patch's rules run (the engine runs
+    every rule on a patch before the next patch): the sources, and each text's blanked form
+    and ast-grep tree, parsed once whichever rules look at it. Held for the current patch
+    only (``_files``); past ``_BUDGET`` characters of parsed text the oldest trees go (a
+    tree takes about 25 times its text's size)."""
 
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], tuple[Any, str]] = {}
+    _BUDGET = 8 << 20
 
-    def get(self, path: str, text: str) -> tuple[Any, str]:
+    def __init__(self, ctx: PatchContext) -> None:
+        self.owner = weakref.ref(ctx)
+        self.sources: dict[tuple[str, bool], SourceFile | None] = {}
+        self.trees: dict[tuple[str, str], tuple[Any, str]] = {}
+        self._regions: dict[tuple[str, str, str], list[Any] | None] = {}
+        self._functions: dict[tuple[str, str], dict[str, Any]] = {}
+        self.size = 0
+
+    def source(self, ctx: PatchContext, path: str, *, before: bool = False) -> SourceFile | None:
+        key = (path, before)
+        if key not in self.sources:
+            self.sources[key] = ctx.pre_source(path) if before else ctx.source(path)
+        return self.sources[key]
+
+    def tree(self, path: str, text: str) -> tuple[Any, str]:
+        """(ast-grep tree, blanked text) of ``text``."""
         key = (path, text)
-        if key not in self._cache:
+        got = self.trees.get(key)
+        if got is None:
             from reviewbot.c import astgrep
             from reviewbot.c.facts import blank_macros
 
             blanked = blank_macros(text.encode("utf-8", "surrogateescape"))[0].decode(
                 "utf-8", "replace")
-            if len(self._cache) > 32:
-                self._cache.clear()
-            self._cache[key] = (astgrep.parse(blanked), blanked)
-        return self._cache[key]
+            while self.trees and self.size + len(text) > self._BUDGET:
+                (old_path, old_text), _ = next(iter(self.trees.items()))
+                del self.trees[old_path, old_text]
+                self._regions = {k: v for k, v in self._regions.items()
+                                if k[:2] != (old_path, old_text)}
+                self._functions.pop((old_path, old_text), None)
+                self.size -= len(old_text)
+            got = self.trees[key] = (astgrep.parse(blanked), blanked)
+            self.size += len(text)
+        return got
+
+    def function(self, path: str, text: str, name: str) -> Any:
+        """The definition of function ``name`` in ``text`` (an ast-grep node), or None."""
+        from reviewbot.c import astgrep
+
+        key = (path, text)
+        if key not in self._functions:
+            self._functions[key] = astgrep.function_nodes(self.tree(path, text)[0])
+        return self._functions[key].get(name)
+
+    def regions(self, ctx: PatchContext, path: str, text: str,
+                change: str) -> list[Any] | None:
+        """The top-level nodes of ``path`` holding the lines this patch added (removed, for
+        ``change: removed``): where a match that counts can be (astgrep.regions); None:
+        search the whole file."""
+        from reviewbot.c import astgrep
+
+        key = (path, text, "removed" if change == "removed" else "added")
+        if key not in self._regions:
+            if change == "removed":
+                lines = {n for f in ctx.patch.files if f.source_path == path
+                         for n in f.removed_lines}
+            else:
+                lines = {n for f in ctx.patch.files if f.target_path == path
+                         for n in f.added_lines}
+            nodes = astgrep.regions(self.tree(path, text)[0], lines)
+            # Each find_all costs a fixed part too (ast-grep builds the matcher, compiles
+            # the regexes): a few nodes holding under half the file, else the whole file once.
+            span = sum(n.range().end.line - n.range().start.line + 1 for n in nodes)
+            worth = len(nodes) <= _REGIONS and 2 * span <= text.count("\n") + 1
+            self._regions[key] = nodes if worth else None
+        return self._regions[key]
 
 
-_TREES = _Trees()
+_REGIONS = 4  # at most this many top-level nodes searched one by one
+_CURRENT = threading.local()
+
+
+def _files(ctx: PatchContext) -> _PatchFiles:
+    """The file cache of patch ``ctx`` (a new one when the patch is not the last one asked)."""
+    files: _PatchFiles | None = getattr(_CURRENT, "files", None)
+    if files is None or files.owner() is not ctx:
+        files = _CURRENT.files = _PatchFiles(ctx)
+    return files
 
 
 def _file_diff(ctx: PatchContext, path: str) -> FileDiff | None:
@@ -473,8 +578,8 @@ def _match_c(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
         facts = ctx.facts(path) if fd.target_path else None
         if "code" in where and not code_holds(where["code"], file_kinds(ctx, path, facts)):
             continue
-        src = ctx.pre_source(path) if change == "removed" else ctx.source(path)
-        if src is None or not all(word in src.text for word in needles(rule)):
+        src = _files(ctx).source(ctx, path, before=change == "removed")
+        if src is None or not holds_needles(rule, src.text):
             continue  # a word the pattern spells out is not in the file: nothing to parse
         yield from _match_file(ctx, rule, path, src.text, change=change, facts=facts)
 
@@ -485,12 +590,14 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
 
     where: Mapping[str, Any] = rule.params.get("where", {})
     cfg, names, inner_cfg, inner_names = _compiled(rule)
-    root, blanked = _TREES.get(path, text)
+    files = _files(ctx)
+    root, blanked = files.tree(path, text)
     everywhere = ctx.options.all_files
     pre_functions: set[str] | None = None
     sections: dict[int, str] | None = None
     lines = text.splitlines()
-    for found in astgrep.matches(root, text, blanked, cfg, names=names):
+    among = None if everywhere else files.regions(ctx, path, text, change)
+    for found in astgrep.matches(root, text, blanked, cfg, names=names, among=among):
         m = found
         if m.function is None and change != "removed":
             # a post-image rebuilt from hunks: the hunk header names the function
@@ -648,15 +755,15 @@ def _hits_in(ctx: PatchContext, rule: Rule, g: DiGraph, node: str,
     data = g.nodes[node]
     path = str(data.get("path") or "")
     if path not in texts:
-        src = ctx.source(path)
+        src = _files(ctx).source(ctx, path)
         text = src.text if src is not None else (
             ctx.tree.read_text(path) if ctx.tree is not None else None)
-        texts[path] = (*_TREES.get(path, text), text) if text is not None else None
+        texts[path] = (*_files(ctx).tree(path, text), text) if text is not None else None
     got = texts[path]
     if got is None:
         return []
     root, blanked, text = got
-    fn = astgrep.function_node(root, str(data["name"]))
+    fn = _files(ctx).function(path, text, str(data["name"]))
     if fn is None:
         return []
     cfg, names, _, _ = _compiled(rule)
@@ -821,13 +928,13 @@ def _function_has(ctx: PatchContext, path: str, name: str, cfg: Mapping[str, Any
 
     def look(where: str) -> tuple[bool, tuple[Match, str, str] | None]:
         """(is ``name`` defined there, its first match)"""
-        src = ctx.source(where)
+        src = _files(ctx).source(ctx, where)
         text = src.text if src is not None else (
             ctx.tree.read_text(where) if ctx.tree is not None else None)
         if text is None:
             return False, None
-        root, blanked = _TREES.get(where, text)
-        fn = astgrep.function_node(root, name)
+        root, blanked = _files(ctx).tree(where, text)
+        fn = _files(ctx).function(where, text, name)
         if fn is None:
             return False, None
         for inner in astgrep.matches(root, text, blanked, cfg, names=names, within=fn):

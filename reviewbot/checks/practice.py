@@ -134,8 +134,16 @@ def _uses(text: str, name: str, skip: tuple[int, int] | None) -> int:
     """Occurrences of ``name`` in ``text`` that are not its definition (lines in ``skip``)
     nor a prototype (a type right before the name and ``;`` after the parameter list)."""
     count = 0
-    for m in re.finditer(rf"\b{re.escape(name)}\b", text):
-        if skip is not None and skip[0] <= text.count("\n", 0, m.start()) + 1 <= skip[1]:
+    line, pos = 1, 0  # the line of ``pos``, counted on from the previous occurrence
+    # ``name\b`` and the character before it checked here: the same matches as
+    # ``\bname\b``, which the regex engine would try at every position of the text.
+    for m in re.finditer(rf"{re.escape(name)}\b", text):
+        before = text[m.start() - 1] if m.start() else " "
+        if before.isalnum() or before == "_":
+            continue
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        if skip is not None and skip[0] <= line <= skip[1]:
             continue
         head = text[max(0, m.start() - 80):m.start()]
         tail = text[m.end():m.end() + 400]

@@ -51,3 +51,18 @@ def test_metavariables_come_back_as_written_not_blanked() -> None:
     call = astgrep.config(astgrep.prepare({"pattern": "poke($$$A)"}), None)
     [c] = astgrep.matches(root, text, blanked, call, names=[("A", True)])
     assert (c.line, c.captures["A"], c.capture_lines["A"], c.function) == (4, "&foos, 1", 4, "f")
+
+
+def test_regions_are_the_top_level_nodes_spanning_the_lines() -> None:
+    text = "int a;\n\nvoid f(void)\n{\n    g();\n}\n\nint b;\n"
+    root = astgrep.parse(text)
+    assert [n.kind() for n in astgrep.regions(root, {5})] == ["function_definition"]
+    assert [n.text() for n in astgrep.regions(root, {2, 8})] == ["int b;"]
+    assert astgrep.regions(root, {7}) == []
+    assert [n.kind() for n in astgrep.regions(root, {1})] == ["translation_unit"]
+    cfg = astgrep.config(astgrep.prepare({"pattern": "g()"}), None)
+    found = astgrep.matches(root, text, text, cfg, names=[],
+                            among=astgrep.regions(root, {4}))
+    assert [(m.line, m.function) for m in found] == [(5, "f")]
+    whole = astgrep.config(astgrep.prepare({"kind": "function_definition"}), None)
+    assert [m.function for m in astgrep.matches(root, text, text, whole, names=[])] == ["f"]

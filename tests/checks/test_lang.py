@@ -446,3 +446,90 @@ def test_reachable_from_reported_at_the_root_with_every_chain(tmp_path: Path) ->
                                    "k_realize: k_realize -> helper -> poke() (poke())")
     assert f.evidence == ("k_realize -> helper -> poke()  [hw/misc/k.c:13, hw/misc/k.c:3]",
                           "k_realize -> poke()  [hw/misc/k.c:15]")
+
+
+def test_a_matched_function_definition_is_its_own_function(tmp_path: Path) -> None:
+    """needs-from-lang item 1: {function}, role, reachable-from and change: new-function
+    see the definition a match is (not only the one a match is inside)."""
+    body = ("match: {kind: function_definition, has: {stopBy: end, pattern: 'poke($S, $X)'}}\n")
+    named = rule(tmp_path, body, message="{function} pokes")
+    found = check({"hw/misc/knob.c": DEVICE}, named)
+    assert [(f.line, f.message) for f in found] == [
+        (3, "knob_helper pokes"), (8, "knob_realize pokes"), (16, "knob_reset pokes")]
+    assert found[0].evidence == ("knob_helper: static void knob_helper(KnobState *s)",)
+    role = rule(tmp_path, body + "where: {role: realize}", message="{function} pokes")
+    assert [(f.line, f.message) for f in check({"hw/misc/knob.c": DEVICE}, role)] == [
+        (8, "knob_realize pokes")]
+    reach = rule(tmp_path, body + "where: {reachable-from: {roles: [realize], depth: 1}}",
+                 message="{function} via {chain}")
+    assert [(f.line, f.message) for f in check({"hw/misc/knob.c": DEVICE}, reach)] == [
+        (3, "knob_helper via knob_realize() -> knob_helper() (hw/misc/knob.c:12)"),
+        (8, "knob_realize via knob_realize()")]
+    post = PRE + "\nvoid new_one(void)\n{\n    poke(s, 5);\n}\n"
+    new_fn = rule(tmp_path, body + "where: {change: new-function}", message="{function}")
+    series = _patch(tmp_path, PRE, post.replace("poke(s, 1)", "poke(s, 2)"))
+    assert [(f.line, f.message) for f in run_check(series, Options(), [new_fn]).findings] == [
+        (8, "new_one")]
+
+
+def test_each_file_is_parsed_once_per_patch_whatever_the_rules(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewbot.c import astgrep
+
+    parsed: list[int] = []
+    real_parse = astgrep.parse
+
+    def counting(text: str) -> Any:
+        parsed.append(len(text))
+        return real_parse(text)
+
+    monkeypatch.setattr(astgrep, "parse", counting)
+    rules = [rule(tmp_path, "match: {pattern: 'poke($S, $X)'}", rule_id=f"t-{i}")
+             for i in range(3)]
+    files = {"hw/misc/knob.c": DEVICE, "hw/misc/other.c": DEVICE.replace("knob", "other")}
+    found = list(run_check(synthetic_series(list(files.items())), Options(), rules).findings)
+    assert sorted({(f.rule, f.path) for f in found}) == [
+        (r.id, p) for r in rules for p in sorted(files)]
+    lengths = sorted(len(t) for t in files.values())
+    # one parse a file (the others are the rules' patterns, checked when first used)
+    assert sorted(n for n in parsed if n in lengths) == lengths
+
+
+def test_only_the_patch_lines_top_level_nodes_are_searched_with_the_same_findings(
+        tmp_path: Path) -> None:
+    """A match starting on a changed line is inside the top-level node spanning that line;
+    the others are not searched; with --all every node is."""
+    pre = ("void one(void) { poke(s, 1); }\nvoid two(void) { poke(s, 4); }\n"
+           "void other(void) { poke(s, 7); }\n")
+    series = _patch(tmp_path, pre, pre.replace("poke(s, 7)", "poke(s, 8)"))
+    r = rule(tmp_path, "match: {pattern: 'poke($S, $X)'}")
+    assert [(f.line, f.message) for f in run_check(series, Options(), [r]).findings] == [
+        (3, "found 8")]
+    from reviewbot.checks.lang import language
+    from reviewbot.context import SeriesContext
+
+    pctx = SeriesContext(series, Options(all_files=True)).patch_contexts[0]
+    assert [(f.line, f.message) for f in language(pctx, r)] == [
+        (1, "found 1"), (2, "found 4"), (3, "found 8")]
+
+
+def test_needles_come_from_the_cases_a_match_needs(tmp_path: Path) -> None:
+    """A file is parsed for a rule only when it has a word of each group: the words of the
+    patterns of the match, of its has/inside/all cases, one of each any case; none from
+    not or regex."""
+    from reviewbot.checks.lang import holds_needles, needles
+
+    r = rule(tmp_path, "match:\n  kind: expression_statement\n"
+             "  has: {pattern: 'poke($S, $X)'}\n"
+             "  inside: {kind: function_definition, stopBy: end, any: [{pattern: 'alpha()'},"
+             " {has: {pattern: 'beta($Y)', stopBy: end}}]}\n"
+             "  not: {has: {pattern: 'gamma()'}}\n  regex: delta\n")
+    assert needles(r) == (("alpha", "beta"), ("poke",))
+    assert holds_needles(r, "void f(void) { beta(1); poke(s, 2); }")
+    assert not holds_needles(r, "void f(void) { poke(s, 2); }")
+    macro = rule(tmp_path, "match: {kind: preproc_function_def, regex: printf}",
+                 message="found", rule_id="t-m")
+    assert needles(macro) == (("define",),)
+    # the rule still finds what it found when the words are there
+    text = "void f(void)\n{\n    beta(1);\n    poke(delta, 2);\n}\n"
+    assert [f.line for f in check({"hw/misc/k.c": text}, r)] == [4]
