@@ -379,12 +379,13 @@ class LazyMap(MutableMapping[_K, _V]):
     in memory (``loaded()`` and ``removed()`` say what a write-back must store).
     """
 
-    __slots__ = ("_all", "_every", "_gone", "_mem", "_missing", "_one")
+    __slots__ = ("_all", "_every", "_gone", "_mem", "_missing", "_one", "_some")
 
     def __init__(self, one: Callable[[_K], _V], every: Callable[[], Iterable[tuple[_K, _V]]],
-                 ) -> None:
+                 some: Callable[[set[_K]], bool] | None = None) -> None:
         self._one = one
         self._every = every
+        self._some = some  # is there a stored key outside the given ones? (for bool())
         self._mem: dict[_K, _V] = {}
         self._gone: set[_K] = set()  # deleted here (stored rows to delete)
         self._missing: set[_K] = set()  # looked up, not stored
@@ -469,6 +470,15 @@ class LazyMap(MutableMapping[_K, _V]):
         self._load_all()
         return len(self._mem)
 
+    def __bool__(self) -> bool:
+        """Has the map an entry? One made or fetched here, else the first stored one not
+        removed here (``every()`` is walked only that far; nothing is loaded)."""
+        if self._mem or self._all:
+            return bool(self._mem)
+        if self._some is not None:
+            return self._some(self._gone)
+        return any(key not in self._gone for key, _ in self._every())
+
     def keys(self) -> Any:
         self._load_all()
         return self._mem.keys()
@@ -500,7 +510,7 @@ class LazyMap(MutableMapping[_K, _V]):
 
     def copy(self) -> LazyMap[_K, _V]:
         """The same entries, sharing the loaders (and the values in memory)."""
-        other: LazyMap[_K, _V] = LazyMap(self._one, self._every)
+        other: LazyMap[_K, _V] = LazyMap(self._one, self._every, self._some)
         other._mem = dict(self._mem)
         other._gone = set(self._gone)
         other._missing = set(self._missing)
