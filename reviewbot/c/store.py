@@ -186,6 +186,7 @@ class Store:
         self.db = self._open()
         # content key -> facts decoded in this process (every index of this database shares it)
         self.decoded: dict[bytes, FileFacts] = {}
+        self._base: dict[str, bytes] | None = None  # base() within the current snapshot
 
     # -- opening
     def _connect(self) -> sqlite3.Connection:
@@ -269,10 +270,12 @@ class Store:
     def begin_read(self) -> None:
         """One snapshot for everything read until ``end_read`` (or ``close``)."""
         if not self.db.in_transaction:
+            self._base = None
             self.db.execute("BEGIN")
             self.db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()  # takes the snapshot
 
     def end_read(self) -> None:
+        self._base = None
         if self.db.in_transaction:
             self.db.execute("COMMIT")
 
@@ -331,7 +334,14 @@ class Store:
 
     # -- the graph's base
     def base(self) -> dict[str, bytes]:
-        return {str(p): bytes(k) for p, k in self.db.execute("SELECT path, key FROM base")}
+        """path -> content key of the files the stored graph is of (read once a snapshot:
+        a check asks three times)."""
+        found = self._base
+        if found is None:
+            found = {str(p): bytes(k) for p, k in self.db.execute("SELECT path, key FROM base")}
+            if self.db.in_transaction:
+                self._base = found
+        return dict(found)
 
     def clear_graph(self) -> None:
         for table in ("base", "nodes", "out_edges", "in_edges", "state"):
@@ -358,6 +368,7 @@ class _Writing:
         return self.store.db
 
     def __exit__(self, kind: object, value: object, tb: object) -> None:
+        self.store._base = None
         db = self.store.db
         if not db.in_transaction:
             return
