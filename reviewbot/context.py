@@ -121,11 +121,34 @@ class SeriesContext:
             self._facts[key] = None
             src = self.post_images.after(position, path)
             if src is not None and path.endswith(C_SUFFIXES):
-                from reviewbot.c.facts import extract
+                found = None if src.partial else self._indexed_facts(path, src.text)
+                if found is None:
+                    from reviewbot.c.facts import extract
 
-                self._facts[key] = extract(path, src.text, partial=src.partial,
-                                           enclosing=self.post_images.sections(position, path))
+                    found = extract(path, src.text, partial=src.partial,
+                                    enclosing=self.post_images.sections(position, path))
+                self._facts[key] = found
         return self._facts[key]
+
+    def _indexed_facts(self, path: str, text: str) -> FileFacts | None:
+        """The tree index's facts of ``path`` when ``text`` is byte for byte the file the
+        index parsed (a new-file patch of a file the tree already has, a re-posted file):
+        what ``extract`` gives for it (the index stores them losslessly), without parsing,
+        and the very object the tree's graph holds, so that laying it over the graph changes
+        nothing. Only under hw/, where the rules read the graph (and so open the index)
+        anyway."""
+        if not path.startswith(("hw/", "include/hw/")):
+            return None
+        indexed = self.indexed_tree()
+        if indexed is None or path not in indexed.keys or not indexed.same_content(
+                path, text.encode("utf-8", "surrogateescape")):
+            return None
+        from reviewbot.c.facts import FileFacts
+
+        found = indexed.facts_for_key(indexed.keys[path], path)
+        if found is None or found == FileFacts(path=path, error_lines=(1,)):
+            return None  # a file the index could not analyse: extract says why
+        return found
 
     def indexed_tree(self) -> TreeIndex | None:
         """The index of the tree's device-model code (a database under the cache directory),

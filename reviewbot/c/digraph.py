@@ -34,6 +34,11 @@ class _OfNodes:
     def __len__(self) -> int:
         return len(self._node)
 
+    def __bool__(self) -> bool:
+        # not len(): a graph read lazily from the index tells whether it has a node
+        # without reading every node in (``if g`` is common in the rules)
+        return bool(self._node)
+
 
 class NodeView(_OfNodes):
     """``g.nodes``: ``g.nodes[n]`` is n's attributes; ``g.nodes(data=True)`` yields

@@ -189,7 +189,7 @@ class StoredDiGraph(DiGraph):
         self._db = store.db
         # (u, v) -> the one attribute dict of that edge, shared by succ[u][v] and pred[v][u]
         self._edge_attrs: dict[tuple[str, str], Attrs] = {}
-        self._node = LazyMap(self._one_node, self._every_node)
+        self._node = LazyMap(self._one_node, self._every_node, self._some_node)
         self._succ = LazyMap(self._one_succ, self._every_succ)
         self._pred = LazyMap(self._one_pred, self._every_pred)
 
@@ -206,6 +206,12 @@ class StoredDiGraph(DiGraph):
     def _every_node(self) -> Iterator[tuple[str, Attrs]]:
         for n, attrs in _rows(self._db, "SELECT id, attrs FROM nodes ORDER BY seq"):
             yield n, _attrs(attrs)
+
+    def _some_node(self, gone: set[str]) -> bool:
+        try:
+            return any(n not in gone for (n,) in self._db.execute("SELECT id FROM nodes"))
+        except sqlite3.DatabaseError as exc:
+            raise IndexDamaged(str(exc)) from None
 
     def _one_succ(self, u: str) -> Any:
         rows = _rows(self._db, "SELECT v, attrs FROM out_edges WHERE u = ? ORDER BY seq",

@@ -223,6 +223,18 @@ class TreeIndex:
         assert ff is not None
         return ff
 
+    def same_content(self, path: str, data: bytes) -> bool:
+        """Is ``data`` exactly the content the index holds for ``path``? Keyed as the tree
+        keys it: the bytes (a directory), or the git blob id (SHA-1 or SHA-256 repository)."""
+        key = self.keys.get(path)
+        if key is None:
+            return False
+        if key == _key(path, data):
+            return True
+        header = b"blob %d\0" % len(data)
+        return any(key == _key(path, b"git-blob:" + h(header + data).hexdigest().encode())
+                   for h in (hashlib.sha1, hashlib.sha256))
+
     def facts_for_key(self, key: bytes, path: str | None = None) -> FileFacts | None:
         """The facts of a content key, when the database has them (also for files of
         another revision of the tree). A damaged entry is parsed again from ``path``."""

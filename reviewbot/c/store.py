@@ -186,6 +186,7 @@ class Store:
         self.db = self._open()
         # content key -> facts decoded in this process (every index of this database shares it)
         self.decoded: dict[bytes, FileFacts] = {}
+        self._base: dict[str, bytes] | None = None  # base() within the current snapshot
 
     # -- opening
     def _connect(self) -> sqlite3.Connection:
@@ -269,10 +270,12 @@ class Store:
     def begin_read(self) -> None:
         """One snapshot for everything read until ``end_read`` (or ``close``)."""
         if not self.db.in_transaction:
+            self._base = None
             self.db.execute("BEGIN")
             self.db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()  # takes the snapshot
 
     def end_read(self) -> None:
+        self._base = None
         if self.db.in_transaction:
             self.db.execute("COMMIT")
 
@@ -331,7 +334,14 @@ class Store:
 
     # -- the graph's base
     def base(self) -> dict[str, bytes]:
-        return {str(p): bytes(k) for p, k in self.db.execute("SELECT path, key FROM base")}
+        """path -> content key of the files the stored graph is of (read once a snapshot:
+        a check asks three times)."""
+        found = self._base
+        if found is None:
+            found = {str(p): bytes(k) for p, k in self.db.execute("SELECT path, key FROM base")}
+            if self.db.in_transaction:
+                self._base = found
+        return dict(found)
 
     def clear_graph(self) -> None:
         for table in ("base", "nodes", "out_edges", "in_edges", "state"):
@@ -358,6 +368,7 @@ class _Writing:
         return self.store.db
 
     def __exit__(self, kind: object, value: object, tb: object) -> None:
+        self.store._base = None
         db = self.store.db
         if not db.in_transaction:
             return
@@ -379,12 +390,13 @@ class LazyMap(MutableMapping[_K, _V]):
     in memory (``loaded()`` and ``removed()`` say what a write-back must store).
     """
 
-    __slots__ = ("_all", "_every", "_gone", "_mem", "_missing", "_one")
+    __slots__ = ("_all", "_every", "_gone", "_mem", "_missing", "_one", "_some")
 
     def __init__(self, one: Callable[[_K], _V], every: Callable[[], Iterable[tuple[_K, _V]]],
-                 ) -> None:
+                 some: Callable[[set[_K]], bool] | None = None) -> None:
         self._one = one
         self._every = every
+        self._some = some  # is there a stored key outside the given ones? (for bool())
         self._mem: dict[_K, _V] = {}
         self._gone: set[_K] = set()  # deleted here (stored rows to delete)
         self._missing: set[_K] = set()  # looked up, not stored
@@ -469,6 +481,15 @@ class LazyMap(MutableMapping[_K, _V]):
         self._load_all()
         return len(self._mem)
 
+    def __bool__(self) -> bool:
+        """Has the map an entry? One made or fetched here, else the first stored one not
+        removed here (``every()`` is walked only that far; nothing is loaded)."""
+        if self._mem or self._all:
+            return bool(self._mem)
+        if self._some is not None:
+            return self._some(self._gone)
+        return any(key not in self._gone for key, _ in self._every())
+
     def keys(self) -> Any:
         self._load_all()
         return self._mem.keys()
@@ -500,7 +521,7 @@ class LazyMap(MutableMapping[_K, _V]):
 
     def copy(self) -> LazyMap[_K, _V]:
         """The same entries, sharing the loaders (and the values in memory)."""
-        other: LazyMap[_K, _V] = LazyMap(self._one, self._every)
+        other: LazyMap[_K, _V] = LazyMap(self._one, self._every, self._some)
         other._mem = dict(self._mem)
         other._gone = set(self._gone)
         other._missing = set(self._missing)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 
 _ENTRY = re.compile(r"^([A-Z]):\s*(.*?)\s*$")
 _INLINE_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
@@ -128,9 +128,43 @@ class Maintainers:
     sections: tuple[Section, ...]
     origin: str = "MAINTAINERS"
 
+    @cached_property
+    def _candidates(self) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+        """Which sections can claim a path, by the path's first component, and the sections
+        tried for every path. A section claims a path only through an F: pattern whose
+        literal start (the part before any wildcard) begins the path, a directory F: (which
+        begins it too), or an N: regex; a literal start with a "/" names the first component
+        exactly. Sections with N: or K: entries, or a literal start without a "/" (``*``,
+        ``docs``, ``hw*``), are tried for every path."""
+        tops: dict[str, list[int]] = {}
+        always: list[int] = []
+        for i, s in enumerate(self.sections):
+            firsts = set()
+            loose = bool(s.regexes or s.keywords)
+            for pattern in s.files:
+                prefix = _glob(pattern)[0]
+                if "/" in prefix:
+                    firsts.add(prefix.split("/", 1)[0])
+                else:
+                    loose = True
+            if loose:
+                always.append(i)
+                continue
+            for first in firsts:
+                tops.setdefault(first, []).append(i)
+        return {k: tuple(v) for k, v in tops.items()}, tuple(always)
+
+    def _maybe(self, paths: Iterable[str]) -> list[Section]:
+        """The sections that can claim any of ``paths`` (a superset), in file order."""
+        tops, always = self._candidates
+        found = set(always)
+        for p in paths:
+            found.update(tops.get(p.split("/", 1)[0], ()))
+        return [self.sections[i] for i in sorted(found)]
+
     def sections_for_file(self, path: str, *, is_dir: Callable[[str], bool] | None = None,
                           include_catch_all: bool = False) -> tuple[Section, ...]:
-        return tuple(s for s in self.sections
+        return tuple(s for s in self._maybe([path])
                      if (include_catch_all or not s.catch_all) and s.matches_file(path, is_dir))
 
     def sections_for_patch(self, paths: Iterable[str], content: str = "", *,
@@ -139,7 +173,7 @@ class Maintainers:
         """Sections any of ``paths`` belongs to, or whose K: matches ``content``; in file order."""
         paths = list(paths)
         out = []
-        for s in self.sections:
+        for s in self._maybe(paths):
             if s.catch_all and not include_catch_all:
                 continue
             if any(s.matches_file(p, is_dir) for p in paths) or (

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -195,3 +196,40 @@ def test_a_cache_directory_that_cannot_be_written_costs_only_time(tmp_path: Path
     found, err = _check(tmp_path, blocked / "cache")
     assert found == clean
     assert len(err.splitlines()) == 1 and "it lasts for this run only" in err
+
+
+def test_a_lazy_map_is_true_without_reading_every_entry() -> None:
+    """``if g`` on the stored graph: LazyMap.__bool__ asks for one stored entry (``some``),
+    never ``every()``, and counts what was removed or added in memory."""
+    from reviewbot.c.store import _ABSENT, LazyMap
+
+    stored = {"a": 1, "b": 2}
+    walked: list[int] = []
+
+    def every() -> list[tuple[str, int]]:
+        walked.append(1)
+        return list(stored.items())
+
+    def one(key: str) -> Any:
+        return stored.get(key, _ABSENT)
+
+    some_calls: list[set[str]] = []
+
+    def some(gone: set[str]) -> bool:
+        some_calls.append(set(gone))
+        return any(k not in gone for k in stored)
+
+    m: LazyMap[str, int] = LazyMap(one, lambda: iter(every()), some)
+    assert m and walked == [] and some_calls == [set()]
+    del m["a"]
+    walked.clear()
+    assert m  # b is still stored
+    del m["b"]
+    assert not m and walked == [] and some_calls[-1] == {"a", "b"}
+    m["c"] = 3
+    assert m and m.copy()
+    # without ``some`` the stored entries are walked, only as far as the first one kept
+    plain: LazyMap[str, int] = LazyMap(one, lambda: iter(every()))
+    assert plain and len(plain) == 2
+    empty: LazyMap[str, int] = LazyMap(one, lambda: iter(()))
+    assert not empty

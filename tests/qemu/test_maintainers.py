@@ -133,3 +133,57 @@ def test_real_maintainers() -> None:
     assert "QAPI Schema" in titles(m.sections_for_file("qapi/machine.json", is_dir=is_dir))
     assert "Trivial patches" in titles(m.sections_for_patch(
         [], "Subject: [PATCH] trivial: fix a typo"))
+
+
+def _every_section(m: object, path: str, is_dir: object = None,
+                   include_catch_all: bool = False) -> list[str]:
+    """sections_for_file as a walk of every section (what the candidate index must equal)."""
+    return [s.title for s in m.sections  # type: ignore[attr-defined]
+            if (include_catch_all or not s.catch_all) and s.matches_file(path, is_dir)]
+
+
+LOOSE = """\
+Top-level wildcard
+M: Tess Top <tess@example.org>
+F: hw*
+
+Docs directory without a slash
+F: docs
+
+Regex only
+N: virtio
+
+Root file
+F: MAINTAINERS
+
+Bracket start
+F: [hi]w/misc/*.c
+"""
+
+
+@pytest.mark.parametrize("path", [
+    "hw/mem/pc-dimm.c", "hw/acpi/ghes.c", "hw/acpi/core.c", "hw/i386/acpi-build.h",
+    "hw/net/e1000.c", "hwx/y.c", "hw", "docs/index.rst", "docs", "MAINTAINERS",
+    "meson.build", "hw/virtio/virtio.c", "include/hw/virtio/virtio.h", "iw/misc/a.c",
+    "hw/misc/edu.c", "memory-device.c", "hwmon.c", "",
+])
+def test_only_candidate_sections_are_tried_and_the_answer_is_the_same(path: str) -> None:
+    """Sections are looked up by the path's first component; those that a path can reach
+    otherwise (``hw*``, ``docs``, N:, K:, catch-alls, a bracket first) are always tried."""
+    m = parse_maintainers(SAMPLE + "\n" + LOOSE)
+
+    def is_dir(p: str) -> bool:
+        return p in ("hw/net", "docs", "hw")
+
+    for catch_all in (False, True):
+        for tree in (None, is_dir):
+            assert titles(m.sections_for_file(path, is_dir=tree, include_catch_all=catch_all)) \
+                == _every_section(m, path, tree, catch_all)
+    everything = [s.title for s in m.sections
+                  if s.matches_file(path, is_dir) or s.matches_content("Subject: trivial")]
+    assert titles(m.sections_for_patch([path], "Subject: trivial", is_dir=is_dir,
+                                       include_catch_all=True)) == everything
+    spot = {"hw/virtio/virtio.c": ["Regex only"], "hwmon.c": ["Top-level wildcard"],
+            "iw/misc/a.c": ["Bracket start"], "hw/misc/edu.c": ["Bracket start"]}
+    if path in spot:
+        assert titles(m.sections_for_file(path)) == spot[path]
