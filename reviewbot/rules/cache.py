@@ -1,12 +1,14 @@
 """The loaded rule packs, remembered between runs in one JSON file of the cache directory.
 
 Reading 64 YAML files and checking them was the largest part of a plain ``reviewbot check``
-(DEVELOPERS.md, "Start-up cost"). ``rules-v1.json`` in the cache directory
+(DEVELOPERS.md, "Start-up cost"). ``rules-v2.json`` in the cache directory
 (``reviewbot.util.cachedir``) holds, for each rule file loaded before, its size and mtime and
 the Rule made of it; a file whose size and mtime are unchanged is not read again, any other
 file is read and checked as before, so every error for a bad rule file is still given. The
 same file remembers what ast-grep made of each language rule's ``match:`` (the prepared
-config and its metavariables), keyed by the rule's text and the installed matcher.
+config and its metavariables), keyed by the match text and the installed matcher, and the
+values of the YAML data files a check reads (``rules/data/qemu-macros.yaml``), so that a
+plain check need not import PyYAML at all.
 
 The cache is untrusted input: anything in it that does not have the expected shape makes the
 whole file ignored (and rewritten). Values go through JSON only and are kept only when they
@@ -32,7 +34,7 @@ from reviewbot.rules.model import Rule
 from reviewbot.util.cachedir import default_cache_dir
 
 FORMAT = "reviewbot-rules"
-VERSION = 1
+VERSION = 2
 FILE_NAME = f"rules-v{VERSION}.json"
 _RACY_NS = 2_000_000_000  # an mtime this close to the write is not trusted
 _MAX_COMPILED = 2000  # remembered ast-grep configs beyond this are dropped
@@ -181,10 +183,13 @@ class RuleCache:
         self.path = path
         self.files: dict[str, tuple[Stat, dict[str, Any]]] = {}  # rule file -> (stat, rule)
         self.compiled: dict[str, Any] = {}  # {"engine": key, "configs": {match text: config}}
+        self.data: dict[str, tuple[Stat, Any]] = {}  # data YAML file -> (stat, its value)
+        self.data_used: set[str] = set()
         self.read_files: list[str] = []  # rule files read (not taken from the cache) this run
         self.used: set[str] = set()  # rule files of this run that the file will keep
         self.dirty = False
         self._at_exit = False
+        self.path_seen: set[str] = set()  # data files asked for this run
         if path is not None:
             self._read(path)
 
@@ -194,9 +199,16 @@ class RuleCache:
             if not isinstance(data, dict) or data.get("format") != FORMAT \
                     or data.get("version") != VERSION or data.get("code") != code_key():
                 raise ValueError("another reviewbot's cache")
-            files, compiled = data["files"], data["compiled"]
-            if not isinstance(files, dict) or not isinstance(compiled, dict):
+            files, compiled, values = data["files"], data["compiled"], data["data"]
+            if not isinstance(files, dict) or not isinstance(compiled, dict) \
+                    or not isinstance(values, dict):
                 raise ValueError("shape")
+            known: dict[str, tuple[Stat, Any]] = {}
+            for name, entry in values.items():
+                if not isinstance(entry, list) or len(entry) != 3 \
+                        or type(entry[0]) is not int or type(entry[1]) is not int:
+                    raise ValueError("data entry")
+                known[name] = ((entry[0], entry[1]), entry[2])
             out: dict[str, tuple[Stat, dict[str, Any]]] = {}
             for name, entry in files.items():
                 if not isinstance(entry, list) or len(entry) != 3 \
@@ -209,7 +221,7 @@ class RuleCache:
         except (OSError, ValueError, KeyError, TypeError, RecursionError):
             self.dirty = True  # damaged, foreign or absent: rewritten
             return
-        self.files, self.compiled = out, compiled
+        self.files, self.compiled, self.data = out, compiled, known
 
     def rule(self, path: Path, stat: Stat | None) -> Rule | None:
         """The Rule of ``path`` when the cache has it for this size and mtime."""
@@ -244,8 +256,10 @@ class RuleCache:
         if self.path is None or not (self.dirty or set(self.files) - self.used):
             return
         files = {k: [v[0][0], v[0][1], v[1]] for k, v in self.files.items() if k in self.used}
+        values = {k: [v[0][0], v[0][1], v[1]] for k, v in self.data.items()
+                  if k in self.data_used or k not in self.path_seen}
         data = {"format": FORMAT, "version": VERSION, "code": code_key(), "files": files,
-                "compiled": self.compiled}
+                "compiled": self.compiled, "data": values}
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -275,12 +289,45 @@ class RuleCache:
             configs = {}
         configs[text] = value
         self.compiled = {"engine": engine, "configs": configs}
+        self._save_at_exit()
+
+    def _save_at_exit(self) -> None:
         self.dirty = True
-        if not self._at_exit:
+        if not self._at_exit and self.path is not None:
             import atexit
 
             atexit.register(self.save)
             self._at_exit = True
+
+    # ------------------------------------------------------------ data files
+
+    def load_yaml(self, path: Path) -> Any:
+        """The value of YAML data file ``path`` (rules/data): from the cache while its size
+        and mtime are unchanged, else read (with the errors reading gives)."""
+        import time
+
+        from reviewbot.util import yamlio
+
+        key = str(path)
+        self.path_seen.add(key)
+        stat = stat_of(path)
+        hit = self.data.get(key)
+        if stat is not None and hit is not None and hit[0] == stat:
+            self.data_used.add(key)
+            return _decode(hit[1])
+        value = yamlio.safe_load(path.read_text(encoding="utf-8"))
+        self.data.pop(key, None)
+        if stat is not None and stat[1] <= time.time_ns() - _RACY_NS:
+            try:
+                encoded = _encode(value)
+                same = _same(value, _decode(json.loads(json.dumps(encoded))))
+            except (TypeError, ValueError, RecursionError):
+                same = False
+            if same:
+                self.data[key] = (stat, encoded)
+                self.data_used.add(key)
+                self._save_at_exit()
+        return value
 
 
 _ACTIVE: dict[str, RuleCache] = {}  # "" -> the cache of this process
@@ -297,6 +344,11 @@ def open_cache() -> RuleCache:
 def reset() -> None:
     """Forget this process's view (tests; a changed cache directory)."""
     _ACTIVE.clear()
+
+
+def load_yaml(path: Path) -> Any:
+    """YAML data file ``path`` through this process's cache."""
+    return open_cache().load_yaml(path)
 
 
 def config_key(parts: Iterable[Any]) -> str | None:

@@ -254,3 +254,38 @@ def test_the_cache_is_not_written_in_a_rules_directory(cache_dir: Path, tmp_path
     _run(str(mine))
     assert sorted(p.name for p in mine.rglob("*")) == before
     assert (cache_dir / cache.FILE_NAME).is_file()
+
+
+def test_data_files_are_read_once_until_they_change(cache_dir: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewbot.util import yamlio
+
+    parsed: list[str] = []
+    real = yamlio.safe_load
+
+    def counting(text: str) -> object:
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(yamlio, "safe_load", counting)
+    data = tmp_path / "table.yaml"
+    data.write_text("names: [a, b]\nspec: {arg: 1}\n")
+    _settled(data)
+    assert cache.load_yaml(data) == {"names": ["a", "b"], "spec": {"arg": 1}}
+    cache.open_cache().save()
+    cache.reset()
+    assert cache.load_yaml(data) == {"names": ["a", "b"], "spec": {"arg": 1}}
+    assert len(parsed) == 1  # the second from the cache
+    data.write_text("names: [c]\n")
+    _settled(data, hours_ago=1)
+    cache.reset()
+    assert cache.load_yaml(data) == {"names": ["c"]}
+    assert len(parsed) == 2
+    # a value JSON cannot carry (a date) is read every time, and stays what YAML made of it
+    dated = tmp_path / "dated.yaml"
+    dated.write_text("when: 2024-01-02\n")
+    _settled(dated)
+    first = cache.load_yaml(dated)
+    cache.open_cache().save()
+    cache.reset()
+    assert cache.load_yaml(dated) == first and len(parsed) == 4
