@@ -187,6 +187,7 @@ class RuleCache:
         self.data_used: set[str] = set()
         self.read_files: list[str] = []  # rule files read (not taken from the cache) this run
         self.used: set[str] = set()  # rule files of this run that the file will keep
+        self.made: dict[str, Rule] = {}  # the Rules of ``files``
         self.dirty = False
         self._at_exit = False
         self.path_seen: set[str] = set()  # data files asked for this run
@@ -214,12 +215,14 @@ class RuleCache:
                 if not isinstance(entry, list) or len(entry) != 3 \
                         or type(entry[0]) is not int or type(entry[1]) is not int:
                     raise ValueError("file entry")
-                _rule_from_json(entry[2])  # checked now: a bad entry spoils the whole file
+                # made now: a bad entry spoils the whole file
                 out[name] = ((entry[0], entry[1]), entry[2])
+                self.made[name] = _rule_from_json(entry[2])
             if compiled and not isinstance(compiled.get("configs"), dict):
                 raise ValueError("compiled")
         except (OSError, ValueError, KeyError, TypeError, RecursionError):
             self.dirty = True  # damaged, foreign or absent: rewritten
+            self.made = {}
             return
         self.files, self.compiled, self.data = out, compiled, known
 
@@ -229,7 +232,7 @@ class RuleCache:
         hit = self.files.get(key)
         if stat is None or hit is None or hit[0] != stat:
             return None
-        rule = _rule_from_json(hit[1])
+        rule = self.made[key]
         if not all(Path(e).is_file() for e in rule.examples):
             return None  # read again: the loader names the missing example
         self.used.add(key)
@@ -245,8 +248,10 @@ class RuleCache:
         # ticking: it is read again next time rather than remembered.
         if stat is None or entry is None or stat[1] > time.time_ns() - _RACY_NS:
             self.files.pop(str(path), None)
+            self.made.pop(str(path), None)
             return
         self.files[str(path)] = (stat, entry)
+        self.made[str(path)] = rule
         self.used.add(str(path))
         self.dirty = True
 

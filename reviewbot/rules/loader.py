@@ -263,8 +263,9 @@ def load_pack(pack: str, directory: Path, cache: RuleCache | None = None) -> lis
     from reviewbot.rules.cache import stat_of
 
     rules = []
+    base = directory.absolute()
     for f in sorted(directory.glob("*.yaml")):
-        path = f.resolve()
+        path = base / f.name
         stat = stat_of(path)
         rule = cache.rule(path, stat)
         if rule is None or rule.pack != pack or rule.path != str(f):
