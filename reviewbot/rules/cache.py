@@ -260,7 +260,9 @@ class RuleCache:
         remembered configs, when anything changed."""
         if self.path is None or not (self.dirty or set(self.files) - self.used):
             return
-        files = {k: [v[0][0], v[0][1], v[1]] for k, v in self.files.items() if k in self.used}
+        # a process that loaded no rules (it only read a data table) keeps them all
+        keep = self.used or set(self.files)
+        files = {k: [v[0][0], v[0][1], v[1]] for k, v in self.files.items() if k in keep}
         values = {k: [v[0][0], v[0][1], v[1]] for k, v in self.data.items()
                   if k in self.data_used or k not in self.path_seen}
         data = {"format": FORMAT, "version": VERSION, "code": code_key(), "files": files,
@@ -318,8 +320,13 @@ class RuleCache:
         stat = stat_of(path)
         hit = self.data.get(key)
         if stat is not None and hit is not None and hit[0] == stat:
-            self.data_used.add(key)
-            return _decode(hit[1])
+            try:
+                value = _decode(hit[1])
+            except (ValueError, RecursionError):
+                value = None  # damaged: read the file
+            else:
+                self.data_used.add(key)
+                return value
         value = yamlio.safe_load(path.read_text(encoding="utf-8"))
         self.data.pop(key, None)
         if stat is not None and stat[1] <= time.time_ns() - _RACY_NS:
@@ -374,8 +381,10 @@ def as_config(value: Any) -> tuple[dict[str, Any], list[tuple[str, bool]],
         return [(n[0], n[1]) for n in v]
 
     try:
-        if not isinstance(value, list) or len(value) != 4 or not isinstance(value[0], dict) \
-                or not (value[2] is None or isinstance(value[2], dict)):
+        if not isinstance(value, list) or len(value) != 4 \
+                or not isinstance(value[0], dict) or not isinstance(value[0].get("rule"), dict) \
+                or not (value[2] is None or (isinstance(value[2], dict)
+                                             and isinstance(value[2].get("rule"), dict))):
             return None
         return value[0], names(value[1]), value[2], names(value[3])
     except ValueError:

@@ -289,3 +289,37 @@ def test_data_files_are_read_once_until_they_change(cache_dir: Path, tmp_path: P
     cache.open_cache().save()
     cache.reset()
     assert cache.load_yaml(dated) == first and len(parsed) == 4
+
+
+def test_damaged_data_and_configs_are_read_again(cache_dir: Path, tmp_path: Path) -> None:
+    data = tmp_path / "table.yaml"
+    data.write_text("names: [a]\n")
+    _settled(data)
+    cache.load_yaml(data)
+    key = cache.config_key([{"pattern": "f()"}, None, None])
+    assert key is not None
+    cache.open_cache().remember_config(key, [{"rule": {"pattern": "f()"}}, [], None, []])
+    cache.open_cache().save()
+    file = cache_dir / cache.FILE_NAME
+    stored = json.loads(file.read_text())
+    assert stored["compiled"]["configs"][key][0] == {"rule": {"pattern": "f()"}}
+    stored["data"][str(data)][2] = {"__tuple__": 5}  # not a tuple's items
+    stored["compiled"]["configs"][key] = [{"no-rule": 1}, [], None, []]
+    file.write_text(json.dumps(stored))
+    cache.reset()
+    assert cache.load_yaml(data) == {"names": ["a"]}
+    assert cache.as_config(cache.open_cache().config(key)) is None
+
+
+def test_a_process_that_loads_no_rules_keeps_them_in_the_cache(cache_dir: Path,
+                                                               tmp_path: Path) -> None:
+    first, _ = _run()
+    data = tmp_path / "table.yaml"
+    data.write_text("names: [a]\n")
+    _settled(data)
+    cache.reset()
+    cache.load_yaml(data)  # a data table only, then the file is written again
+    cache.open_cache().save()
+    _, read = _run()
+    assert read == []
+    assert len(json.loads((cache_dir / cache.FILE_NAME).read_text())["files"]) == len(first)
