@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -67,9 +68,10 @@ sys.stderr.write("\\n".join(["%d" % status, *sorted(sys.modules)]))
 """
 
 
-def _check(*args: str) -> tuple[int, str, set[str]]:
+def _check(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, set[str]]:
     done = subprocess.run([sys.executable, "-c", _RUN, "check", *args], capture_output=True,
-                          text=True, check=False, cwd=ROOT)
+                          text=True, check=False, cwd=ROOT,
+                          env={**os.environ, **env} if env is not None else None)
     status, *modules = done.stderr.splitlines()
     return int(status), done.stdout, set(modules)
 
@@ -104,6 +106,16 @@ def test_the_structural_matcher_is_imported_only_for_c(
     assert status in (0, 1), out
     assert "ast_grep_py" not in modules and "reviewbot.c.astgrep" not in modules
     assert "reviewbot.checks.lang" in modules  # the language rules did run
+
+
+def test_a_second_check_reads_no_yaml(tmp_path: Path) -> None:
+    # the rule packs and the data tables come from the cache directory (reviewbot/rules/cache.py)
+    env = {"REVIEWBOT_CACHE_DIR": str(tmp_path / "cache")}
+    status, first, modules = _check(str(MBOX), env=env)
+    assert status == 1 and "yaml" in modules  # cold: every rule file read
+    status, again, modules = _check(str(MBOX), env=env)
+    assert status == 1 and again == first
+    assert "yaml" not in modules
 
 
 def test_findings_through_the_lazy_paths_are_the_expected_ones() -> None:

@@ -263,10 +263,10 @@ def data_dir() -> Path:
 
 @cache
 def macro_table() -> MacroTable:
-    from reviewbot.util import yamlio
+    from reviewbot.rules.cache import load_yaml
 
     path = data_dir() / "qemu-macros.yaml"
-    data: dict[str, Any] = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
+    data: dict[str, Any] = load_yaml(path) or {}
 
     def names(key: str) -> frozenset[str]:
         return frozenset(str(n) for n in data.get(key) or ())

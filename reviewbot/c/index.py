@@ -26,6 +26,7 @@ from pathlib import Path
 from reviewbot.c.facts import FACTS_VERSION, FileFacts, extract
 from reviewbot.c.store import Store, decode_facts, encode_facts
 from reviewbot.patch.tree import C_SUFFIXES, DEFAULT_PREFIXES, DirTree, Tree
+from reviewbot.util.cachedir import default_cache_dir
 from reviewbot.util.nogc import collector_paused
 
 # Files parsed per batch handed to a worker (and written to the database as one transaction).
@@ -44,15 +45,6 @@ class IndexStats:
     seconds: float = 0.0
     jobs: int = 1
     fingerprint: str = ""  # changes when any file's content (or the set of files) does
-
-
-def default_cache_dir() -> Path:
-    env = os.environ.get("REVIEWBOT_CACHE_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "reviewbot"
 
 
 def _location(tree: Tree) -> str:

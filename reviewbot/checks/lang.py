@@ -411,10 +411,29 @@ def _compiled(rule: Rule) -> tuple[dict[str, Any], list[tuple[str, bool]],
                                    dict[str, Any] | None, list[tuple[str, bool]]]:
     """(ast-grep config, its metavariables, function-has config, its metavariables);
     RuleError naming the file and rule when ast-grep cannot use them."""
+    from reviewbot.rules import cache as rule_cache
+
+    # what ast-grep made of the same match: before (checking patterns takes longer than
+    # matching them on an ordinary patch)
+    where = rule.params.get("where", {})
+    key = rule_cache.config_key([rule.params["match"], rule.params.get("constraints"),
+                                 where.get("function-has", {}).get("match")])
+    cached = rule_cache.open_cache()
+    if key is not None:
+        known = rule_cache.as_config(cached.config(key))
+        if known is not None:
+            return known
+    compiled = _compile(rule, where)
+    if key is not None:
+        cached.remember_config(key, rule_cache.to_config(compiled))
+    return compiled
+
+
+def _compile(rule: Rule, where: Mapping[str, Any]) -> tuple[
+        dict[str, Any], list[tuple[str, bool]], dict[str, Any] | None, list[tuple[str, bool]]]:
     from reviewbot.c import astgrep
     from reviewbot.errors import RuleError
 
-    where = rule.params.get("where", {})
     try:
         match = astgrep.prepare(rule.params["match"])
         constraints = rule.params.get("constraints")

@@ -295,11 +295,11 @@ def _from_git(series: Series) -> bool:
 def _changelog() -> re.Pattern[str]:
     """Lines that announce a changelog: the regex of rules/series/series-changelog-missing.yaml
     (the rule is a language rule; this reads its pattern for the tests and for callers)."""
+    from reviewbot.rules.cache import load_yaml
     from reviewbot.rules.loader import builtin_rules_dir
-    from reviewbot.util import yamlio
 
     path = builtin_rules_dir() / "series" / "series-changelog-missing.yaml"
-    return re.compile(yamlio.safe_load(path.read_text(encoding="utf-8"))["lines"]["regex"])
+    return re.compile(load_yaml(path)["lines"]["regex"])
 
 
 def has_changelog(text: str) -> bool:

@@ -360,7 +360,7 @@ def thread_headers(data: bytes) -> tuple[str | None, tuple[str, ...], str | None
 
 def state_path(source: str, cache_dir: str | Path | None = None) -> Path:
     """Where an incremental run keeps what it knows of ARCHIVE (never inside it)."""
-    from reviewbot.c.index import default_cache_dir
+    from reviewbot.util.cachedir import default_cache_dir
 
     base = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     key = hashlib.blake2b(str(Path(source).resolve()).encode("utf-8", "surrogateescape"),

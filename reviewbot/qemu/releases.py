@@ -137,14 +137,18 @@ def over_stale_tree(tree_target: Target, version_file: str, date: datetime | Non
 
 @cache
 def _calendar() -> dict[str, Any]:
-    import yaml
-
-    from reviewbot.util import yamlio
+    from reviewbot.rules.cache import load_yaml
 
     path = _data_dir() / "qemu-releases.yaml"
     try:
-        data = yamlio.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        data = load_yaml(path)  # unchanged since the last run: from the cache, without PyYAML
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read release calendar: {exc}") from None
+    except Exception as exc:
+        import yaml  # read just now, so imported already
+
+        if not isinstance(exc, yaml.YAMLError):
+            raise
         raise InputError(f"{path}: cannot read release calendar: {exc}") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping")

@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewbot.errors import InputError
 from reviewbot.finding import Severity
 from reviewbot.rules.model import Rule
 from reviewbot.util.frozen import frozen
+
+if TYPE_CHECKING:
+    from reviewbot.rules.cache import RuleCache
 
 REQUIRED_KEYS = ("id", "severity", "check", "message", "rationale", "fix", "origin", "examples")
 # A language rule (docs/writing-rules.md) has match: or lines: instead of check:.
@@ -252,18 +255,37 @@ def _pack_dirs(root: Path) -> list[tuple[str, Path]]:
     ]
 
 
-def load_pack(pack: str, directory: Path) -> list[Rule]:
-    return [load_rule_file(f, pack) for f in sorted(directory.glob("*.yaml"))]
+def load_pack(pack: str, directory: Path, cache: RuleCache | None = None) -> list[Rule]:
+    """The rules of one pack; with ``cache``, a file unchanged since it was remembered is
+    not read again (reviewbot/rules/cache.py)."""
+    if cache is None:
+        return [load_rule_file(f, pack) for f in sorted(directory.glob("*.yaml"))]
+    from reviewbot.rules.cache import stat_of
+
+    rules = []
+    base = directory.absolute()
+    for f in sorted(directory.glob("*.yaml")):
+        path = base / f.name
+        stat = stat_of(path)
+        rule = cache.rule(path, stat)
+        if rule is None or rule.pack != pack or rule.path != str(f):
+            rule = load_rule_file(f, pack)
+            cache.remember(path, stat, rule)
+        rules.append(rule)
+    return rules
 
 
 def load_rules(extra_dirs: Sequence[str] = ()) -> tuple[Rule, ...]:
     """The built-in packs plus those under each of ``extra_dirs`` (``--rules DIR``)."""
+    from reviewbot.rules.cache import open_cache
+
     roots = [builtin_rules_dir(), *(Path(d) for d in extra_dirs)]
     rules: list[Rule] = []
     seen: dict[str, Rule] = {}
+    cache = open_cache()
     for k, root in enumerate(roots):
         for pack, directory in _pack_dirs(root):
-            for rule in load_pack(pack, directory):
+            for rule in load_pack(pack, directory, cache):
                 if k and rule.check == LANGUAGE_CHECK and "match" in rule.params:
                     # a rule of one's own: its pattern is checked now, not when it first
                     # meets C (the built-in ones are checked by the test suite)
@@ -275,4 +297,5 @@ def load_rules(extra_dirs: Sequence[str] = ()) -> tuple[Rule, ...]:
                                      f"defined in {seen[rule.id].path}")
                 seen[rule.id] = rule
                 rules.append(rule)
+    cache.save()
     return tuple(sorted(rules, key=lambda r: (r.pack, r.id)))
