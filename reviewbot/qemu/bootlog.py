@@ -89,22 +89,13 @@ def _entries(path: Path, data: Any, key: str) -> tuple[SpecEntry, ...]:
 @cache
 def firmware_spec(path: Path | None = None) -> FirmwareSpec:
     """The spec table (``rules/data/firmware-spec.yaml`` unless ``path`` is given)."""
-    from reviewbot.rules.cache import load_yaml
+    from reviewbot.rules.cache import load_table
 
     if path is None:
         from reviewbot.rules.loader import builtin_rules_dir
 
         path = builtin_rules_dir() / "data" / "firmware-spec.yaml"
-    try:
-        data = load_yaml(path)  # unchanged since the last run: from the cache, without PyYAML
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read firmware spec table: {exc}") from None
-    except Exception as exc:
-        import yaml  # read just now, so imported already
-
-        if not isinstance(exc, yaml.YAMLError):
-            raise
-        raise InputError(f"{path}: cannot read firmware spec table: {exc}") from None
+    data = load_table(path, "firmware spec table")
     return FirmwareSpec(
         e820_types=_entries(path, data, "e820_types"),
         srat_memory_flags=_entries(path, data, "srat_memory_flags"),

@@ -137,19 +137,10 @@ def over_stale_tree(tree_target: Target, version_file: str, date: datetime | Non
 
 @cache
 def _calendar() -> dict[str, Any]:
-    from reviewbot.rules.cache import load_yaml
+    from reviewbot.rules.cache import load_table
 
     path = _data_dir() / "qemu-releases.yaml"
-    try:
-        data = load_yaml(path)  # unchanged since the last run: from the cache, without PyYAML
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read release calendar: {exc}") from None
-    except Exception as exc:
-        import yaml  # read just now, so imported already
-
-        if not isinstance(exc, yaml.YAMLError):
-            raise
-        raise InputError(f"{path}: cannot read release calendar: {exc}") from None
+    data = load_table(path, "release calendar")
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping")
     return data

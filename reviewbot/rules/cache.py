@@ -363,6 +363,23 @@ def load_yaml(path: Path) -> Any:
     return open_cache().load_yaml(path)
 
 
+def load_table(path: Path, what: str) -> Any:
+    """:func:`load_yaml`, with a file that cannot be read or parsed as one ``InputError``
+    (``"<path>: cannot read <what>: <why>"``)."""
+    from reviewbot.errors import InputError
+
+    try:
+        return load_yaml(path)  # unchanged since the last run: from the cache, without PyYAML
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read {what}: {exc}") from None
+    except Exception as exc:
+        import yaml  # read just now, so imported already
+
+        if not isinstance(exc, yaml.YAMLError):
+            raise
+        raise InputError(f"{path}: cannot read {what}: {exc}") from None
+
+
 def config_key(parts: Iterable[Any]) -> str | None:
     try:
         return json.dumps(list(parts), separators=(",", ":"))
