@@ -457,21 +457,9 @@ def _compile(rule: Rule, where: Mapping[str, Any]) -> tuple[
 
 def _names(obj: Any) -> list[tuple[str, bool]]:
     from reviewbot.c.astgrep import metavariables
+    from reviewbot.rules.language import strings_in
 
-    found: list[tuple[str, bool]] = []
-
-    def walk(v: Any) -> None:
-        if isinstance(v, str):
-            found.extend(metavariables(v))
-        elif isinstance(v, dict):
-            for x in v.values():
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-
-    walk(obj)
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(m for text in strings_in(obj) for m in metavariables(text)))
 
 
 class _PatchFiles:

@@ -13,7 +13,7 @@ never looks at C never imports the matcher.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 CODE_KINDS = ("device", "qom-object", "machine", "machine-type", "qapi", "any")
@@ -85,22 +85,21 @@ def _roles(key: str, value: Any) -> list[str]:
     return [ROLE_ALIASES.get(r, r) for r in roles]
 
 
+def strings_in(obj: Any) -> Iterator[str]:
+    """Every string of a YAML value (mappings' values, lists' items), in document order."""
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from strings_in(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from strings_in(v)
+
+
 def _rule_names(rule: Any) -> set[str]:
     """Metavariable names written anywhere in an ast-grep rule object."""
-    names: set[str] = set()
-
-    def walk(v: Any) -> None:
-        if isinstance(v, str):
-            names.update(a or b for a, b in _META.findall(v))
-        elif isinstance(v, dict):
-            for x in v.values():
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-
-    walk(rule)
-    return names
+    return {a or b for text in strings_in(rule) for a, b in _META.findall(text)}
 
 
 def _where(value: Any, bound: set[str]) -> dict[str, Any]:
