@@ -38,6 +38,7 @@ from reviewbot.review.mine import (
     SIDE_MESSAGE,
     SIDE_OLD,
     MinedComment,
+    answers,
     mine_series,
     reply_blocks,
 )
@@ -579,18 +580,6 @@ def _authors(*series: Series) -> set[str]:
     return out
 
 
-def _below(mail: Mail, ancestor: str, by_id: dict[str, Mail]) -> bool:
-    seen: set[str] = set()
-    parent = mail.in_reply_to
-    while parent is not None and parent not in seen:
-        if parent == ancestor:
-            return True
-        seen.add(parent)
-        up = by_id.get(parent)
-        parent = up.in_reply_to if up is not None else None
-    return ancestor in mail.references
-
-
 def _answers(points: list[Point], previous: Series, authors: set[str]) -> list[Point]:
     """Attach to each point the author's reply that quotes it (its words or its anchor)."""
     by_id = {m.message_id: m for m in previous.all_mails}
@@ -604,7 +593,7 @@ def _answers(points: list[Point], previous: Series, authors: set[str]) -> list[P
             quoted = [_squash(q) for q in block.quoted if len(_squash(q)) >= 10]
             best: tuple[int, int] = (0, -1)
             for i, point in enumerate(points):
-                if not _below(mail, point.message_id, by_id):
+                if not answers(mail, point.message_id, by_id):
                     continue
                 words = _squash(point.comment)
                 score = sum(1 for q in quoted if q in words) * 10

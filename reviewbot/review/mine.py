@@ -497,9 +497,9 @@ def mine_series(series: Series) -> list[MinedComment]:
     cover_id = series.cover.message_id if series.cover is not None else None
     for reply in series.replies:
         # under a patch (a reply to a review of it), under the cover, or quoting a patch
-        found = next(((p, t) for p, t in per_patch if _answers(reply, p.mail.message_id, by_id)),
+        found = next(((p, t) for p, t in per_patch if answers(reply, p.mail.message_id, by_id)),
                      None)
-        if found is None and not _answers(reply, cover_id, by_id):
+        if found is None and not answers(reply, cover_id, by_id):
             found = _best_patch(reply, per_patch)
         if found is not None:
             out.extend(mine_reply(reply, found[0].mail, found[0].index, found[1]))
@@ -509,7 +509,7 @@ def mine_series(series: Series) -> list[MinedComment]:
     return out
 
 
-def _answers(reply: Mail, wanted: str | None, by_id: dict[str, Mail]) -> bool:
+def answers(reply: Mail, wanted: str | None, by_id: dict[str, Mail]) -> bool:
     """Does ``reply`` sit under message ``wanted`` in the thread (directly or through replies)?"""
     if wanted is None:
         return False
