@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from reviewbot.commands.common import add_archive_arguments, add_source_arguments
+from reviewbot.commands.common import add_archive_arguments, add_source_arguments, write_output
 
 if TYPE_CHECKING:
     from reviewbot.context import Options
@@ -75,8 +75,6 @@ def formatter(name: str) -> object:
 
 def run(args: argparse.Namespace) -> int:
     import re
-    import sys
-    from pathlib import Path
 
     from reviewbot.commands.common import load_series
     from reviewbot.context import Options
@@ -105,15 +103,7 @@ def run(args: argparse.Namespace) -> int:
         from reviewbot.review.followup import with_open_points
 
         result = with_open_points(result, args.previous, repo=args.repo)
-    if args.output:
-        try:
-            with Path(args.output).open("w", encoding="utf-8") as out:
-                write(result, out)
-        except OSError as exc:
-            raise UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
-    else:
-        write(result, sys.stdout)
-        sys.stdout.flush()
+    write_output(args.output, lambda out: write(result, out))
     return 1 if result.fails() else 0
 
 
@@ -142,13 +132,6 @@ def _run_bulk(args: argparse.Namespace, options: Options, rules: Sequence[Rule],
     json_lines = args.format == "json"
     source = str(Path(args.repo or ".") / args.source)
     items = bulk.check_many([source], options, jobs=args.jobs or None, rules=rules)
-    if args.output:
-        try:
-            with Path(args.output).open("w", encoding="utf-8") as out:
-                bulk.write_reports(items, write, out, sys.stderr, json_lines=json_lines)
-        except OSError as exc:
-            raise UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
-    else:
-        bulk.write_reports(items, write, sys.stdout, sys.stderr,
-                           json_lines=json_lines)
+    write_output(args.output, lambda out: bulk.write_reports(items, write, out, sys.stderr,
+                                                              json_lines=json_lines))
     return bulk.exit_status(items)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from reviewbot.model import Series
 
 
@@ -34,6 +36,25 @@ def load_series(args: argparse.Namespace) -> Series:
         raise UsageError("no SOURCE given (a git range, a file, or - for standard input)")
     return load(args.source, cwd=args.repo, staged=args.staged,
                 series_version=args.series_version)
+
+
+def write_output(path: str | None, write: Callable[[TextIO], object]) -> None:
+    """``write`` to the file ``path`` (``-o``), or to standard output; a file that cannot be
+    opened or written is a one-line error."""
+    import sys
+    from pathlib import Path
+
+    from reviewbot.errors import UsageError
+
+    if not path:
+        write(sys.stdout)
+        sys.stdout.flush()
+        return
+    try:
+        with Path(path).open("w", encoding="utf-8") as out:
+            write(out)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror}") from None
 
 
 def add_archive_arguments(parser: argparse.ArgumentParser, *, jobs: bool = True) -> None:

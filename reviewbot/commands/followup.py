@@ -83,10 +83,7 @@ def _fetch(msgid: str, base: str | None) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-    from pathlib import Path
-
-    from reviewbot.errors import UsageError
+    from reviewbot.commands.common import write_output
     from reviewbot.review.followup import build_ledger
 
     old, new = load_pair(args.previous, args.new, repo=args.repo,
@@ -100,13 +97,5 @@ def run(args: argparse.Namespace) -> int:
         from reviewbot.report import followup as report
         write = {"text": report.write_text, "json": report.write_json,
                  "email": report.write_email}[args.format]
-    if args.output:
-        try:
-            with Path(args.output).open("w", encoding="utf-8") as out:
-                write(ledger, out)
-        except OSError as exc:
-            raise UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
-    else:
-        write(ledger, sys.stdout)
-        sys.stdout.flush()
+    write_output(args.output, lambda out: write(ledger, out))
     return 1 if ledger.open_points() else 0
