@@ -196,11 +196,28 @@ class Store:
         db.execute("PRAGMA synchronous=NORMAL")
         return db
 
+    def _ready(self) -> sqlite3.Connection:
+        """A connection to a validated database. Another process opening the same new file at
+        the same moment can hold the lock that switching to WAL needs, and SQLite answers that
+        at once, without its busy timeout: "database is locked" is waiting, not damage."""
+        import time
+
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            try:
+                db = self._connect()
+                self._validate(db)
+                return db
+            except sqlite3.OperationalError as exc:
+                text = str(exc)
+                if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
     def _open(self) -> sqlite3.Connection:
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            db = self._connect()
-            self._validate(db)
+            db = self._ready()
         except (sqlite3.DatabaseError, Damaged, OSError) as exc:
             why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if isinstance(exc, (Damaged, sqlite3.DatabaseError)) and self.file.is_file():
@@ -209,8 +226,7 @@ class Store:
                          "building it again")
                 self._remove()
             try:
-                db = self._connect()
-                self._validate(db)
+                db = self._ready()
             except (sqlite3.DatabaseError, Damaged, OSError) as again:
                 # a cache directory that cannot be written only costs time: this run keeps
                 # the index in memory
