@@ -82,7 +82,8 @@ class SeriesContext:
         self._tree_facts: list[FileFacts] | None = None
         # the slow reference: every patch's graph built from scratch (tests compare the two)
         self.rebuild_graphs = rebuild_graphs
-        self._graphs: dict[int, DiGraph] = {}
+        self._graphs: dict[int, DiGraph] = {}  # rebuild_graphs: one built graph per patch
+        self._state: GraphState | None = None  # no tree index: the series' files only
 
     @property
     def ref(self) -> PatchRef | None:
@@ -223,6 +224,13 @@ class SeriesContext:
         indexed)."""
         changes = self.overlay(position)
         indexed = self.indexed_tree()
+        if indexed is None and not self.rebuild_graphs:
+            # no tree index: the series' own files, laid over nothing one patch at a time
+            if self._state is None:
+                from reviewbot.c.graph import GraphState
+
+                self._state = GraphState()
+            return self._state.overlay(changes)
         if indexed is None or self.rebuild_graphs:
             if position not in self._graphs:
                 from reviewbot.c.graph import build_graph

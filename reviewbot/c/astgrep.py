@@ -235,6 +235,30 @@ def regions(root: SgRoot, lines: AbstractSet[int]) -> list[SgNode]:
     return out
 
 
+# Nodes that hold top-level code: the file and the preprocessor conditionals.
+CONTAINERS = frozenset({"translation_unit", "preproc_if", "preproc_ifdef", "preproc_else",
+                        "preproc_elif", "preproc_elifdef"})
+
+
+def units(root: SgRoot) -> list[tuple[int, int, int, int, SgNode]]:
+    """(start index, end index, first line, last line, node) of each unit of the file, in
+    order; lines 1-based. The units are the top-level nodes, except that a preprocessor
+    conditional at top level gives its children instead (recursively): every node but the
+    file and those conditionals lies within exactly one unit."""
+    out: list[tuple[int, int, int, int, SgNode]] = []
+
+    def walk(node: SgNode) -> None:
+        for child in node.children():
+            if child.kind() in CONTAINERS:
+                walk(child)
+                continue
+            r = child.range()
+            out.append((r.start.index, r.end.index, r.start.line + 1, r.end.line + 1, child))
+
+    walk(root.root())
+    return out
+
+
 def matches(root: SgRoot, original: str, blanked: str, cfg: Mapping[str, Any], *,
             names: list[tuple[str, bool]], within: SgNode | None = None,
             among: list[SgNode] | None = None) -> Iterator[Match]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import weakref
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
@@ -363,11 +364,21 @@ def _words(pattern: str) -> set[str]:
 _KIND_WORDS = {"preproc_function_def": "define", "preproc_def": "define"}
 
 
-def _needed(obj: Any) -> list[frozenset[str]]:
+# Nodes that hold top-level code: the preprocessor conditionals (and the file itself).
+_CONTAINERS = frozenset({"translation_unit", "preproc_if", "preproc_ifdef", "preproc_else",
+                         "preproc_elif", "preproc_elifdef"})
+
+
+def _needed(obj: Any, *, unit: bool = False) -> list[frozenset[str]]:
     """Groups of words a text matching rule object ``obj`` has at least one word of each:
     from its patterns and kinds, those of its ``all`` and of its ``has`` / ``inside`` /
     ``follows`` / ``precedes`` (the related node is in the same file), and for ``any`` one
-    group joining a group of each case. ``not``, ``regex`` and ``matches`` add none."""
+    group joining a group of each case. ``not``, ``regex`` and ``matches`` add none.
+
+    With ``unit``, the words the *unit* holding a match has (``_PatchFiles.units``: a
+    top-level declaration or definition): a sibling (``follows`` / ``precedes``) may be
+    another unit, and an ancestor (``inside``) may be the file or a preprocessor
+    conditional around the unit, unless its rule names a kind that cannot be either."""
     if not isinstance(obj, dict):
         return []
     groups: list[frozenset[str]] = []
@@ -377,23 +388,147 @@ def _needed(obj: Any) -> list[frozenset[str]]:
     kind = obj.get("kind")
     if isinstance(kind, str) and kind in _KIND_WORDS:
         groups.append(frozenset({_KIND_WORDS[kind]}))
-    for key in ("has", "inside", "follows", "precedes"):
-        groups.extend(_needed(obj.get(key)))
+    regex = obj.get("regex")
+    if isinstance(regex, str):
+        found = regex_words(regex)
+        if found:
+            groups.append(found)
+    for key in ("has", "inside") if unit else ("has", "inside", "follows", "precedes"):
+        related = obj.get(key)
+        if unit and key == "inside" and not _anchored_kind(related):
+            continue
+        groups.extend(_needed(related, unit=unit))
     if isinstance(obj.get("all"), list):
         for case in obj["all"]:
-            groups.extend(_needed(case))
+            groups.extend(_needed(case, unit=unit))
     if isinstance(obj.get("any"), list):
-        cases = [_needed(case) for case in obj["any"]]
+        cases = [_needed(case, unit=unit) for case in obj["any"]]
         if cases and all(cases):
             groups.append(frozenset().union(*(min(c, key=len) for c in cases)))
     return groups
+
+
+def regex_words(regex: str) -> frozenset[str] | None:
+    """Strings (3 characters or more, no white space) one of which is in every text
+    ``regex`` finds; None when it cannot tell (case-insensitive, nothing required, a form it
+    does not know). Read from the regex's own parse (the standard library's ``re`` parser):
+    the longest literal run of a sequence, the runs of every branch of an alternation."""
+    import importlib
+
+    # the parser `re.compile` itself uses (not in the typeshed stubs: read through Any)
+    _parser: Any = importlib.import_module("re._parser")
+    try:
+        parsed = _parser.parse(regex)
+    except Exception:  # a regex ast-grep reads differently: no words
+        return None
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    got = _required(list(parsed), _parser)
+    if not got or any(len(w) < 3 for w in got):
+        return None
+    return frozenset(got)
+
+
+def _required(items: list[tuple[Any, Any]], sre: Any) -> set[str] | None:
+    best: set[str] | None = None
+    run: list[str] = []
+
+    def consider(found: set[str] | None) -> None:
+        nonlocal best
+        if found and (best is None or min(map(len, found)) > min(map(len, best))):
+            best = found
+
+    def flush() -> None:
+        if run:
+            consider({"".join(run)})
+            run.clear()
+
+    for op, av in items:
+        if op is sre.LITERAL and not chr(av).isspace():
+            run.append(chr(av))
+            continue
+        flush()
+        if op is sre.SUBPATTERN and not av[1] & re.IGNORECASE:
+            consider(_required(list(av[3]), sre))
+        elif op is sre.BRANCH:
+            alternatives = [_required(list(b), sre) for b in av[1]]
+            if all(alternatives):
+                consider(set().union(*alternatives))  # type: ignore[arg-type]
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            consider(_required(list(av[2]), sre))
+    flush()
+    return best
+
+
+def _bound(obj: Any) -> set[str]:
+    """The single metavariables a node matching ``obj`` binds within itself (its pattern;
+    every case of an ``all``, the ones common to the cases of an ``any``)."""
+    if not isinstance(obj, dict):
+        return set()
+    out: set[str] = set()
+    pattern = obj.get("pattern")
+    text = pattern if isinstance(pattern, str) else (
+        pattern.get("context") if isinstance(pattern, dict) else None)
+    if isinstance(text, str) and isinstance(pattern, str):
+        out |= {b for a, b, _ in _META.findall(text) if b}
+    for case in obj.get("all", []) if isinstance(obj.get("all"), list) else []:
+        out |= _bound(case)
+    cases = obj.get("any")
+    if isinstance(cases, list) and cases:
+        out |= set.intersection(*(_bound(c) for c in cases))
+    return out
+
+
+def _constrained(rule: Rule) -> list[frozenset[str]]:
+    """Word groups from the ``constraints`` on metavariables the match itself binds."""
+    constraints = rule.params.get("constraints") or {}
+    bound = _bound(rule.params.get("match", {}))
+    return [g for name, obj in constraints.items() if name in bound
+            for g in _needed(obj, unit=True)]
+
+
+def _anchored_kind(obj: Any) -> bool:
+    """Does rule object ``obj`` name a node kind that is neither the file nor a container?"""
+    return isinstance(obj, dict) and isinstance(obj.get("kind"), str) \
+        and obj["kind"] not in _CONTAINERS
+
+
+def _anchored(obj: Any) -> bool:
+    """Can a node matching ``obj`` be neither the file nor a preprocessor conditional (so it
+    lies within one unit)? Its kind or pattern says so; ``all``: one case does; ``any``:
+    every case does."""
+    if not isinstance(obj, dict):
+        return False
+    if _anchored_kind(obj):
+        return True
+    pattern = obj.get("pattern")
+    if isinstance(pattern, str) and pattern.strip() and not re.search(r"^\s*#", pattern, re.M):
+        return True
+    if isinstance(pattern, dict) and isinstance(pattern.get("selector"), str) \
+            and pattern["selector"] not in _CONTAINERS:
+        return True
+    if isinstance(obj.get("all"), list) and any(_anchored(c) for c in obj["all"]):
+        return True
+    cases = obj.get("any")
+    return isinstance(cases, list) and bool(cases) and all(_anchored(c) for c in cases)
+
+
+@cache
+def unit_needles(rule: Rule) -> tuple[tuple[str, ...], ...] | None:
+    """Groups of words (as ``needles``) the unit holding a match of the rule has; None when
+    a match may be the file or a preprocessor conditional (the whole file is searched)."""
+    match = rule.params.get("match", {})
+    if not _anchored(match):
+        return None
+    groups = set(_needed(match, unit=True)) | set(_constrained(rule))
+    return tuple(sorted(tuple(sorted(g)) for g in groups))
 
 
 @cache
 def needles(rule: Rule) -> tuple[tuple[str, ...], ...]:
     """Groups of words the rule's ``match`` spells out: a file without any word of one group
     has no match, and is not parsed for this rule."""
-    groups = set(_needed(rule.params.get("match", {})))
+    groups = set(_needed(rule.params.get("match", {}))) | set(_constrained(rule))
     return tuple(sorted(tuple(sorted(g)) for g in groups))
 
 
@@ -476,6 +611,9 @@ class _PatchFiles:
         self.sources: dict[tuple[str, bool], SourceFile | None] = {}
         self.trees: dict[tuple[str, str], tuple[Any, str]] = {}
         self._regions: dict[tuple[str, str, str], list[Any] | None] = {}
+        self._units: dict[tuple[str, str], tuple[list[tuple[int, int, int, int, Any]],
+                                                 list[int]]] = {}
+        self._holding: dict[tuple[str, str, str], set[int]] = {}
         self._functions: dict[tuple[str, str], dict[str, Any]] = {}
         self.size = 0
 
@@ -500,6 +638,9 @@ class _PatchFiles:
                 del self.trees[old_path, old_text]
                 self._regions = {k: v for k, v in self._regions.items()
                                 if k[:2] != (old_path, old_text)}
+                self._holding = {k: v for k, v in self._holding.items()
+                                 if k[:2] != (old_path, old_text)}
+                self._units.pop((old_path, old_text), None)
                 self._functions.pop((old_path, old_text), None)
                 self.size -= len(old_text)
             got = self.trees[key] = (astgrep.parse(blanked), blanked)
@@ -524,13 +665,7 @@ class _PatchFiles:
 
         key = (path, text, "removed" if change == "removed" else "added")
         if key not in self._regions:
-            if change == "removed":
-                lines = {n for f in ctx.patch.files if f.source_path == path
-                         for n in f.removed_lines}
-            else:
-                lines = {n for f in ctx.patch.files if f.target_path == path
-                         for n in f.added_lines}
-            nodes = astgrep.regions(self.tree(path, text)[0], lines)
+            nodes = astgrep.regions(self.tree(path, text)[0], self._lines(ctx, path, change))
             # Each find_all costs a fixed part too (ast-grep builds the matcher, compiles
             # the regexes): a few nodes holding under half the file, else the whole file once.
             span = sum(n.range().end.line - n.range().start.line + 1 for n in nodes)
@@ -538,7 +673,115 @@ class _PatchFiles:
             self._regions[key] = nodes if worth else None
         return self._regions[key]
 
+    @staticmethod
+    def _lines(ctx: PatchContext, path: str, change: str) -> set[int]:
+        if change == "removed":
+            return {n for f in ctx.patch.files if f.source_path == path
+                    for n in f.removed_lines}
+        return {n for f in ctx.patch.files if f.target_path == path for n in f.added_lines}
 
+    def units(self, path: str, text: str) -> tuple[list[tuple[int, int, int, int, Any]],
+                                                   list[int]]:
+        """The file's units (astgrep.units) and their start indexes."""
+        key = (path, text)
+        got = self._units.get(key)
+        if got is None:
+            from reviewbot.c import astgrep
+
+            found = astgrep.units(self.tree(path, text)[0])
+            got = self._units[key] = (found, [u[0] for u in found])
+        return got
+
+    def holding(self, path: str, text: str, word: str) -> set[int]:
+        """Indexes of the units whose (blanked) text has ``word``."""
+        key = (path, text, word)
+        got = self._holding.get(key)
+        if got is None:
+            blanked = self.tree(path, text)[1]
+            found, starts = self.units(path, text)
+            got = set()
+            at = blanked.find(word)
+            while at >= 0:
+                k = bisect_right(starts, at) - 1
+                if k >= 0 and at + len(word) <= found[k][1]:
+                    got.add(k)
+                    at = blanked.find(word, max(at + 1, found[k][1]))
+                else:
+                    at = blanked.find(word, at + 1)
+            self._holding[key] = got
+        return got
+
+    def search_in(self, ctx: PatchContext, rule: Rule, path: str, text: str, *,
+                  change: str, everywhere: bool) -> list[Any] | None:
+        """Where to look for the rule's matches that count: the units holding a word of each
+        of the rule's ``unit_needles`` groups (and, unless ``everywhere``, a line the patch
+        changed); None: the whole file. A rule whose match may be the file or a
+        preprocessor conditional gets ``regions``."""
+        groups = unit_needles(rule)
+        if groups is None:
+            return None if everywhere else self.regions(ctx, path, text, change)
+        found, _ = self.units(path, text)
+        keep: set[int] | None = None
+        for group in groups:
+            holding: set[int] = set()
+            for word in group:
+                holding |= self.holding(path, text, word)
+            keep = holding if keep is None else keep & holding
+            if not keep:
+                return []
+        if not everywhere:
+            wanted = sorted(self._lines(ctx, path, change))
+            spans = set()
+            for k in (keep if keep is not None else range(len(found))):
+                i = bisect_left(wanted, found[k][2])
+                if i < len(wanted) and wanted[i] <= found[k][3]:
+                    spans.add(k)
+            keep = spans
+        if keep is None:
+            return None if everywhere else self.regions(ctx, path, text, change)
+        if keep:
+            # a search costs ast-grep a fixed part (reading the patterns, compiling the
+            # regexes) and a part per character searched: one search of the whole file
+            # when that costs less than one of each unit
+            fixed = search_cost(rule)
+            span = sum(found[k][1] - found[k][0] for k in keep)
+            if len(keep) * fixed + span * _PER_CHAR > fixed + len(text) * _PER_CHAR:
+                return None if everywhere else self.regions(ctx, path, text, change)
+        return [found[k][4] for k in sorted(keep)]
+
+
+# What one ast-grep search costs, in microseconds (measured with ast-grep-py 0.51 on 2 cores;
+# only their ratios matter): per character of the node searched, per call, per pattern
+# in the rule, per regex and per character of a regex.
+_PER_CHAR = 0.012
+_PER_CALL = 5.0
+_PER_PATTERN = 16.0
+_PER_REGEX = 10.0
+_PER_REGEX_CHAR = 1.3
+
+
+@cache
+def search_cost(rule: Rule) -> float:
+    """The fixed part of one ast-grep search with the rule (see ``_PER_CALL``)."""
+    cost = _PER_CALL
+
+    def walk(obj: Any) -> None:
+        nonlocal cost
+        if isinstance(obj, list):
+            for item in obj:
+                walk(item)
+        elif isinstance(obj, dict):
+            for key, value in obj.items():
+                if key == "pattern":
+                    cost += _PER_PATTERN
+                elif key == "regex" and isinstance(value, str):
+                    cost += _PER_REGEX + _PER_REGEX_CHAR * len(value)
+                else:
+                    walk(value)
+
+    walk(rule.params.get("match"))
+    walk(rule.params.get("constraints"))
+    return cost
 _REGIONS = 4  # at most this many top-level nodes searched one by one
 _CURRENT = threading.local()
 
@@ -603,7 +846,7 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
     pre_functions: set[str] | None = None
     sections: dict[int, str] | None = None
     lines = text.splitlines()
-    among = None if everywhere else files.regions(ctx, path, text, change)
+    among = files.search_in(ctx, rule, path, text, change=change, everywhere=everywhere)
     for found in astgrep.matches(root, text, blanked, cfg, names=names, among=among):
         m = found
         if m.function is None and change != "removed":

@@ -515,8 +515,8 @@ def test_only_the_patch_lines_top_level_nodes_are_searched_with_the_same_finding
 
 def test_needles_come_from_the_cases_a_match_needs(tmp_path: Path) -> None:
     """A file is parsed for a rule only when it has a word of each group: the words of the
-    patterns of the match, of its has/inside/all cases, one of each any case; none from
-    not or regex."""
+    patterns of the match, of its has/inside/all cases, one of each any case, the literal
+    a regex requires; none from not."""
     from reviewbot.checks.lang import holds_needles, needles
 
     r = rule(tmp_path, "match:\n  kind: expression_statement\n"
@@ -524,12 +524,89 @@ def test_needles_come_from_the_cases_a_match_needs(tmp_path: Path) -> None:
              "  inside: {kind: function_definition, stopBy: end, any: [{pattern: 'alpha()'},"
              " {has: {pattern: 'beta($Y)', stopBy: end}}]}\n"
              "  not: {has: {pattern: 'gamma()'}}\n  regex: delta\n")
-    assert needles(r) == (("alpha", "beta"), ("poke",))
-    assert holds_needles(r, "void f(void) { beta(1); poke(s, 2); }")
-    assert not holds_needles(r, "void f(void) { poke(s, 2); }")
+    assert needles(r) == (("alpha", "beta"), ("delta",), ("poke",))
+    assert holds_needles(r, "void f(void) { beta(1); poke(delta, 2); }")
+    assert not holds_needles(r, "void f(void) { poke(delta, 2); }")
+    assert not holds_needles(r, "void f(void) { beta(1); poke(s, 2); }")
     macro = rule(tmp_path, "match: {kind: preproc_function_def, regex: printf}",
                  message="found", rule_id="t-m")
-    assert needles(macro) == (("define",),)
+    assert needles(macro) == (("define",), ("printf",))
     # the rule still finds what it found when the words are there
     text = "void f(void)\n{\n    beta(1);\n    poke(delta, 2);\n}\n"
     assert [f.line for f in check({"hw/misc/k.c": text}, r)] == [4]
+
+
+def test_regex_words_are_what_every_match_of_the_regex_holds() -> None:
+    from reviewbot.checks.lang import regex_words
+
+    assert regex_words("^(drive_get|blk_by_legacy_dinfo)$") == {"drive_get",
+                                                                "blk_by_legacy_dinfo"}
+    assert regex_words("^g_(try_)?malloc0?$") == {"malloc"}  # the optional part is not needed
+    assert regex_words(r"->\s*vmsd\s*=") == {"vmsd"}
+    assert regex_words("(?i)realize") is None  # the text is searched as written
+    assert regex_words("^_([A-Z_]|[a-z])") is None  # nothing of 3 characters required
+    assert regex_words("a|bcd") is None  # one branch has no word
+    assert regex_words("x+ ab cdef") == {"cdef"}  # no white space: blanking makes spaces
+
+
+def test_unit_needles_leave_out_what_may_lie_outside_the_unit(tmp_path: Path) -> None:
+    """A sibling (follows) can be another top-level unit and an ancestor of no stated kind
+    can be the file: their words do not narrow the units searched; the words of a
+    constraint on a metavariable the match binds do."""
+    from reviewbot.checks.lang import unit_needles
+
+    r = rule(tmp_path, "match:\n  pattern: '$FN($X)'\n"
+             "  follows: {pattern: 'alpha()', stopBy: end}\n"
+             "  inside: {kind: function_definition, stopBy: end, has: {pattern: 'beta()'}}\n"
+             "constraints: {FN: {regex: '^(poke|nudge)$'}}\n")
+    assert unit_needles(r) == (("beta",), ("nudge", "poke"))
+    whole = rule(tmp_path, "match:\n  kind: call_expression\n"
+                 "  inside: {kind: translation_unit, has: {pattern: 'alpha()', stopBy: end}}\n",
+                 message="found", rule_id="t-w")
+    assert unit_needles(whole) == ()
+    container = rule(tmp_path, "match: {kind: preproc_ifdef, regex: CONFIG_KNOB}",
+                     message="found", rule_id="t-c")
+    assert unit_needles(container) is None  # the match may be the conditional itself
+
+
+def test_units_holding_the_words_give_the_findings_of_a_whole_file_search(
+        tmp_path: Path) -> None:
+    """Only the units (top-level nodes, the children of a top-level #if) holding the rule's
+    words and a changed line are searched; the findings are those of searching the whole
+    file, including a match inside a conditional and one whose related node is a sibling."""
+    from reviewbot.checks import lang
+
+    pad = "/* " + "x" * 300 + " */"  # big enough that searching two units costs less
+    body = "".join(f"void f{i}(void) {{ other({i}); {pad} }}\n" for i in range(80))
+    post = ("#include \"qemu/osdep.h\"\n" + body
+            + "#ifdef CONFIG_KNOB\nvoid k(void) { poke(s, 1); }\n#endif\n"
+            + "void a(void) { alpha(); }\nvoid g(void) { poke(s, 2); }\n")
+    series = synthetic_series([("hw/misc/k.c", post)])
+    r = rule(tmp_path, "match:\n  pattern: 'poke($S, $X)'\n"
+             "  inside: {kind: function_definition, stopBy: end}\n")
+    after = rule(tmp_path, "match:\n  kind: function_definition\n  has: {pattern: 'poke($S, $X)',"
+                 " stopBy: end}\n  follows: {kind: function_definition, has: {pattern: 'alpha()',"
+                 " stopBy: end}, stopBy: end}\n", message="after alpha", rule_id="t-after")
+    searched: list[int] = []
+    real = lang._PatchFiles.search_in
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        got = real(self, *args, **kwargs)
+        searched.append(-1 if got is None else len(got))
+        return got
+
+    def whole(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return None
+
+    def run(search: Any, **options: Any) -> list[tuple[int, str]]:
+        lang._PatchFiles.search_in = search  # type: ignore[method-assign]
+        try:
+            return sorted((f.line, f.message)
+                          for f in run_check(series, Options(**options), [r, after]).findings)
+        finally:
+            lang._PatchFiles.search_in = real  # type: ignore[method-assign]
+
+    expected = [(83, "found 1"), (86, "after alpha"), (86, "found 2")]
+    assert run(spy) == expected == run(whole)
+    assert searched == [2, 2]  # k (inside the #ifdef) and g, of 85 units
+    assert run(spy, all_files=True) == expected == run(whole, all_files=True)
