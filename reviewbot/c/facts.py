@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -395,6 +395,18 @@ _NAMED_VARIADIC = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+\w+\([^)\n]*?\w(\.\.\.
 
 def blank_macros(src: bytes) -> tuple[bytes, list[MacroUse]]:
     """Rewrite the macros of ``qemu-macros.yaml`` to parseable text of the same length."""
+    blanked, uses = _blank_macros(src)
+    return blanked, list(uses)
+
+
+@lru_cache(maxsize=8)
+def _blank_macros(src: bytes) -> tuple[bytes, tuple[MacroUse, ...]]:
+    # the fact extractor and the language rules blank the same post-image: once
+    blanked, uses = _blank(src)
+    return blanked, tuple(uses)
+
+
+def _blank(src: bytes) -> tuple[bytes, list[MacroUse]]:
     table = macro_table()
     out: bytearray | None = None
     uses: list[MacroUse] = []

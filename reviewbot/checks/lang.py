@@ -614,6 +614,7 @@ class _PatchFiles:
         self._units: dict[tuple[str, str], tuple[list[tuple[int, int, int, int, Any]],
                                                  list[int]]] = {}
         self._holding: dict[tuple[str, str, str], set[int]] = {}
+        self._changed: dict[tuple[str, bool], list[int]] = {}
         self._functions: dict[tuple[str, str], dict[str, Any]] = {}
         self.size = 0
 
@@ -665,7 +666,8 @@ class _PatchFiles:
 
         key = (path, text, "removed" if change == "removed" else "added")
         if key not in self._regions:
-            nodes = astgrep.regions(self.tree(path, text)[0], self._lines(ctx, path, change))
+            nodes = astgrep.regions(self.tree(path, text)[0],
+                                    set(self._lines(ctx, path, change)))
             # Each find_all costs a fixed part too (ast-grep builds the matcher, compiles
             # the regexes): a few nodes holding under half the file, else the whole file once.
             span = sum(n.range().end.line - n.range().start.line + 1 for n in nodes)
@@ -673,12 +675,19 @@ class _PatchFiles:
             self._regions[key] = nodes if worth else None
         return self._regions[key]
 
-    @staticmethod
-    def _lines(ctx: PatchContext, path: str, change: str) -> set[int]:
-        if change == "removed":
-            return {n for f in ctx.patch.files if f.source_path == path
-                    for n in f.removed_lines}
-        return {n for f in ctx.patch.files if f.target_path == path for n in f.added_lines}
+    def _lines(self, ctx: PatchContext, path: str, change: str) -> list[int]:
+        """The lines (sorted) of ``path`` the patch adds (removes, for ``change: removed``)."""
+        key = (path, change == "removed")
+        got = self._changed.get(key)
+        if got is None:
+            if change == "removed":
+                got = sorted({n for f in ctx.patch.files if f.source_path == path
+                              for n in f.removed_lines})
+            else:
+                got = sorted({n for f in ctx.patch.files if f.target_path == path
+                              for n in f.added_lines})
+            self._changed[key] = got
+        return got
 
     def units(self, path: str, text: str) -> tuple[list[tuple[int, int, int, int, Any]],
                                                    list[int]]:
@@ -730,7 +739,7 @@ class _PatchFiles:
             if not keep:
                 return []
         if not everywhere:
-            wanted = sorted(self._lines(ctx, path, change))
+            wanted = self._lines(ctx, path, change)
             spans = set()
             for k in (keep if keep is not None else range(len(found))):
                 i = bisect_left(wanted, found[k][2])
