@@ -53,6 +53,11 @@ NOT_IMPORTED_BY_PATCH_CHECK = (
     "reviewbot.c.store",
     "reviewbot.c.graphdb",
     "sqlite3",  # the tree index database: only with a tree
+    # tree-sitter-c's package __init__ (its query files, through importlib.resources, which
+    # imports tempfile and shutil): the grammar is read from its binding alone (facts.py)
+    "tree_sitter_c",
+    "importlib.resources",
+    "tempfile",
     *(f"reviewbot.commands.{name}" for name in cli.COMMANDS if name != "check"),
     *(f"reviewbot.report.{name}" for name in ("json", "sarif", "email", "checkpatch",
                                                "b4_review")),

@@ -75,10 +75,11 @@ def parse(text: str) -> SgRoot:
 
 @cache
 def _ts_parser() -> Any:
-    import tree_sitter_c
-    from tree_sitter import Language, Parser
+    from tree_sitter import Parser
 
-    return Parser(Language(tree_sitter_c.language()))
+    from reviewbot.c.facts import c_language
+
+    return Parser(c_language())
 
 
 def _has_error(text: str) -> bool:

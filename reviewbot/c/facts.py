@@ -486,11 +486,52 @@ _CLASS_TYPE = re.compile(rb"^(TypeInfo|InterfaceInfo|[A-Za-z0-9_]*Class)$")
 
 
 @cache
-def _parser_and_query() -> tuple[Parser, Query]:
-    import tree_sitter_c
-    from tree_sitter import Language, Parser, Query
+def c_language() -> Any:
+    """The C grammar of tree-sitter-c (a ``tree_sitter.Language``).
 
-    language = Language(tree_sitter_c.language())
+    Read from the package's compiled binding alone: its ``__init__`` imports
+    ``importlib.resources`` for its query files (which reviewbot does not use), and that
+    import (tempfile, shutil, the compression modules) cost a check of a small patch about
+    4 ms. Any surprise in the package's layout falls back to the ordinary import."""
+    from tree_sitter import Language
+
+    try:
+        language = _binding_language()
+    except Exception:  # an unexpected layout of the package: its own import
+        import tree_sitter_c
+
+        language = tree_sitter_c.language()
+    return Language(language)
+
+
+def _binding_language() -> object:
+    import importlib.util
+    import sys
+    from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
+
+    name = "tree_sitter_c._binding"
+    loaded = sys.modules.get(name)
+    if loaded is None:
+        spec = importlib.util.find_spec("tree_sitter_c")
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError("tree_sitter_c not found")
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        path = next(folder / f"_binding{suffix}" for suffix in EXTENSION_SUFFIXES
+                    if (folder / f"_binding{suffix}").is_file())
+        module_spec = importlib.util.spec_from_file_location(
+            name, path, loader=ExtensionFileLoader(name, str(path)))
+        if module_spec is None or module_spec.loader is None:
+            raise ImportError(name)
+        loaded = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(loaded)
+    return loaded.language()
+
+
+@cache
+def _parser_and_query() -> tuple[Parser, Query]:
+    from tree_sitter import Parser, Query
+
+    language = c_language()
     return Parser(language), Query(language, _QUERY_SOURCE)
 
 
