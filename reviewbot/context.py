@@ -84,6 +84,7 @@ class SeriesContext:
         self.rebuild_graphs = rebuild_graphs
         self._graphs: dict[int, DiGraph] = {}  # rebuild_graphs: one built graph per patch
         self._state: GraphState | None = None  # no tree index: the series' files only
+        self._overlays: dict[int, dict[str, FileFacts | None]] = {}
 
     @property
     def ref(self) -> PatchRef | None:
@@ -185,6 +186,7 @@ class SeriesContext:
         self._indexed = None
         self._indexed_done = False
         self._tree_facts = None
+        self._overlays.clear()
 
     def tree_facts(self) -> list[FileFacts]:
         """Facts of the tree's device-model code (cached on disk by the index)."""
@@ -197,6 +199,12 @@ class SeriesContext:
         """The C files patches 0..``position`` change: path -> facts after patch
         ``position``, or None for a file one of them deletes (or renames away) and no later
         one brings back. Files whose post-image is unknown are left out."""
+        got = self._overlays.get(position)
+        if got is None:
+            got = self._overlays[position] = self._overlay(position)
+        return dict(got)
+
+    def _overlay(self, position: int) -> dict[str, FileFacts | None]:
         last: dict[str, tuple[int, bool]] = {}  # path -> (last patch touching it, is there)
         for i in range(position + 1):
             for f in self.series.patches[i].files:

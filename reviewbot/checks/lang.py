@@ -88,6 +88,16 @@ def path_matches(path: str, globs: Iterable[str]) -> bool:
 
 
 def file_kinds(ctx: PatchContext, path: str, facts: FileFacts | None) -> set[str]:
+    """Which of device / qom-object / machine / qapi the file is (docs/writing-rules.md);
+    worked out once per patch and file, whichever rules ask."""
+    known = _files(ctx).kinds
+    key = (path, id(facts))
+    if key not in known:
+        known[key] = (facts, _file_kinds(ctx, path, facts))  # facts kept: the id stays theirs
+    return set(known[key][1])
+
+
+def _file_kinds(ctx: PatchContext, path: str, facts: FileFacts | None) -> frozenset[str]:
     """Which of device / qom-object / machine / qapi the file is (docs/writing-rules.md).
 
     Under hw/ the call graph settles QOM ancestry (a board whose machine type derives from
@@ -98,7 +108,7 @@ def file_kinds(ctx: PatchContext, path: str, facts: FileFacts | None) -> set[str
     if any(_glob(p).match(path) for p in _QAPI):
         kinds.add("qapi")
     if facts is None:
-        return kinds
+        return frozenset(kinds)
     from reviewbot.checks.qom import DEVICE_ROLES, machine_file
 
     g = ctx.graph if path.startswith(("hw/", "include/hw/")) else None
@@ -123,7 +133,7 @@ def file_kinds(ctx: PatchContext, path: str, facts: FileFacts | None) -> set[str
     if facts.typeinfos or "device" in kinds or any(
             u.name in _OBJECT_MACROS for u in facts.macro_uses):
         kinds.add("qom-object")
-    return kinds
+    return frozenset(kinds)
 
 
 def _device_type(g: DiGraph | None, facts: FileFacts) -> bool:
@@ -615,6 +625,8 @@ class _PatchFiles:
                                                  list[int]]] = {}
         self._holding: dict[tuple[str, str, str], set[int]] = {}
         self._changed: dict[tuple[str, bool], list[int]] = {}
+        self.kinds: dict[tuple[str, int], tuple[FileFacts | None, frozenset[str]]] = {}
+        self._joined: dict[tuple[int, bool], str] = {}
         self._functions: dict[tuple[str, str], dict[str, Any]] = {}
         self.size = 0
 
@@ -687,6 +699,17 @@ class _PatchFiles:
                 got = sorted({n for f in ctx.patch.files if f.target_path == path
                               for n in f.added_lines})
             self._changed[key] = got
+        return got
+
+    def lines_of(self, fd: FileDiff, kind: str) -> str:
+        """The lines ``fd`` removes (``removed-lines``) or adds (else), joined by newlines."""
+        removed = kind == "removed-lines"
+        key = (id(fd), removed)
+        got = self._joined.get(key)
+        if got is None:
+            got = "\n".join(ln.text for h in fd.hunks for ln in h.lines
+                            if ln.kind == ("-" if removed else "+"))
+            self._joined[key] = got
         return got
 
     def units(self, path: str, text: str) -> tuple[list[tuple[int, int, int, int, Any]],
@@ -1235,6 +1258,19 @@ def _regexes(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p) for p in patterns)
 
 
+_MANY = 200  # lines of a file, past which one search of them all comes first
+
+
+@cache
+def _joined_regexes(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...] | None:
+    """The regexes for a search of many lines joined by newlines that finds something
+    whenever one line alone does (``^`` and ``$`` at each line); None when a regex may not
+    (``\\A``, ``\\Z`` anchor a line alone)."""
+    if any("\\A" in p or "\\Z" in p for p in patterns):
+        return None
+    return tuple(re.compile(p, re.M) for p in patterns)
+
+
 def _search(regexes: Iterable[re.Pattern[str]], text: str) -> re.Match[str] | None:
     """The match of the first of ``regexes`` that matches ``text``."""
     for rx in regexes:
@@ -1288,6 +1324,13 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
         if "code" in where and not code_holds(where["code"], file_kinds(
                 ctx, path, ctx.facts(path) if path.endswith(C_SUFFIXES) else None)):
             continue
+        # (comments: only the comment lines are searched, a few of the added lines)
+        many = kind != "comments" and len(
+            fd.removed_lines if kind == "removed-lines" else fd.added_lines) > _MANY
+        joined = _joined_regexes(tuple(spec["regex"])) if many else None
+        if joined is not None and not any(
+                rx.search(_files(ctx).lines_of(fd, kind)) for rx in joined):
+            continue  # no line of the file can match: not searched line by line
         comment_lines: set[int] | None = None
         if kind == "comments":
             facts = ctx.facts(path) if path.endswith(C_SUFFIXES) else None

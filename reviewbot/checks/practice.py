@@ -137,16 +137,23 @@ def _uses(text: str, name: str, skip: tuple[int, int] | None) -> int:
     line, pos = 1, 0  # the line of ``pos``, counted on from the previous occurrence
     # ``name\b`` and the character before it checked here: the same matches as
     # ``\bname\b``, which the regex engine would try at every position of the text.
-    for m in re.finditer(rf"{re.escape(name)}\b", text):
-        before = text[m.start() - 1] if m.start() else " "
-        if before.isalnum() or before == "_":
+    # ``str.find`` and the characters around each hit checked here: the matches of
+    # ``\bname\b`` without compiling a regex for every name.
+    size = len(name)
+    at = text.find(name)
+    while at >= 0:
+        start, end = at, at + size
+        at = text.find(name, at + 1)
+        before = text[start - 1] if start else " "
+        after = text[end] if end < len(text) else " "
+        if before.isalnum() or before == "_" or after.isalnum() or after == "_":
             continue
-        line += text.count("\n", pos, m.start())
-        pos = m.start()
+        line += text.count("\n", pos, start)
+        pos = start
         if skip is not None and skip[0] <= line <= skip[1]:
             continue
-        head = text[max(0, m.start() - 80):m.start()]
-        tail = text[m.end():m.end() + 400]
+        head = text[max(0, start - 80):start]
+        tail = text[end:end + 400]
         if _TYPE_WORD.search(head) and not _NOT_TYPE.search(head):
             paren = re.match(r"\s*\(", tail)
             if paren is not None and _closes_with_semicolon(tail):
@@ -170,6 +177,10 @@ def _closes_with_semicolon(tail: str) -> bool:
     return False
 
 
+# An identifier followed by an opening parenthesis: a call, a definition or a prototype.
+_CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+
+
 @primitive("unused-new-function", scope="series")
 def unused_new_function(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
     """A non-static function the series adds and nothing in the series refers to."""
@@ -191,11 +202,11 @@ def unused_new_function(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
             if facts is None or facts.partial:
                 continue
             pre = pc.pre_source(path)
-            pre_text = pre.text if pre is not None else ""
+            called_before = set(_CALLED.findall(pre.text)) if pre is not None else set()
             for fn in facts.functions:
                 if fn.static or not pc.changed(path, fn.line):
                     continue
-                if re.search(rf"\b{re.escape(fn.name)}\s*\(", pre_text):
+                if fn.name in called_before:
                     continue
                 new_funcs.append((pc.ref, path, fn.name, fn.line, fn.end_line))
     if not new_funcs:

@@ -67,14 +67,7 @@ def read_input(path: Path, origin: str) -> bytes:
 
 def longest_line(text: str) -> int:
     """Length of the longest line of ``text`` (without its line end)."""
-    longest = 0
-    start = 0
-    while True:
-        end = text.find("\n", start)
-        if end < 0:
-            return max(longest, len(text) - start)
-        longest = max(longest, end - start)
-        start = end + 1
+    return max(map(len, text.split("\n")))
 
 
 def check_text(origin: str, text: str, *, max_bytes: int = MAX_C_FILE_BYTES,
