@@ -92,22 +92,23 @@ def prop_default_changed(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
     compat = re.compile(str(rule.params.get("compat", r"hw_compat_|pc_compat_|GlobalProperty")))
     series = ctx.series
     changed: list[tuple[Patch, str, int, str, str, str]] = []
-    compat_text: list[str] = []
     for patch in series.patches:
         for fd in patch.files:
             path = fd.path
-            added = list(_added(fd))
             if not path.endswith((".c", ".h")):
                 continue
             before = _prop_defaults(_removed(fd))
-            after = _prop_defaults(added)
-            for name, (line, kind, value) in after.items():
+            if not before:
+                continue  # no default removed here, none changed (a new file has none)
+            for name, (line, kind, value) in _prop_defaults(_added(fd)).items():
                 was = before.get(name)
                 if was is not None and was[1] == kind and was[2] != value:
                     changed.append((patch, path, line, name, was[2], value))
-            compat_text.extend(t for _, t in added if not _PROP.search(t))
     if not changed:
         return
+    compat_text = [t for patch in series.patches for fd in patch.files
+                   if fd.path.endswith((".c", ".h")) for _, t in _added(fd)
+                   if not _PROP.search(t)]
     compat_lines = [t for t in compat_text if compat.search(t)]
     for patch, path, line, name, old, new in changed:
         quoted = f'"{name}"'
