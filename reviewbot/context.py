@@ -85,6 +85,7 @@ class SeriesContext:
         self._graphs: dict[int, DiGraph] = {}  # rebuild_graphs: one built graph per patch
         self._state: GraphState | None = None  # no tree index: the series' files only
         self._overlays: dict[int, dict[str, FileFacts | None]] = {}
+        self._facts_failed: dict[tuple[int, str], Exception] = {}
 
     @property
     def ref(self) -> PatchRef | None:
@@ -117,8 +118,22 @@ class SeriesContext:
         tree = self.tree
         return tree.version() if tree is not None else None
 
+    def prefetch_facts(self, position: int, path: str) -> bool:
+        """Extract the facts of ``path`` after patch ``position`` ahead of the rules; False
+        when that fails, in which case the first rule to ask meets the error, as it would
+        have without this."""
+        try:
+            self.facts_after(position, path)
+        except Exception as exc:  # kept for the rule that asks next
+            self._facts_failed[position, path] = exc
+            return False
+        return True
+
     def facts_after(self, position: int, path: str) -> FileFacts | None:
         key = (position, path)
+        failed = self._facts_failed.pop(key, None)
+        if failed is not None:
+            raise failed
         if key not in self._facts:
             self._facts[key] = None
             src = self.post_images.after(position, path)

@@ -47,8 +47,13 @@ def select_rules(rules: Sequence[Rule], options: Options) -> tuple[Rule, ...]:
 
 def run_check(
     series: Series, options: Options, rules: Sequence[Rule] | None = None,
-    *, context: SeriesContext | None = None,
+    *, context: SeriesContext | None = None, parallel: bool = False,
 ) -> CheckResult:
+    """The findings of ``rules`` (the built-in packs when None) on ``series``.
+
+    With ``parallel`` (the command line's single check), a series with many added lines of C
+    and no tree has its language rules run in a forked process alongside the primitives
+    (``_run_split``); the findings are the same either way."""
     if rules is None:
         from reviewbot.rules.loader import load_rules
 
@@ -59,7 +64,7 @@ def run_check(
         _ = sctx.tree  # a bad --tree is a usage error, not something each rule trips over
     raw: list[Finding] = []
     try:
-        results = _run_rules(chosen, sctx)
+        results = _run_rules(chosen, sctx, parallel=parallel)
     except IndexDamaged as exc:
         # what the rules saw so far may be wrong: all of them again over a rebuilt index
         sctx.drop_index(str(exc))
@@ -89,19 +94,123 @@ def _primitive(rule: Rule) -> registry.Primitive:
     return prim
 
 
-def _run_rules(chosen: Sequence[Rule], sctx: SeriesContext) -> list[list[Finding]]:
-    """Each rule's findings, in rule order. Patch rules run patch by patch, all rules on one
-    patch before the next, so the shared tree graph moves to each patch once."""
+def _run_rules(chosen: Sequence[Rule], sctx: SeriesContext, *,
+               parallel: bool = False) -> list[list[Finding]]:
+    """Each rule's findings, in rule order."""
     prims = [_primitive(rule) for rule in chosen]
+    if parallel and _split_worth(sctx, prims):
+        split = _run_split(chosen, prims, sctx)
+        if split is not None:
+            return split
+    return _run_some(chosen, prims, sctx, range(len(chosen)))
+
+
+def _run_some(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
+              sctx: SeriesContext, which: Iterable[int]) -> list[list[Finding]]:
+    """The findings of the rules at indexes ``which`` (the others get none). Patch rules run
+    patch by patch, all rules on one patch before the next, so the shared tree graph moves
+    to each patch once."""
+    wanted = sorted(set(which))
     out: list[list[Finding]] = [[] for _ in chosen]
-    for i, (rule, prim) in enumerate(zip(chosen, prims, strict=True)):
-        if prim.scope == "series":
-            out[i] = _guarded(rule, sctx, prim.fn, "the series")
+    for i in wanted:
+        if prims[i].scope == "series":
+            out[i] = _guarded(chosen[i], sctx, prims[i].fn, "the series")
     for pctx in sctx.patch_contexts:
-        for i, (rule, prim) in enumerate(zip(chosen, prims, strict=True)):
-            if prim.scope != "series":
-                out[i].extend(_guarded(rule, pctx, prim.fn, f"patch {pctx.ref.index}"))
+        for i in wanted:
+            if prims[i].scope != "series":
+                out[i].extend(_guarded(chosen[i], pctx, prims[i].fn,
+                                       f"patch {pctx.ref.index}"))
     return out
+
+
+# Added lines of C past which a check forks for its language rules (below it, the fork and
+# the duplicated parse cost about what running them in turn does).
+SPLIT_LINES = 2000
+
+
+def _split_worth(sctx: SeriesContext, prims: Sequence[registry.Primitive]) -> bool:
+    import os
+
+    if not hasattr(os, "fork") or sctx.options.tree is not None:
+        return False  # a tree holds a git process and a database: not shared across a fork
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if cores < 2 or not any(p.name == "language" for p in prims):
+        return False
+    added = sum(len(fd.added_lines) for p in sctx.series.patches for fd in p.files
+                if fd.path.endswith((".c", ".h")))
+    return added >= SPLIT_LINES
+
+
+def _run_split(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
+               sctx: SeriesContext) -> list[list[Finding]] | None:
+    """The language rules in a forked child, the primitives here, at the same time: each
+    side reads the facts of the touched files (extracted here first, so that the child
+    inherits them), the child parses for ast-grep and matches. The child's findings come
+    back pickled through a pipe (between two processes of this run: no file is read back).
+    None when the fork fails or a file cannot be analysed; a child that fails has its rules
+    run here afterwards."""
+    import os
+    import pickle
+
+    language = [i for i, p in enumerate(prims) if p.name == "language"]
+    others = [i for i in range(len(chosen)) if i not in set(language)]
+    if not _prepare_language(sctx, [chosen[i] for i in language]):
+        return None
+    try:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child: its rules, its findings down the pipe, and out
+        os.close(read_end)
+        status = 1
+        try:
+            data = pickle.dumps(_run_some(chosen, prims, sctx, language),
+                                protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(data)
+            status = 0
+        finally:
+            os._exit(status)  # no atexit handlers, no flush of the parent's buffers
+    os.close(write_end)
+    try:
+        mine = _run_some(chosen, prims, sctx, others)
+    finally:
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+    theirs: list[list[Finding]] | None = None
+    if status == 0 and data:
+        try:
+            theirs = pickle.loads(data)  # written by this run's own child, never a file
+        except Exception:  # a child cut short: run its rules here
+            theirs = None
+    if theirs is None or len(theirs) != len(chosen):
+        theirs = _run_some(chosen, prims, sctx, language)
+    for i in language:
+        mine[i] = theirs[i]
+    return mine
+
+
+def _prepare_language(sctx: SeriesContext, rules: Sequence[Rule]) -> bool:
+    """What both sides of a split read, done once before the fork: the facts of every C
+    file the series touches, and the rules' compiled patterns (their cache file is written
+    by this process only). False when a file's facts cannot be had: no split then, so that
+    the one "could not analyse" note comes from the rule that meets it first, as always."""
+    from reviewbot.checks.lang import compile_rule
+
+    for pctx in sctx.patch_contexts:
+        for path in pctx.touched:
+            if path.endswith((".c", ".h")) and not sctx.prefetch_facts(pctx.position, path):
+                return False  # a file over a limit: the first rule to read it says so
+    for rule in rules:
+        if "match" in rule.params:
+            compile_rule(rule)
+        if "table" in rule.params.get("lines", {}):
+            from reviewbot.qemu.bootlog import firmware_spec
+
+            firmware_spec()
+    return True
 
 
 def _guarded(rule: Rule, ctx: SeriesContext | PatchContext, fn: registry.CheckFn,

@@ -166,3 +166,85 @@ def test_fail_on_level() -> None:
     assert [f.severity for f in result.findings] == [Severity.INFO]
     assert not result.fails()
     assert run_check(_series(text), Options(fail_on=Severity.INFO), info_only).fails()
+
+
+def _big_device() -> str:
+    """A device file of some 2,400 lines: a realize reaching the machine, a debug printf,
+    g_malloc(sizeof(T)) (language rules) and a copied block (a primitive)."""
+    body = "".join(
+        f"static uint64_t gadget_read{i}(void *opaque, hwaddr addr, unsigned size)\n"
+        "{\n    GadgetState *s = opaque;\n    uint64_t v = s->regs[addr >> 2];\n\n"
+        f"    v += {i};\n    return v;\n}}\n\n" for i in range(260))
+    copied = ("    if (s->level > 3) {\n        s->level = 3;\n    }\n    s->count++;\n"
+              "    s->total += s->count;\n    s->mask |= 1;\n    s->mask &= ~2;\n"
+              "    s->last = s->count;\n    s->pending = 0;\n    s->flags = 7;\n")
+    return (DEVICE.replace("    s->ms = MACHINE(qdev_get_machine());\n",
+                           "    s->ms = MACHINE(qdev_get_machine());\n"
+                           "    s->buf = g_malloc(sizeof(GadgetBuf));\n"
+                           "    printf(\"gadget up\\n\");\n")
+            + body + "static void gadget_a(GadgetState *s)\n{\n" + copied + "}\n\n"
+            + "static void gadget_b(GadgetState *s)\n{\n" + copied + "}\n")
+
+
+def test_a_big_series_forks_for_its_language_rules_with_the_same_findings(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past SPLIT_LINES added lines of C, `check` runs the language rules in a forked
+    process while the primitives run here; the findings are those of one process, and a
+    child that fails has its rules run here."""
+    import os
+
+    from reviewbot import engine
+
+    if not hasattr(os, "fork") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs fork and two cores")
+    text = _big_device()
+    assert text.count("\n") > engine.SPLIT_LINES
+    series = synthetic_series([("hw/misc/gadget.c", text)])
+    rules = list(RULES.values())
+    alone = [(f.rule, f.path, f.line, f.message)
+             for f in run_check(series, Options(), rules).findings]
+    fired = {r for r, *_ in alone}
+    assert {"qom-realize-reaches-machine", "qemu-g-malloc-sizeof", "qemu-printf-in-device",
+            "code-copied-statements"} <= fired  # both sides have something to say
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    split = [(f.rule, f.path, f.line, f.message)
+             for f in run_check(series, Options(), rules, parallel=True).findings]
+    assert split == alone and len(forks) == 1
+    # a child that fails: its rules are run here, with the same result
+    parent = os.getpid()
+    real_run = engine._run_some
+
+    def failing_in_child(*args: Any) -> Any:
+        if os.getpid() != parent:
+            raise RuntimeError("child fails")
+        return real_run(*args)
+
+    monkeypatch.setattr(engine, "_run_some", failing_in_child)
+    again = [(f.rule, f.path, f.line, f.message)
+             for f in run_check(series, Options(), rules, parallel=True).findings]
+    assert again == alone and len(forks) == 2
+
+
+def test_a_small_series_or_one_with_a_tree_does_not_fork(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    import os
+
+    from reviewbot import engine
+
+    monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked"))
+    small = synthetic_series([("hw/misc/gadget.c", DEVICE)])
+    assert run_check(small, Options(), list(RULES.values()), parallel=True).findings
+    (tmp_path / "hw").mkdir()
+    big = synthetic_series([("hw/misc/gadget.c", _big_device())])
+    assert not engine._split_worth(
+        engine.SeriesContext(big, Options(tree=str(tmp_path))),
+        [engine._primitive(r) for r in RULES.values()])

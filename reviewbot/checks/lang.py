@@ -1331,6 +1331,8 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
         if joined is not None and not any(
                 rx.search(_files(ctx).lines_of(fd, kind)) for rx in joined):
             continue  # no line of the file can match: not searched line by line
+        if many and table is not None and not _names_table(_files(ctx).lines_of(fd, kind)):
+            continue  # no name the table knows is in the lines
         comment_lines: set[int] | None = None
         if kind == "comments":
             facts = ctx.facts(path) if path.endswith(C_SUFFIXES) else None
@@ -1363,6 +1365,22 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
                                side="old" if removed else "new")
                 if spec.get("first"):
                     return
+
+
+def _names_table(text: str) -> bool:
+    """Can ``text`` hold a name of the firmware-spec table (one of its names, or a word
+    each of its name patterns requires)? True when some pattern requires none."""
+    from reviewbot.qemu.bootlog import firmware_spec
+
+    words: set[str] = set()
+    for _, entry in firmware_spec().all_entries():
+        words.update(entry.names)
+        for pattern in entry.patterns:
+            required = regex_words(pattern.pattern)
+            if required is None:
+                return True
+            words.update(required)
+    return any(word in text for word in words)
 
 
 def table_differs(table: Mapping[str, str], captures: Mapping[str, str]) -> dict[str, Any] | None:

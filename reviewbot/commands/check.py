@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--previous follows up one series; it does not go with --jobs")
         return _run_bulk(args, options, rules, write)
     series = load_series(args)
-    result = run_check(series, options, rules)
+    result = run_check(series, options, rules, parallel=True)
     if args.previous:
         from reviewbot.review.followup import with_open_points
 
