@@ -523,23 +523,61 @@ def _anchored(obj: Any) -> bool:
     return isinstance(cases, list) and bool(cases) and all(_anchored(c) for c in cases)
 
 
-@cache
-def unit_needles(rule: Rule) -> tuple[tuple[str, ...], ...] | None:
+Groups = tuple[tuple[str, ...], ...]
+
+
+def unit_needles(rule: Rule) -> Groups | None:
     """Groups of words (as ``needles``) the unit holding a match of the rule has; None when
     a match may be the file or a preprocessor conditional (the whole file is searched)."""
-    match = rule.params.get("match", {})
-    if not _anchored(match):
-        return None
-    groups = set(_needed(match, unit=True)) | set(_constrained(rule))
-    return tuple(sorted(tuple(sorted(g)) for g in groups))
+    return _words_of(rule)[1]
+
+
+def needles(rule: Rule) -> Groups:
+    """Groups of words the rule's ``match`` spells out: a file without any word of one group
+    has no match, and is not parsed for this rule."""
+    return _words_of(rule)[0]
+
+
+def _groups(found: Iterable[frozenset[str]]) -> Groups:
+    return tuple(sorted(tuple(sorted(g)) for g in set(found)))
 
 
 @cache
-def needles(rule: Rule) -> tuple[tuple[str, ...], ...]:
-    """Groups of words the rule's ``match`` spells out: a file without any word of one group
-    has no match, and is not parsed for this rule."""
-    groups = set(_needed(rule.params.get("match", {}))) | set(_constrained(rule))
-    return tuple(sorted(tuple(sorted(g)) for g in groups))
+def _words_of(rule: Rule) -> tuple[Groups, Groups | None]:
+    """(needles, unit needles) of the rule. Reading the regexes' parses costs more than
+    matching an ordinary patch: kept in the rule cache beside the compiled configs."""
+    from reviewbot.rules import cache as rule_cache
+
+    match = rule.params.get("match", {})
+    key = rule_cache.config_key(["words", match, rule.params.get("constraints")])
+    cached = rule_cache.open_cache()
+    if key is not None:
+        known = _as_words(cached.config(key))
+        if known is not None:
+            return known
+    constrained = _constrained(rule)
+    words = (_groups([*_needed(match), *constrained]),
+             _groups([*_needed(match, unit=True), *constrained]) if _anchored(match) else None)
+    if key is not None:
+        cached.remember_config(key, [[list(g) for g in words[0]],
+                                     None if words[1] is None else [list(g) for g in words[1]]])
+    return words
+
+
+def _as_words(value: Any) -> tuple[Groups, Groups | None] | None:
+    """A remembered (needles, unit needles) back; None when malformed."""
+    def groups(v: Any) -> Groups:
+        if not isinstance(v, list) or not all(
+                isinstance(g, list) and all(isinstance(w, str) for w in g) for g in v):
+            raise ValueError("groups")
+        return tuple(tuple(g) for g in v)
+
+    try:
+        if not isinstance(value, list) or len(value) != 2:
+            return None
+        return groups(value[0]), None if value[1] is None else groups(value[1])
+    except ValueError:
+        return None
 
 
 def holds_needles(rule: Rule, text: str) -> bool:
