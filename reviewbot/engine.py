@@ -135,7 +135,7 @@ def _split_worth(sctx: SeriesContext, prims: Sequence[registry.Primitive]) -> bo
         return False  # a tree holds a git process and a database: not shared across a fork
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     if cores < 2 or not any(p.name == "language" for p in prims):
-        return False
+        return False  # (the rules split off are language rules with a C match)
     added = sum(len(fd.added_lines) for p in sctx.series.patches for fd in p.files
                 if fd.path.endswith((".c", ".h")))
     return added >= SPLIT_LINES
@@ -143,7 +143,7 @@ def _split_worth(sctx: SeriesContext, prims: Sequence[registry.Primitive]) -> bo
 
 def _run_split(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
                sctx: SeriesContext) -> list[list[Finding]] | None:
-    """The language rules in a forked child, the primitives here, at the same time: each
+    """The language rules over C in a forked child, the others here, at the same time: each
     side reads the facts of the touched files (extracted here first, so that the child
     inherits them), the child parses for ast-grep and matches. The child's findings come
     back pickled through a pipe (between two processes of this run: no file is read back).
@@ -152,7 +152,9 @@ def _run_split(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
     import os
     import pickle
 
-    language = [i for i, p in enumerate(prims) if p.name == "language"]
+    # the rules that parse C for ast-grep; those over lines (no parse) stay here
+    language = [i for i, p in enumerate(prims) if p.name == "language"
+                and "match" in chosen[i].params]
     others = [i for i in range(len(chosen)) if i not in set(language)]
     if not _prepare_language(sctx, [chosen[i] for i in language]):
         return None
@@ -204,12 +206,7 @@ def _prepare_language(sctx: SeriesContext, rules: Sequence[Rule]) -> bool:
             if path.endswith((".c", ".h")) and not sctx.prefetch_facts(pctx.position, path):
                 return False  # a file over a limit: the first rule to read it says so
     for rule in rules:
-        if "match" in rule.params:
-            compile_rule(rule)
-        if "table" in rule.params.get("lines", {}):
-            from reviewbot.qemu.bootlog import firmware_spec
-
-            firmware_spec()
+        compile_rule(rule)
     return True
 
 

@@ -1338,20 +1338,20 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
 
     spec: Mapping[str, Any] = rule.params["lines"]
     where: Mapping[str, Any] = rule.params.get("where", {})
-    regexes = _regexes(tuple(spec["regex"]))
     globs = [*spec.get("files", ()), *where.get("files", ())]
     kind = spec["in"]
     sources = list(kind) if isinstance(kind, list) else [kind]
     patch = ctx.patch
     if spec.get("when") == "absent":
-        yield from _match_absent(ctx, rule, regexes, sources)
+        yield from _match_absent(ctx, rule, _regexes(tuple(spec["regex"])), sources)
         return
     if kind == "file-names":
-        yield from _match_file_names(ctx, rule, regexes, globs)
+        yield from _match_file_names(ctx, rule, _regexes(tuple(spec["regex"])), globs)
         return
     if set(sources) <= set(MAIL_SOURCES):
-        yield from _match_mail(ctx, rule, regexes, sources)
+        yield from _match_mail(ctx, rule, _regexes(tuple(spec["regex"])), sources)
         return
+    regexes: tuple[re.Pattern[str], ...] | None = None  # compiled when a file is searched
     table = spec.get("table")
     for fd in patch.files:
         path = fd.path
@@ -1369,7 +1369,7 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
         if joined is not None and not any(
                 rx.search(_files(ctx).lines_of(fd, kind)) for rx in joined):
             continue  # no line of the file can match: not searched line by line
-        if many and table is not None and not _names_table(_files(ctx).lines_of(fd, kind)):
+        if table is not None and not _names_table(_files(ctx).lines_of(fd, kind)):
             continue  # no name the table knows is in the lines
         comment_lines: set[int] | None = None
         if kind == "comments":
@@ -1377,6 +1377,8 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
             if facts is None:
                 continue
             comment_lines = {n for c in facts.comments for n in range(c.line, c.end_line + 1)}
+        if regexes is None:
+            regexes = _regexes(tuple(spec["regex"]))
         for hunk in fd.hunks:
             for ln in hunk.lines:
                 removed = kind == "removed-lines"

@@ -266,8 +266,6 @@ def _email_of(entry: str) -> str:
 def _maintainers_for(ctx: SeriesContext) -> Maintainers | None:
     """The tree's MAINTAINERS, else the series' own post-image of it when the series has the
     whole file (creates it)."""
-    from reviewbot.qemu.maintainers import parse_maintainers_cached
-
     tree = ctx.tree
     reader = getattr(tree, "maintainers_text", None) if tree is not None else None
     text = reader() if callable(reader) else None
@@ -275,7 +273,11 @@ def _maintainers_for(ctx: SeriesContext) -> Maintainers | None:
         src = ctx.patch_contexts[-1].source("MAINTAINERS")
         if src is not None and not src.partial:
             text = src.text
-    return parse_maintainers_cached(text) if text else None
+    if not text:
+        return None
+    from reviewbot.qemu.maintainers import parse_maintainers_cached
+
+    return parse_maintainers_cached(text)
 
 
 def _recipients(*mails: Mail | None) -> set[str]:

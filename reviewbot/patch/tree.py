@@ -173,6 +173,8 @@ class DirTree(Tree):
             if not any(start == s or start.startswith(s + "/") or not s for s in starts):
                 starts.append(start)
         out: dict[str, tuple[int, int] | None] = {}
+        wanted_prefixes, wanted_suffixes = tuple(prefixes), tuple(suffixes)
+        by_name = bool(wanted_suffixes) and not any("/" in x for x in wanted_suffixes)
         for start in starts:
             if any(part.startswith(".") for part in start.split("/") if part):
                 continue  # list_files does not enter hidden directories
@@ -187,12 +189,16 @@ class DirTree(Tree):
                 except OSError:
                     continue
                 for entry in entries:
-                    rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                    name = entry.name
                     if entry.is_dir(follow_symlinks=False):
-                        if not entry.name.startswith("."):
-                            stack.append((entry.path, rel))
+                        if not name.startswith("."):
+                            stack.append((entry.path, f"{rel_dir}/{name}" if rel_dir else name))
                         continue
-                    if not _matches(rel, prefixes, suffixes):
+                    # the suffix first, on the name: most files of a source tree are not C
+                    if by_name and not name.endswith(wanted_suffixes):
+                        continue
+                    rel = f"{rel_dir}/{name}" if rel_dir else name
+                    if not _matches(rel, wanted_prefixes, wanted_suffixes):
                         continue
                     if entry.is_symlink() and not self._inside(os.path.realpath(entry.path)):
                         continue
