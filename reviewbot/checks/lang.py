@@ -820,14 +820,15 @@ class _PatchFiles:
         return [found[k][4] for k in sorted(keep)]
 
 
-# What one ast-grep search costs, in microseconds (measured with ast-grep-py 0.51 on 2 cores;
-# only their ratios matter): per character of the node searched, per call, per pattern
-# in the rule, per regex and per character of a regex.
-_PER_CHAR = 0.012
+# What one ast-grep search costs, in microseconds (fitted on hw/nvme/ctrl.c with
+# ast-grep-py 0.51, 2 cores, from eight rules searched whole and unit by unit; only their
+# ratios matter): per character of the node searched, per call, per pattern in the rule,
+# per regex and per character of a regex.
+_PER_CHAR = 0.018
 _PER_CALL = 5.0
-_PER_PATTERN = 16.0
-_PER_REGEX = 10.0
-_PER_REGEX_CHAR = 1.3
+_PER_PATTERN = 10.0
+_PER_REGEX = 6.0
+_PER_REGEX_CHAR = 0.8
 
 
 @cache
