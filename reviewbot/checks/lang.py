@@ -1411,6 +1411,12 @@ def _match_lines(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
 def _names_table(text: str) -> bool:
     """Can ``text`` hold a name of the firmware-spec table (one of its names, or a word
     each of its name patterns requires)? True when some pattern requires none."""
+    words = _table_words()
+    return words is None or any(word in text for word in words)
+
+
+@cache
+def _table_words() -> frozenset[str] | None:
     from reviewbot.qemu.bootlog import firmware_spec
 
     words: set[str] = set()
@@ -1419,9 +1425,9 @@ def _names_table(text: str) -> bool:
         for pattern in entry.patterns:
             required = regex_words(pattern.pattern)
             if required is None:
-                return True
+                return None
             words.update(required)
-    return any(word in text for word in words)
+    return frozenset(words)
 
 
 def table_differs(table: Mapping[str, str], captures: Mapping[str, str]) -> dict[str, Any] | None:
