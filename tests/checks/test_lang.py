@@ -610,3 +610,28 @@ def test_units_holding_the_words_give_the_findings_of_a_whole_file_search(
     assert run(spy) == expected == run(whole)
     assert searched == [2, 2]  # k (inside the #ifdef) and g, of 85 units
     assert run(spy, all_files=True) == expected == run(whole, all_files=True)
+
+
+def test_lines_of_a_big_file_are_searched_joined_first_with_the_same_findings(
+        tmp_path: Path) -> None:
+    """Past _MANY added lines a lines: rule searches them joined once before going line by
+    line (``^``/``$`` at each line); a regex anchored with \\A is searched line by line only.
+    Either way the findings are those of a line-by-line search, and a file with no line that
+    matches, or (for a table rule) no name of the table, is passed over."""
+    from reviewbot.checks import lang
+
+    filler = "".join(f"static int v{i} = {i};\n" for i in range(300))
+    text = filler + "#define E820_PMEM 12\n" + filler + "    x = 1; /* TODO: later */\n"
+    anchored = rule(tmp_path, "lines: {regex: '^#define (?P<X>E820_\\w+) ', in: added-lines}")
+    whole = rule(tmp_path, "lines: {regex: '\\A\\s*x = (?P<X>\\d+);', in: added-lines}",
+                 rule_id="t-a")
+    table = rule(tmp_path, "lines:\n  regex: ['^#define (?P<N>\\w+) (?P<V>.+)$']\n"
+                 "  table: {data: firmware-spec, name: $N, value: $V}",
+                 message="$N is {value}", rule_id="t-t")
+    assert lang._joined_regexes((r"\Afoo",)) is None
+    found = {r.id: [(f.line, f.message) for f in check({"hw/misc/k.h": text}, r)]
+             for r in (anchored, whole, table)}
+    assert found == {"t-rule": [(301, "found E820_PMEM")], "t-a": [(602, "found 1")],
+                     "t-t": [(301, "E820_PMEM is 0xc")]}
+    assert lang._names_table(filler) is False and lang._names_table(text) is True
+    assert check({"hw/misc/k.h": filler + filler}, anchored) == []
