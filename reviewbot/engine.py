@@ -131,8 +131,10 @@ SPLIT_LINES = 2000
 def _split_worth(sctx: SeriesContext, prims: Sequence[registry.Primitive]) -> bool:
     import os
 
-    if not hasattr(os, "fork") or sctx.options.tree is not None:
-        return False  # a tree holds a git process and a database: not shared across a fork
+    if not hasattr(os, "fork") or sctx.tree is not None:
+        # a tree (--tree, or a git range's own repository) brings the index's SQLite
+        # connection, which must not cross a fork
+        return False
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     if cores < 2 or not any(p.name == "language" for p in prims):
         return False  # (the rules split off are language rules with a C match)

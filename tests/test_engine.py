@@ -234,6 +234,21 @@ def test_a_big_series_forks_for_its_language_rules_with_the_same_findings(
     assert again == alone and len(forks) == 2
 
 
+def test_a_git_range_does_not_fork(monkeypatch: pytest.MonkeyPatch,
+                                   git_repo: Callable[..., Any]) -> None:
+    """A git range brings its own repository as the tree (and with it the index's SQLite
+    connection): no split, whatever its size."""
+    import os
+
+    repo = git_repo()
+    base = repo.commit("base", {"README": "x\n"})
+    repo.commit("hw/misc: add gadget", {"hw/misc/gadget.c": _big_device()})
+    series = load(f"{base}..HEAD", cwd=str(repo.path))
+    monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked"))
+    found = run_check(series, Options(), list(RULES.values()), parallel=True).findings
+    assert "qemu-g-malloc-sizeof" in {f.rule for f in found}
+
+
 def test_a_small_series_or_one_with_a_tree_does_not_fork(monkeypatch: pytest.MonkeyPatch,
                                                           tmp_path: Path) -> None:
     import os

@@ -175,6 +175,7 @@ class PostImages:
         self._git = bool(series.repo) and bool(patches) and all(p.commit for p in patches)
         self._staged = bool(series.repo) and series.staged
         self._revs: dict[str, GitTree] = {}
+        self._read_ahead = False  # _read_all done (git series)
         self._after: list[dict[str, _Image | None]] | None = None
         self._before: list[dict[str, _Image | None]] | None = None
         # Text made from an image once: rules ask for the same post-image many times, and a
@@ -191,8 +192,32 @@ class PostImages:
         return self._revs[key]
 
     def _read(self, rev: str | None, path: str) -> SourceFile | None:
+        if not self._read_ahead:
+            self._read_ahead = True
+            self._read_all()
         text = self._rev(rev).read_text(path)
         return None if text is None else SourceFile(path, text, False)
+
+    def _read_all(self) -> None:
+        """Every file each commit of a git series touches, before and after it, read with
+        one git process (rules ask for them one by one, a process each)."""
+        from reviewbot.patch.tree import read_across
+
+        if self._staged:
+            return
+        wanted: list[tuple[GitTree, str]] = []
+        for index, patch in enumerate(self.series.patches):
+            before = self._rev(self.series.patches[index - 1].commit if index
+                               else self._base_rev())
+            after = self._rev(patch.commit)
+            for fd in patch.files:
+                if fd.is_binary:
+                    continue
+                if fd.source_path is not None and not fd.is_new:
+                    wanted.append((before, fd.source_path))
+                if fd.target_path is not None and not fd.is_deleted:
+                    wanted.append((after, fd.target_path))
+        read_across(wanted)
 
     def _base_rev(self) -> str:
         first = self.series.patches[0].commit
@@ -303,9 +328,14 @@ class PostImages:
             raise IndexError(index)
         patch = self.series.patches[index]
         old_path = path
+        created = False
         for fd in patch.files:
             if fd.path == path and fd.source_path is not None:
                 old_path = fd.source_path
+            if fd.path == path and fd.is_new:
+                created = True
+        if created and (self._staged or self._git):
+            return None  # git's own diff says the file is new: nothing to read before it
         if self._staged:
             return self._read("HEAD", old_path)
         if self._git:

@@ -225,6 +225,30 @@ def _git(repo: Path, *args: str, input_: bytes | None = None) -> bytes:
     return proc.stdout
 
 
+def read_across(wanted: Iterable[tuple[GitTree, str]]) -> None:
+    """Read files of one repository at several revisions with one ``git cat-file --batch``
+    into each tree's cache (a missing file is cached as None)."""
+    todo = [(tree, p) for tree, p in dict.fromkeys(wanted)
+            if p not in tree._cache and "\n" not in p]
+    if not todo:
+        return
+    root = todo[0][0].root
+    assert root is not None and all(tree.root == root for tree, _ in todo)
+    batch = "".join(tree._spec(p) + "\n" for tree, p in todo).encode()
+    out = _git(root, "cat-file", "--batch", input_=batch)
+    pos = 0
+    for tree, p in todo:
+        eol = out.index(b"\n", pos)
+        header = out[pos:eol].split(b" ")
+        pos = eol + 1
+        if len(header) != 3 or not header[2].isdigit():
+            tree._cache[p] = None  # "<spec> missing" or "<spec> ambiguous"
+            continue
+        size = int(header[2])
+        tree._cache[p] = out[pos:pos + size] if header[1] == b"blob" else None
+        pos += size + 1
+
+
 class GitTree(Tree):
     """A repository at one revision (``rev``), or its index when ``rev`` is None.
 
@@ -254,22 +278,8 @@ class GitTree(Tree):
         return f"{self.rev}:{path}" if self.rev else f":{path}"
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
-        assert self.root is not None
-        wanted = [p for p in dict.fromkeys(paths) if p not in self._cache and "\n" not in p]
-        if wanted:
-            batch = "".join(self._spec(p) + "\n" for p in wanted).encode()
-            out = _git(self.root, "cat-file", "--batch", input_=batch)
-            pos = 0
-            for p in wanted:
-                eol = out.index(b"\n", pos)
-                header = out[pos:eol].split(b" ")
-                pos = eol + 1
-                if len(header) != 3 or not header[2].isdigit():
-                    self._cache[p] = None  # "<spec> missing" or "<spec> ambiguous"
-                    continue
-                size = int(header[2])
-                self._cache[p] = out[pos:pos + size] if header[1] == b"blob" else None
-                pos += size + 1
+        paths = list(paths)
+        read_across([(self, p) for p in paths])
         return {p: d for p in paths if (d := self._cache.get(p)) is not None}
 
     def read_bytes(self, path: str) -> bytes | None:

@@ -210,6 +210,37 @@ def test_git_range_reads_each_commit(git_repo: Callable[..., Any], tmp_path: Pat
     assert PostImages(series, tree).after(1, "hw/x.c") == SourceFile("hw/x.c", step2, False)
 
 
+def test_git_range_reads_every_image_with_one_git_process(
+        git_repo: Callable[..., Any], monkeypatch: Any) -> None:
+    """The files each commit touches, before and after it, come from one `git cat-file
+    --batch` (rules ask for them one at a time); a file a commit creates is not asked for
+    before it."""
+    from reviewbot.patch import tree as tree_module
+
+    repo = git_repo()
+    base = repo.commit("base", {"hw/x.c": BASE})
+    step1 = BASE.replace("line 10\n", "line ten\n")
+    repo.commit("hw/x: rename ten, add y", {"hw/x.c": step1, "hw/y.c": "int y;\n"})
+    repo.commit("hw/y: more", {"hw/y.c": "int y;\nint z;\n"})
+    series = load(f"{base}..HEAD", cwd=str(repo.path))
+    calls: list[tuple[str, ...]] = []
+    real = tree_module._git
+
+    def counting(root: Path, *args: str, input_: bytes | None = None) -> bytes:
+        calls.append(args)
+        return real(root, *args, input_=input_)
+
+    monkeypatch.setattr(tree_module, "_git", counting)
+    images = PostImages(series, None)
+    assert images.after(0, "hw/y.c") == SourceFile("hw/y.c", "int y;\n", False)
+    assert images.before(0, "hw/y.c") is None
+    assert images.before(1, "hw/y.c") == SourceFile("hw/y.c", "int y;\n", False)
+    assert images.after(1, "hw/y.c") == SourceFile("hw/y.c", "int y;\nint z;\n", False)
+    assert images.before(0, "hw/x.c") == SourceFile("hw/x.c", BASE, False)
+    assert images.after(0, "hw/x.c") == SourceFile("hw/x.c", step1, False)
+    assert [c[0] for c in calls] == ["cat-file"]
+
+
 def test_staged_reads_the_index(git_repo: Callable[..., Any]) -> None:
     repo = git_repo()
     repo.commit("base", {"hw/x.c": BASE})
