@@ -199,8 +199,9 @@ class PostImages:
         return None if text is None else SourceFile(path, text, False)
 
     def _read_all(self) -> None:
-        """Every file each commit of a git series touches, before and after it, read with
-        one git process (rules ask for them one by one, a process each)."""
+        """Every file each commit of a git series touches, before and after it and after the
+        last commit, read with one git process (rules ask for them one by one, a process
+        each)."""
         from reviewbot.patch.tree import read_across
 
         if self._staged:
@@ -217,6 +218,9 @@ class PostImages:
                     wanted.append((before, fd.source_path))
                 if fd.target_path is not None and not fd.is_deleted:
                     wanted.append((after, fd.target_path))
+        # and each of them as the series leaves it (what the series-wide rules read)
+        last = self._rev(self.series.patches[-1].commit)
+        wanted.extend((last, path) for _, path in list(wanted))
         read_across(wanted)
 
     def _base_rev(self) -> str:
