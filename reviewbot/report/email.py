@@ -17,6 +17,7 @@ import os
 import re
 import textwrap
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -189,13 +190,22 @@ def _attribution(mail: Mail) -> str:
 
 def _message(mail: Mail, body_lines: list[str], sender: str | None,
              now: datetime) -> EmailMessage:
+    return reply_message(mail, body_lines, sender, now,
+                         footer=f"reviewbot {__version__}: automated review; rule ids in "
+                         "brackets")
+
+
+def reply_message(mail: Mail, body_lines: list[str], sender: str | None, now: datetime, *,
+                  footer: str, extra_cc: Sequence[str] = ()) -> EmailMessage:
+    """A reply to ``mail``: its author and recipients (and ``extra_cc``, addresses as
+    written) on To/Cc, threaded under it, ``body_lines`` and a signature ``footer``."""
     msg = EmailMessage(policy=POLICY)
     if sender:
         msg["From"] = sender
     to, cc = _recipients(mail)
     msg["To"] = ", ".join(_addr(p) for p in to)
-    if cc:
-        msg["Cc"] = ", ".join(_addr(p) for p in cc)
+    if cc or extra_cc:
+        msg["Cc"] = ", ".join([*(_addr(p) for p in cc), *extra_cc])
     msg["Subject"] = _reply_subject(mail)
     msg["Date"] = format_datetime(now)
     domain = parseaddr(sender)[1].rpartition("@")[2] if sender else ""
@@ -205,7 +215,7 @@ def _message(mail: Mail, body_lines: list[str], sender: str | None,
     msg["References"] = " ".join(f"<{r}>" for r in refs)
     msg["X-Mailer"] = f"reviewbot {__version__}"
     body = "\n".join(body_lines).rstrip("\n") + "\n"
-    body += f"\n-- \nreviewbot {__version__}: automated review; rule ids in brackets\n"
+    body += f"\n-- \n{footer}\n"
     cte = "7bit" if body.isascii() else "8bit"
     msg.set_content(body, charset="utf-8", cte=cte)
     return msg
@@ -241,8 +251,13 @@ _FROM_LINE = re.compile(r"^>*From ", re.MULTILINE)
 
 
 def write(result: ResultLike, out: TextIO) -> None:
+    write_mbox(replies(result), out)
+
+
+def write_mbox(messages: Iterable[EmailMessage], out: TextIO) -> None:
+    """``messages`` as an mbox (mboxrd escaping of From lines in the bodies)."""
     stamp = time.asctime(time.gmtime())
-    for msg in replies(result):
+    for msg in messages:
         # as_string() would base64 an 8bit body; the bytes generator keeps it readable
         text = msg.as_bytes(policy=POLICY).decode("utf-8")
         head, _, body = text.partition("\n\n")

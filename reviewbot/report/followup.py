@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-import time
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
@@ -231,37 +230,18 @@ def write_email(ledger: Ledger, out: TextIO, *, sender: str | None = None,
                 now: datetime | None = None) -> None:
     """One reply to the new version's cover letter (or first patch), as an mbox."""
     import os
-    from email.message import EmailMessage
-    from email.utils import format_datetime, make_msgid, parseaddr
+    from email.utils import parseaddr
 
-    from reviewbot.report.email import _FROM_LINE, POLICY, _addr, _recipients, _reply_subject
+    from reviewbot.report.email import _recipients, reply_message, write_mbox
 
     target = _reply_target(ledger.new)
     sender = sender or os.environ.get("REVIEWBOT_FROM")
-    msg = EmailMessage(policy=POLICY)
-    if sender:
-        msg["From"] = sender
     to, cc = _recipients(target)
     reviewers = {p.reviewer for p in ledger.points}
     known = {p.email.lower() for p in (*to, *cc)}
     extra = [r for r in sorted(reviewers) if parseaddr(r)[1].lower() not in known]
-    msg["To"] = ", ".join(_addr(p) for p in to)
-    if cc or extra:
-        msg["Cc"] = ", ".join([*(_addr(p) for p in cc), *extra])
-    msg["Subject"] = _reply_subject(target)
-    msg["Date"] = format_datetime(now or datetime.now(timezone.utc))
-    domain = parseaddr(sender)[1].rpartition("@")[2] if sender else ""
-    msg["Message-ID"] = make_msgid("reviewbot", domain=domain or "reviewbot.invalid")
-    msg["In-Reply-To"] = f"<{target.message_id}>"
-    refs = [r for r in target.references if r != target.message_id] + [target.message_id]
-    msg["References"] = " ".join(f"<{r}>" for r in refs)
-    msg["X-Mailer"] = f"reviewbot {__version__}"
-    body = "\n".join(email_body(ledger)).rstrip("\n") + "\n"
-    body += f"\n-- \nreviewbot {__version__} followup: review points of " \
-            f"v{ledger.previous.version} against v{ledger.new.version}\n"
-    msg.set_content(body, charset="utf-8", cte="7bit" if body.isascii() else "8bit")
-    text = msg.as_bytes(policy=POLICY).decode("utf-8")
-    head, _, body = text.partition("\n\n")
-    body = _FROM_LINE.sub(lambda m: ">" + m.group(0), body)
-    stamp = time.asctime(time.gmtime())
-    out.write(f"From reviewbot {stamp}\n{head}\n\n{body.rstrip(chr(10))}\n\n")
+    footer = (f"reviewbot {__version__} followup: review points of "
+              f"v{ledger.previous.version} against v{ledger.new.version}")
+    write_mbox([reply_message(target, email_body(ledger), sender,
+                              now or datetime.now(timezone.utc), footer=footer,
+                              extra_cc=extra)], out)
