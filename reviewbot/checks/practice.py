@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from reviewbot.checks.code import split_parameters
 from reviewbot.finding import Finding, PatchRef
 from reviewbot.rules.registry import primitive
 
@@ -61,29 +62,11 @@ def _prop_defaults(lines: Iterable[tuple[int, str]]) -> dict[str, tuple[int, str
         m = _PROP.search(text)
         if m is None or not _WITH_DEFAULT.match(m.group("kind")):
             continue
-        args = _split_args(m.group("rest"))
+        args = [a for a in split_parameters(m.group("rest")) if a]
         if len(args) < 2:
             continue
         out[m.group("name")] = (no, m.group("kind"), args[-1].strip())
     return out
-
-
-def _split_args(text: str) -> list[str]:
-    args: list[str] = []
-    cur: list[str] = []
-    depth = 0
-    for ch in text:
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        if ch == "," and depth == 0:
-            args.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    args.append("".join(cur))
-    return [a for a in (x.strip() for x in args) if a]
 
 
 @primitive("prop-default-changed", scope="series", params=["compat"])
