@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from reviewbot.context import Options, PatchContext, SeriesContext
+from reviewbot.context import C_SUFFIXES, Options, PatchContext, SeriesContext
 from reviewbot.errors import IndexDamaged, RuleError, UsageError
 from reviewbot.finding import Finding, Severity, sort_findings
 from reviewbot.model import Series
@@ -139,7 +139,7 @@ def _split_worth(sctx: SeriesContext, prims: Sequence[registry.Primitive]) -> bo
     if cores < 2 or not any(p.name == "language" for p in prims):
         return False  # (the rules split off are language rules with a C match)
     added = sum(len(fd.added_lines) for p in sctx.series.patches for fd in p.files
-                if fd.path.endswith((".c", ".h")))
+                if fd.path.endswith(C_SUFFIXES))
     return added >= SPLIT_LINES
 
 
@@ -205,7 +205,7 @@ def _prepare_language(sctx: SeriesContext, rules: Sequence[Rule]) -> bool:
 
     for pctx in sctx.patch_contexts:
         for path in pctx.touched:
-            if path.endswith((".c", ".h")) and not sctx.prefetch_facts(pctx.position, path):
+            if path.endswith(C_SUFFIXES) and not sctx.prefetch_facts(pctx.position, path):
                 return False  # a file over a limit: the first rule to read it says so
     for rule in rules:
         compile_rule(rule)

@@ -374,11 +374,6 @@ def _words(pattern: str) -> set[str]:
 _KIND_WORDS = {"preproc_function_def": "define", "preproc_def": "define"}
 
 
-# Nodes that hold top-level code: the preprocessor conditionals (and the file itself).
-_CONTAINERS = frozenset({"translation_unit", "preproc_if", "preproc_ifdef", "preproc_else",
-                         "preproc_elif", "preproc_elifdef"})
-
-
 def _needed(obj: Any, *, unit: bool = False) -> list[frozenset[str]]:
     """Groups of words a text matching rule object ``obj`` has at least one word of each:
     from its patterns and kinds, those of its ``all`` and of its ``has`` / ``inside`` /
@@ -477,11 +472,10 @@ def _bound(obj: Any) -> set[str]:
         return set()
     out: set[str] = set()
     pattern = obj.get("pattern")
-    text = pattern if isinstance(pattern, str) else (
-        pattern.get("context") if isinstance(pattern, dict) else None)
-    if isinstance(text, str) and isinstance(pattern, str):
-        out |= {b for a, b, _ in _META.findall(text) if b}
-    for case in obj.get("all", []) if isinstance(obj.get("all"), list) else []:
+    if isinstance(pattern, str):  # (a context pattern's words are not all in the match)
+        out |= {b for _, b, _ in _META.findall(pattern) if b}
+    cases = obj.get("all")
+    for case in cases if isinstance(cases, list) else []:
         out |= _bound(case)
     cases = obj.get("any")
     if isinstance(cases, list) and cases:
@@ -499,8 +493,10 @@ def _constrained(rule: Rule) -> list[frozenset[str]]:
 
 def _anchored_kind(obj: Any) -> bool:
     """Does rule object ``obj`` name a node kind that is neither the file nor a container?"""
+    from reviewbot.c.astgrep import CONTAINERS
+
     return isinstance(obj, dict) and isinstance(obj.get("kind"), str) \
-        and obj["kind"] not in _CONTAINERS
+        and obj["kind"] not in CONTAINERS
 
 
 def _anchored(obj: Any) -> bool:
@@ -514,8 +510,10 @@ def _anchored(obj: Any) -> bool:
     pattern = obj.get("pattern")
     if isinstance(pattern, str) and pattern.strip() and not re.search(r"^\s*#", pattern, re.M):
         return True
+    from reviewbot.c.astgrep import CONTAINERS
+
     if isinstance(pattern, dict) and isinstance(pattern.get("selector"), str) \
-            and pattern["selector"] not in _CONTAINERS:
+            and pattern["selector"] not in CONTAINERS:
         return True
     if isinstance(obj.get("all"), list) and any(_anchored(c) for c in obj["all"]):
         return True

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from reviewbot.checks.code import split_parameters
+from reviewbot.context import C_SUFFIXES
 from reviewbot.finding import Finding, PatchRef
 from reviewbot.rules.registry import primitive
 
@@ -78,7 +79,7 @@ def prop_default_changed(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
     for patch in series.patches:
         for fd in patch.files:
             path = fd.path
-            if not path.endswith((".c", ".h")):
+            if not path.endswith(C_SUFFIXES):
                 continue
             before = _prop_defaults(_removed(fd))
             if not before:
@@ -90,7 +91,7 @@ def prop_default_changed(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
     if not changed:
         return
     compat_text = [t for patch in series.patches for fd in patch.files
-                   if fd.path.endswith((".c", ".h")) for _, t in _added(fd)
+                   if fd.path.endswith(C_SUFFIXES) for _, t in _added(fd)
                    if not _PROP.search(t)]
     compat_lines = [t for t in compat_text if compat.search(t)]
     for patch, path, line, name, old, new in changed:
@@ -178,7 +179,7 @@ def unused_new_function(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
     for pc in pcs:
         for fd in pc.patch.files:
             path = fd.path
-            if not path.endswith((".c", ".h")):
+            if not path.endswith(C_SUFFIXES):
                 continue
             touched.add(path)
             removed_names.update(_removed_function_names(pc, fd))
@@ -362,7 +363,7 @@ def qapi_str_compared(ctx: SeriesContext, rule: Rule) -> Iterable[Finding]:
                 for no, text in _added(fd):
                     for m in _QAPI_STR_MEMBER.finditer(text):
                         members.append((patch, fd.path, no, m.group("name")))
-            elif fd.path.endswith((".c", ".h")):
+            elif fd.path.endswith(C_SUFFIXES):
                 c_added.extend(t for _, t in _added(fd))
     for patch, path, line, name in members:
         cname = name.replace("-", "_")
