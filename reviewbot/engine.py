@@ -157,7 +157,8 @@ def _run_split(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
     # the rules that parse C for ast-grep; those over lines (no parse) stay here
     language = [i for i, p in enumerate(prims) if p.name == "language"
                 and "match" in chosen[i].params]
-    others = [i for i in range(len(chosen)) if i not in set(language)]
+    split_off = set(language)
+    others = [i for i in range(len(chosen)) if i not in split_off]
     if not _prepare_language(sctx, [chosen[i] for i in language]):
         return None
     try:
