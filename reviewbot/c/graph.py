@@ -781,6 +781,7 @@ class GraphState:
         dirty_types: set[str] = set()
         dirty_roles: set[str] = set()
         order = sorted(redo)
+        self._before_redo([p for p in order if p not in want])
         gone_own: dict[str, set[str]] = {}
         for path in order:
             rec = self._records.pop(path, None)
@@ -829,6 +830,10 @@ class GraphState:
             if nid in g and g.nodes[nid].get("kind") == "function":
                 counts = self._role_src.get(nid, {})
                 g.nodes[nid]["roles"] = sorted(r for r, c in counts.items() if c > 0)
+
+    def _before_redo(self, paths: list[str]) -> None:
+        """Called with the files ``_apply`` redoes only because a name or a type they use
+        resolves differently now (a state read from a database fetches their rows here)."""
 
     def _own_nodes(self, ff: FileFacts) -> dict[str, dict[str, Any]]:
         nodes: dict[str, dict[str, Any]] = {}

@@ -268,6 +268,12 @@ class StoredDiGraph(DiGraph):
         node.prefetch(ids, self._many_nodes)
         succ.prefetch(ids, self._many_succ)
 
+    def prefetch_nodes(self, ids: Iterable[str]) -> None:
+        """Nodes of ``ids`` (not their edges) in a few queries."""
+        node = self._node
+        assert isinstance(node, LazyMap)
+        node.prefetch(ids, self._many_nodes)
+
     def _many_nodes(self, ids: list[str]) -> Iterator[tuple[str, Attrs]]:
         for chunk in _chunks(ids):
             for n, attrs in _rows(self._db, "SELECT id, attrs FROM nodes WHERE id IN "
@@ -389,14 +395,16 @@ class StoredGraphState(GraphState):
         assert isinstance(records, LazyMap)
         records.prefetch(want, _many(store, "_records", KEYED["_records"][1]))
         names: set[str] = set()
-        ids: set[str] = set()
+        own: set[str] = set()  # the files' own nodes: their out-edges are redone
+        ids: set[str] = set()  # nodes they refer to: only whether they are there is read
         texts: set[str] = set()
         for path, new in want.items():
             rec = records.get(path)
             if rec is not None:
                 names |= rec.names
                 texts |= rec.texts
-                ids |= rec.own | rec.external | rec.type_refs
+                own |= rec.own
+                ids |= rec.external | rec.type_refs
             for ff in (self.files.get(path), new):
                 if ff is None:
                     continue
@@ -405,8 +413,8 @@ class StoredGraphState(GraphState):
                 names.update(a.target for a in ff.assignments if a.target)
                 names.update(n.notify for n in ff.notifiers if n.notify)
                 names.update(c.callee for d in ff.dispatches for c in d.calls)
-                ids.update(fn_id(path, fn.name) for fn in ff.functions)
-                ids.update(fn_id(path, c.caller) for c in ff.calls if c.caller)
+                own.update(fn_id(path, fn.name) for fn in ff.functions)
+                own.update(fn_id(path, c.caller) for c in ff.calls if c.caller)
                 texts.update(t.name.strip() for t in ff.typeinfos)
                 texts.update(t.parent.strip() for t in ff.typeinfos if t.parent)
                 texts.update(d.type.strip() for d in ff.dispatches)
@@ -423,11 +431,56 @@ class StoredGraphState(GraphState):
         ids.update(type_id(type_names.get(t, t)) for t in texts)
         graph = self.graph
         assert isinstance(graph, StoredDiGraph)
-        graph.prefetch(ids)
+        graph.prefetch(own)
+        graph.prefetch_nodes(ids - own)
         for tab in ("_role_src", "_counts"):
             table = getattr(self, tab)
             assert isinstance(table, LazyMap)
-            table.prefetch(ids, _many(store, tab, KEYED[tab][1]))
+            table.prefetch(own | ids, _many(store, tab, KEYED[tab][1]))
+
+
+    def _before_redo(self, paths: list[str]) -> None:
+        # A file redone for a name it uses is taken out and put in again unchanged but for
+        # that name: what it reads is in its record (its own nodes, the names it resolved,
+        # the nodes it refers to), not the whole of what ``_prefetch`` takes for a changed
+        # file (the out-edges of every function it calls).
+        store = self._store
+        if store is None or not paths:
+            return
+        records = self._records
+        assert isinstance(records, LazyMap)
+        records.prefetch(paths, _many(store, "_records", KEYED["_records"][1]))
+        names: set[str] = set()
+        own: set[str] = set()
+        refs: set[str] = set()
+        texts: set[str] = set()
+        for path in paths:
+            rec = records.get(path)
+            if rec is not None:
+                names |= rec.names
+                own |= rec.own
+                refs |= rec.external | rec.type_refs
+                refs.update(nid for nid, _ in rec.roles)
+                texts |= rec.texts
+        for tab in ("_defs", "_name_refs"):
+            table = getattr(self, tab)
+            assert isinstance(table, LazyMap)
+            table.prefetch(names, _many(store, tab, KEYED[tab][1]))
+        type_names = self._type_names
+        assert isinstance(type_names, LazyMap)
+        type_names.prefetch(texts, _many(store, "_type_names", KEYED["_type_names"][1]))
+        targets = set(refs)
+        for name in names:
+            targets.update(self._resolve_global(name))
+            targets.add(f"fn::{name}")
+        graph = self.graph
+        assert isinstance(graph, StoredDiGraph)
+        graph.prefetch(own)
+        graph.prefetch_nodes(targets - own)
+        for tab in ("_role_src", "_counts"):
+            table = getattr(self, tab)
+            assert isinstance(table, LazyMap)
+            table.prefetch(own | targets, _many(store, tab, KEYED[tab][1]))
 
 
 def _keyed(store: Store, tab: str, decode: Callable[[Any], Any]) -> LazyMap[str, Any]:
