@@ -75,6 +75,7 @@ def formatter(name: str) -> object:
 
 def run(args: argparse.Namespace) -> int:
     import re
+    from pathlib import Path
 
     from reviewbot.commands.common import load_series
     from reviewbot.context import Options
@@ -86,6 +87,15 @@ def run(args: argparse.Namespace) -> int:
     if args.qemu_version and not re.fullmatch(r"\d+\.\d+(\.\d+)?", args.qemu_version):
         raise UsageError(f"--qemu-version: expected X.Y or X.Y.Z, got {args.qemu_version!r}")
     module = formatter(args.format)
+    bulk = bool(args.jobs is not None or args.scheduler or args.since or args.until
+                or args.incremental)
+    if args.tree and not bulk and Path(args.tree).is_dir():
+        # the index stats every C file of the tree: in another process, while the rules
+        # are loaded, the series is read and the rules that need no tree run
+        from reviewbot.context import TREE_PREFIXES
+        from reviewbot.patch.tree import list_stats_soon
+
+        list_stats_soon(args.tree, TREE_PREFIXES)
     rules = load_rules(args.rules)
     options = Options(
         all_files=args.all_files, tree=args.tree, qemu_version=args.qemu_version,
@@ -93,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         fail_on=Severity.parse(args.fail_on), per_series=args.per_series,
     )
     write = module.write  # type: ignore[attr-defined]
-    if args.jobs is not None or args.scheduler or args.since or args.until or args.incremental:
+    if bulk:
         if args.previous:
             raise UsageError("--previous follows up one series; it does not go with --jobs")
         return _run_bulk(args, options, rules, write)

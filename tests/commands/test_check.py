@@ -118,3 +118,34 @@ def test_as_a_program_in_a_terminal_free_pipe() -> None:
                           capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 1
     assert json.loads(done.stdout)["summary"]["warning"] == 7
+
+
+def test_with_a_tree_the_listing_comes_from_find_and_changes_nothing(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from reviewbot import context
+    from reviewbot.c import index
+    from reviewbot.patch import tree as trees
+
+    tree = tmp_path / "qemu"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "c", tree)
+    monkeypatch.setenv("REVIEWBOT_CACHE_DIR", str(tmp_path / "cache"))
+    # the reference: no early listing, the directories walked in this process
+    monkeypatch.setattr(trees, "list_stats_soon", lambda *args: None)
+    walked = run(capsys, MBOX, "--tree", str(tree), "--format", "json")
+    monkeypatch.undo()
+    monkeypatch.setenv("REVIEWBOT_CACHE_DIR", str(tmp_path / "cache"))
+    index.forget()  # as a new process starts
+    context._TREE_STATES.clear()
+
+    def no_walk(self: trees.DirTree, *args: object) -> None:
+        raise AssertionError("the tree was walked, though find had listed it")
+
+    monkeypatch.setattr(trees.DirTree, "_walk_stats", no_walk)
+    listed = run(capsys, MBOX, "--tree", str(tree), "--format", "json")
+    assert not trees._SOON  # the find started by check was taken by the index
+    assert listed[2] == "", listed[2]
+    assert listed == walked and listed[0] == 1
+    assert "qom-realize-reaches-machine" in listed[1]

@@ -142,3 +142,89 @@ def test_list_stats_is_list_files_with_each_stat(tmp_path: Path) -> None:
         assert list(listed.values()) == [tree.stat(p) for p in listed]
     assert list(DirTree(root).list_stats(("hw/", "include/hw/"))) == [
         "hw/a.c", "hw/inside.c", "hw/sub/b.h", "include/hw/d.h"]
+
+
+def _odd_tree(tmp_path: Path) -> Path:
+    """Hidden directories and files, links in and out of the tree and to directories, a
+    broken link, a name that is not UTF-8, a start directory that is a link, files written
+    just now (nanosecond mtimes)."""
+    root = tmp_path / ".tree"  # a hidden directory holding the tree is still walked
+    for rel in ("hw/a.c", "hw/sub/b.h", "hw/.hidden/c.c", "hw/.dot.c", "include/hw/d.h",
+                "include/qemu/e.h", "docs/f.c", "hw/g.txt", "hw/tab\tname.c", "real/h.c",
+                "hw/dir.c/inner.c"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("int x;\n", encoding="utf-8")
+    (root / "hw" / "raw-\xff.c".encode("utf-8", "surrogateescape").decode(
+        "utf-8", "surrogateescape")).write_text("int y;\n", encoding="utf-8")
+    outside = tmp_path / "outside.c"
+    outside.write_text("int secret;\n", encoding="utf-8")
+    (root / "hw" / "leak.c").symlink_to(outside)
+    (root / "hw" / "inside.c").symlink_to(root / "hw" / "a.c")
+    (root / "hw" / "gone.c").symlink_to(root / "hw" / "nothing.c")
+    (root / "hw" / "linked.c").symlink_to(root / "include")
+    (root / "target").symlink_to(root / "real")
+    return root
+
+
+@pytest.mark.parametrize("prefixes", [("hw/", "include/hw/"), ("hw/", "include/", "target/"),
+                                      ("hw/s", "include/hw/"), ()])
+def test_list_stats_from_a_find_started_early_is_the_walk(
+        tmp_path: Path, prefixes: tuple[str, ...]) -> None:
+    from reviewbot.patch import tree as trees
+
+    root = _odd_tree(tmp_path)
+    walked = DirTree(root).list_stats(prefixes)
+    trees.list_stats_soon(root, prefixes)
+    assert (str(root.resolve()), prefixes, (".c", ".h")) in trees._SOON
+    early = DirTree(root)
+
+    def no_walk(*args: Any) -> None:
+        raise AssertionError("walked, though find listed it")
+
+    early._walk_stats = no_walk  # type: ignore[method-assign]
+    assert early.list_stats(prefixes) == walked
+    assert not trees._SOON  # taken
+    assert early._vetted == set(walked)
+    if "hw/" in prefixes:
+        assert "hw/leak.c" not in walked and walked["hw/gone.c"] is None
+        assert "hw/tab\tname.c" in walked and "hw/.dot.c" in walked
+    if "target/" in prefixes:
+        assert "target/h.c" in walked
+
+
+def test_a_find_that_fails_leaves_the_walk_to_list_stats(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewbot.patch import tree as trees
+
+    root = _odd_tree(tmp_path)
+    walked = DirTree(root).list_stats(("hw/",))
+    # a find without GNU's -printf (it prints an error and exits non-zero)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "find").write_text("#!/bin/sh\necho 'find: unknown primary' >&2\nexit 1\n")
+    (bin_dir / "find").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    trees.list_stats_soon(root, ("hw/",))
+    assert trees._SOON
+    assert DirTree(root).list_stats(("hw/",)) == walked
+    # no find at all
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    trees.list_stats_soon(root, ("hw/",))
+    assert not trees._SOON
+    assert DirTree(root).list_stats(("hw/",)) == walked
+
+
+def test_a_file_changed_after_the_early_listing_started_is_seen_next_time(
+        tmp_path: Path) -> None:
+    from reviewbot.patch import tree as trees
+
+    root = _odd_tree(tmp_path)
+    trees.list_stats_soon(root, ("hw/",))
+    trees.list_stats_soon(root, ("hw/",))  # a second start replaces the first
+    assert len(trees._SOON) == 1
+    first = DirTree(root).list_stats(("hw/",))
+    (root / "hw" / "a.c").write_text("int longer_now;\n", encoding="utf-8")
+    again = DirTree(root).list_stats(("hw/",))  # nothing started: walked
+    assert again["hw/a.c"] != first["hw/a.c"]
+    assert {k: v for k, v in again.items() if k not in ("hw/a.c", "hw/inside.c")} == {
+        k: v for k, v in first.items() if k not in ("hw/a.c", "hw/inside.c")}
