@@ -86,6 +86,7 @@ class SeriesContext:
         self._state: GraphState | None = None  # no tree index: the series' files only
         self._overlays: dict[int, dict[str, FileFacts | None]] = {}
         self._facts_failed: dict[tuple[int, str], Exception] = {}
+        self._completed: dict[tuple[int, str], FileFacts] = {}  # _graph_facts
 
     @property
     def ref(self) -> PatchRef | None:
@@ -202,6 +203,7 @@ class SeriesContext:
         self._indexed_done = False
         self._tree_facts = None
         self._overlays.clear()
+        self._completed.clear()
 
     def tree_facts(self) -> list[FileFacts]:
         """Facts of the tree's device-model code (cached on disk by the index)."""
@@ -236,10 +238,49 @@ class SeriesContext:
                 out[path] = None
                 continue
             # the file as the last patch touching it left it: what it is after ``position``
-            facts = self.facts_after(i, path)
+            facts = self._graph_facts(i, path)
             if facts is not None:
                 out[path] = facts
         return out
+
+    def _graph_facts(self, position: int, path: str) -> FileFacts | None:
+        """The facts the graph is given for ``path`` after patch ``position`` (the last one
+        touching it): ``facts_after``, but for a post-image rebuilt from hunks that do not
+        apply to the tree's file, the tree's facts with what the hunks show put in place
+        (``reviewbot.c.partial``)."""
+        facts = self.facts_after(position, path)
+        if facts is None or not facts.partial or self.indexed_tree() is None:
+            return facts
+        key = (position, path)
+        done = self._completed.get(key)
+        if done is not None:
+            return done
+        fd = next((f for f in self.series.patches[position].files
+                   if f.path == path and not f.is_binary), None)
+        pre = self.post_images.before(position, path)
+        if fd is None or fd.source_path is None or pre is None:
+            return facts
+        from reviewbot.c.facts import extract
+        from reviewbot.c.partial import complete
+        from reviewbot.patch.source import function_in_section, hunk_pre_image
+
+        if pre.partial:
+            # an earlier patch's hunks did not apply either: these go over what the graph
+            # had for the file after it (nothing earlier: the tree has no such file)
+            earlier = next((i for i in range(position - 1, -1, -1)
+                            if any(f.path == fd.source_path and not f.is_binary
+                                   for f in self.series.patches[i].files)), None)
+            base = None if earlier is None else self._graph_facts(earlier, fd.source_path)
+        else:
+            base = self._indexed_facts(fd.source_path, pre.text) or extract(
+                fd.source_path, pre.text)
+        if base is None:
+            return facts
+        text, enclosing = hunk_pre_image(fd)
+        named = {n for h in fd.hunks if (n := function_in_section(h.section)) is not None}
+        shown = extract(fd.source_path, text, partial=True, enclosing=enclosing)
+        done = self._completed[key] = complete(base, shown, facts, named)
+        return done
 
     def graph_for(self, position: int) -> DiGraph:
         """The graph after patch ``position``: the tree's graph with the C files of patches

@@ -160,6 +160,21 @@ def _pre_lines(fd: FileDiff) -> dict[int, str]:
             if ln.kind != ADDED and ln.source_line is not None}
 
 
+def hunk_pre_image(fd: FileDiff) -> tuple[str, dict[int, str]]:
+    """The old lines ``fd``'s hunks show, at their lines (every other line empty), and for
+    each of them the function its hunk's ``@@`` header names (when it does)."""
+    known = _pre_lines(fd)
+    top = max(known, default=0)
+    text = "".join(f"{known.get(n, '')}\n" for n in range(1, top + 1))
+    enclosing: dict[int, str] = {}
+    for h in fd.hunks:
+        name = function_in_section(h.section)
+        if name is not None:
+            for line in range(h.source_start, h.source_start + h.source_length):
+                enclosing[line] = name
+    return text, enclosing
+
+
 _UNREAD = object()
 
 
