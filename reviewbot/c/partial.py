@@ -24,7 +24,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from reviewbot.c.facts import FileFacts
+from reviewbot.c.facts import FileFacts, TypeInfoFact
 
 _T = TypeVar("_T")
 
@@ -38,9 +38,8 @@ def _owners(ff: FileFacts) -> set[str]:
     """Functions ``ff`` defines or has facts inside of (a hunk shows part of their body)."""
     names = {f.name for f in ff.functions}
     for table, owner in _OWNED:
-        names.update(getattr(x, owner) for x in getattr(ff, table))
-    names.update(t.function for t in ff.typeinfos)
-    names.discard(None)  # type: ignore[arg-type]
+        names.update(n for x in getattr(ff, table) if (n := getattr(x, owner)) is not None)
+    names.update(t.function for t in ff.typeinfos if t.function is not None)
     return names
 
 
@@ -75,7 +74,7 @@ def complete(base: FileFacts, before: FileFacts, after: FileFacts,
                               if f.name not in defined and f.name not in gone),
                             *after.functions)
 
-    def typeinfo_key(t: Any) -> Hashable:
+    def typeinfo_key(t: TypeInfoFact) -> Hashable:
         return t.var or t.name
 
     kept_types = [t for t in base.typeinfos
