@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 
-_ENTRY = re.compile(r"^([A-Z]):\s*(.*?)\s*$")
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")  # an entry's tag: "F: hw/net/"
 _INLINE_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
 
 
@@ -192,31 +192,30 @@ def parse_maintainers(text: str, origin: str = "MAINTAINERS") -> Maintainers:
     title_line = 0
     values: dict[str, list[str]] = {}
     pending_title: tuple[str, int] | None = None
-
-    def close() -> None:
-        nonlocal title, values
+    for no, raw in enumerate(text.splitlines(), start=1):
+        if len(raw) > 1 and raw[1] == ":" and raw[0] in _LETTERS:
+            # an entry, "X: value" (tested on the raw line before anything else: nearly
+            # every line of the file is one)
+            if title is None:
+                if pending_title is None:
+                    continue  # an entry with no title above it: the preamble's examples
+                title, title_line = pending_title
+            value = raw[2:].strip()
+            got = values.get(raw[0])
+            if got is None:
+                values[raw[0]] = [value]
+            else:
+                got.append(value)
+            continue
+        line = raw.strip()
+        if line and (raw[:1].isspace() or set(line) <= {"-", "="}):
+            continue
         if title is not None and values:
             sections.append(_section(title, title_line, values))
         title, values = None, {}
-
-    for no, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip()
-        m = _ENTRY.match(line)
-        if m is not None and not raw[:1].isspace():
-            if title is None and pending_title is not None:
-                title, title_line = pending_title
-            if title is None:
-                continue  # an entry with no title above it: the preamble's examples
-            values.setdefault(m.group(1), []).append(m.group(2))
-            continue
-        if not line.strip() or set(line.strip()) <= {"-", "="} or raw[:1].isspace():
-            if not line.strip():
-                close()
-                pending_title = None
-            continue
-        close()
-        pending_title = (line.strip(), no)
-    close()
+        pending_title = (line, no) if line else None
+    if title is not None and values:
+        sections.append(_section(title, title_line, values))
     return Maintainers(tuple(sections), origin)
 
 
