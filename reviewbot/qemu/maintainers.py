@@ -56,15 +56,15 @@ class Section:
 
 # A MAINTAINERS file has some 2,000 patterns and a patch asks about a few paths: patterns are
 # turned into regexes only when a path starts with their literal part, once per process.
-_WILDCARD = re.compile(r"[*?\[]")
-
-
 @cache
 def _glob(pattern: str) -> tuple[str, bool, int, bool]:
     """An F:/X: pattern as (its literal start, is-directory, slash count, has wildcards)."""
-    m = _WILDCARD.search(pattern)
-    prefix = pattern if m is None else pattern[:m.start()]
-    return prefix, pattern.endswith("/"), pattern.count("/"), m is not None
+    cut = len(pattern)
+    for wildcard in "*?[":
+        at = pattern.find(wildcard, 0, cut)
+        if at >= 0:
+            cut = at
+    return pattern[:cut], pattern.endswith("/"), pattern.count("/"), cut < len(pattern)
 
 
 @cache
@@ -87,12 +87,44 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         return re.compile("^" + re.escape(pattern))
 
 
+@cache
+def _literals(pattern: str) -> tuple[str, ...]:
+    """The runs of plain characters of a pattern with wildcards, in order (what any path it
+    matches holds, in that order): ``hw/*/*sifive*`` -> ("hw/", "/", "sifive")."""
+    runs: list[str] = []
+    run = ""
+    for m in re.finditer(r"\[[^\]/]+\]|.", pattern):
+        piece = m.group(0)
+        if piece in ("*", "?") or len(piece) > 1:
+            if run:
+                runs.append(run)
+            run = ""
+        else:
+            run += piece
+    if run:
+        runs.append(run)
+    return tuple(runs)
+
+
+def _in_order(runs: tuple[str, ...], path: str) -> bool:
+    at = 0
+    for run in runs:
+        at = path.find(run, at)
+        if at < 0:
+            return False
+        at += len(run)
+    return True
+
+
 def _pattern_matches(pattern: str, path: str) -> bool:
     prefix, is_dir, slashes, wild = _glob(pattern)
-    # the regex starts with the literal part, so a path without it cannot match
+    # the regex starts with the literal part, so a path without it cannot match; nor one
+    # without its other plain runs in order (``hw/*/*sifive*`` on hw/char/escc.c): most
+    # patterns tried are ruled out before their regex is made
     if not path.startswith(prefix):
         return False
-    if wild and _glob_regex(pattern).match(path) is None:
+    if wild and (not _in_order(_literals(pattern), path)
+                 or _glob_regex(pattern).match(path) is None):
         return False
     return is_dir or path.count("/") == slashes
 
@@ -123,6 +155,9 @@ def _regex(text: str) -> re.Pattern[str] | None:
         return None
 
 
+_DEPTH = 3  # directories of a path that pick the sections to try (include/hw/char/)
+
+
 @dataclass(frozen=True)
 class Maintainers:
     sections: tuple[Section, ...]
@@ -130,36 +165,42 @@ class Maintainers:
 
     @cached_property
     def _candidates(self) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
-        """Which sections can claim a path, by the path's first component, and the sections
-        tried for every path. A section claims a path only through an F: pattern whose
-        literal start (the part before any wildcard) begins the path, a directory F: (which
-        begins it too), or an N: regex; a literal start with a "/" names the first component
-        exactly. Sections with N: or K: entries, or a literal start without a "/" (``*``,
-        ``docs``, ``hw*``), are tried for every path."""
-        tops: dict[str, list[int]] = {}
+        """Which sections can claim a path, by the path's first one or two directories, and
+        the sections tried for every path. A section claims a path only through an F:
+        pattern whose literal start (the part before any wildcard) begins the path, a
+        directory F: (which begins it too), or an N: regex. A literal start is filed under
+        its first ``_DEPTH`` whole directories, or as many as it has ("hw/char/" for
+        ``hw/char/escc*``, "hw/" for ``hw/ch*`` and ``hw/net`` without the slash,
+        "include/hw/char/" for ``include/hw/char/*``); sections with N: or K:
+        entries, or a literal start without a "/" (``*``, ``docs``, ``hw*``), are tried for
+        every path. QEMU files some 400 sections under hw/ alone."""
+        buckets: dict[str, list[int]] = {}
         always: list[int] = []
         for i, s in enumerate(self.sections):
-            firsts = set()
+            keys = set()
             loose = bool(s.regexes or s.keywords)
             for pattern in s.files:
                 prefix = _glob(pattern)[0]
-                if "/" in prefix:
-                    firsts.add(prefix.split("/", 1)[0])
-                else:
+                whole = prefix.split("/")[:-1]  # the directories followed by a "/"
+                if not whole:
                     loose = True
+                    break
+                keys.add("/".join(whole[:_DEPTH]) + "/")
             if loose:
                 always.append(i)
                 continue
-            for first in firsts:
-                tops.setdefault(first, []).append(i)
-        return {k: tuple(v) for k, v in tops.items()}, tuple(always)
+            for key in keys:
+                buckets.setdefault(key, []).append(i)
+        return {k: tuple(v) for k, v in buckets.items()}, tuple(always)
 
     def _maybe(self, paths: Iterable[str]) -> list[Section]:
         """The sections that can claim any of ``paths`` (a superset), in file order."""
-        tops, always = self._candidates
+        buckets, always = self._candidates
         found = set(always)
         for p in paths:
-            found.update(tops.get(p.split("/", 1)[0], ()))
+            parts = p.split("/", _DEPTH)
+            for depth in range(1, len(parts)):
+                found.update(buckets.get("/".join(parts[:depth]) + "/", ()))
         return [self.sections[i] for i in sorted(found)]
 
     def sections_for_file(self, path: str, *, is_dir: Callable[[str], bool] | None = None,
