@@ -180,12 +180,22 @@ class Maintainers:
             keys = set()
             loose = bool(s.regexes or s.keywords)
             for pattern in s.files:
-                prefix = _glob(pattern)[0]
-                whole = prefix.split("/")[:-1]  # the directories followed by a "/"
-                if not whole:
+                # the literal start's whole directories (what _glob gives, inlined: this
+                # runs on every pattern of the file)
+                cut = len(pattern)
+                for wildcard in "*?[":
+                    at = pattern.find(wildcard, 0, cut)
+                    if at >= 0:
+                        cut = at
+                whole = pattern.split("/", _DEPTH)
+                if len(whole) > 1 and len(pattern) - len(whole[-1]) <= cut:
+                    keys.add("/".join(whole[:-1]) + "/")  # _DEPTH directories, all literal
+                    continue
+                end = pattern.rfind("/", 0, cut)
+                if end < 0:
                     loose = True
                     break
-                keys.add("/".join(whole[:_DEPTH]) + "/")
+                keys.add(pattern[:end + 1])
             if loose:
                 always.append(i)
                 continue
