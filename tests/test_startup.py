@@ -36,6 +36,11 @@ NOT_IMPORTED_BY_PATCH_CHECK = (
     "email.policy",  # the mail parser's default policy is compat32; email.policy is heavy
     "email.headerregistry",
     "hashlib",  # loads OpenSSL; only for synthetic ids of mails without a Message-ID
+    # argparse finds the terminal's width with shutil (which imports zlib, bz2 and lzma):
+    # cli._Formatter asks os instead
+    "shutil",
+    "bz2",
+    "lzma",
     "reviewbot.batch.bulk",  # check --jobs only
     "reviewbot.ingest.archive",  # public-inbox archives only
     "reviewbot.batch.archive",
