@@ -32,6 +32,22 @@ GIT_ENV = {
 }
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("reviewbot-cache")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_dir(request: pytest.FixtureRequest, _session_cache: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests keep the tree indexes and the rule cache they make in a directory of this test
+    session, not in the user's ~/.cache/reviewbot (a check with --tree of a scratch tree
+    leaves a database there). The real-tree tests use the user's cache as a user's checks
+    would: the index of a real QEMU tree takes a quarter of a minute to build."""
+    if request.node.get_closest_marker("realtree") is None:
+        monkeypatch.setenv("REVIEWBOT_CACHE_DIR", str(_session_cache))
+
+
 @pytest.fixture
 def corpus_real() -> Path:
     """Directory of real qemu-devel threads (../shared/corpus-real); skips when absent."""
