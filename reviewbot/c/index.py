@@ -348,7 +348,10 @@ def open_index(
         paths = tree.list_files(prefixes, suffixes)
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     store = _store(database_file(directory, tree))
-    store.end_read()  # a new snapshot: another process may have written since
+    # a new snapshot (another process may have written since), taken now: when nothing needs
+    # writing, the check goes on reading in it and the graph's base read here is kept
+    store.end_read()
+    store.begin_read()
 
     with collector_paused():
         root_dir = str(tree.root) if tree.root is not None else ""
