@@ -261,8 +261,7 @@ class SeriesContext:
         if fd is None or fd.source_path is None or pre is None:
             return facts
         from reviewbot.c.facts import extract
-        from reviewbot.c.partial import complete
-        from reviewbot.patch.source import function_in_section, hunk_pre_image
+        from reviewbot.c.partial import complete_hunks
 
         if pre.partial:
             # an earlier patch's hunks did not apply either: these go over what the graph
@@ -276,10 +275,7 @@ class SeriesContext:
                 fd.source_path, pre.text)
         if base is None:
             return facts
-        text, enclosing = hunk_pre_image(fd)
-        named = {n for h in fd.hunks if (n := function_in_section(h.section)) is not None}
-        shown = extract(fd.source_path, text, partial=True, enclosing=enclosing)
-        done = self._completed[key] = complete(base, shown, facts, named)
+        done = self._completed[key] = complete_hunks(base, fd, facts)
         return done
 
     def graph_for(self, position: int) -> DiGraph:

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reviewbot.c.facts import FileFacts, TypeInfoFact
+
+if TYPE_CHECKING:
+    from reviewbot.patch.diff import FileDiff
 
 _T = TypeVar("_T")
 
@@ -89,3 +92,15 @@ def complete(base: FileFacts, before: FileFacts, after: FileFacts,
                                    lambda u: (u.name, u.args))
     return replace(base, path=path, partial=True, comments=after.comments, enums=after.enums,
                    error_lines=after.error_lines, **changes)
+
+
+def complete_hunks(base: FileFacts, fd: FileDiff, after: FileFacts) -> FileFacts:
+    """``complete`` for patch file ``fd``, whose post-image rebuilt from its hunks has the
+    facts ``after``, over ``base`` (the file before it)."""
+    from reviewbot.c.facts import extract
+    from reviewbot.patch.source import function_in_section, hunk_pre_image
+
+    text, enclosing = hunk_pre_image(fd)
+    named = {n for h in fd.hunks if (n := function_in_section(h.section)) is not None}
+    shown = extract(fd.source_path or fd.path, text, partial=True, enclosing=enclosing)
+    return complete(base, shown, after, named)

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from reviewbot.c.digraph import DiGraph
     from reviewbot.c.facts import FileFacts
     from reviewbot.model import Series
+    from reviewbot.patch.source import PostImages
     from reviewbot.patch.tree import Tree
 
 HELP = ("draw the functions, QOM types and registrations a series adds or changes, and what "
@@ -81,7 +82,6 @@ def series_graph(series: Series, tree: Tree | None, *, focus_on: str | None = No
                  depth: int = 3, cache_dir: str | None = None) -> DiGraph:
     """The graph of the series' post-images (after its last patch), followed into the tree's
     index when there is one, cut to what the series' own functions reach."""
-    from reviewbot.c.facts import extract
     from reviewbot.c.graph import build_graph, focus
     from reviewbot.errors import InputError
     from reviewbot.patch.source import PostImages
@@ -90,27 +90,30 @@ def series_graph(series: Series, tree: Tree | None, *, focus_on: str | None = No
     if not series.patches:
         raise InputError(f"{series.source or 'input'}: no patches to draw")
     images = PostImages(series, tree)
-    last = len(series.patches) - 1
     touched = _touched_paths(series)
-    facts: list[FileFacts] = []
+    facts: dict[str, FileFacts] = {}
     if tree is not None:
         from reviewbot.c.index import index_tree
 
-        facts.extend(index_tree(tree, cache_dir=cache_dir))
+        facts.update((ff.path, ff) for ff in index_tree(tree, cache_dir=cache_dir))
     for path in touched:
-        src = images.after(last, path)
-        if src is None:
-            continue
         try:
-            facts.append(extract(path, src.text, src.partial,
-                                 enclosing=images.sections(last, path)))
+            found = _after_series(series, images, path, facts.get(path))
         except LimitExceeded as exc:
             sys.stderr.write(f"reviewbot: note: {exc}\n")
+            found = None
+        facts.pop(path, None)  # the tree's version is replaced, not drawn beside it
+        if found is not None:
+            facts[path] = found
+    for fd in (f for p in series.patches for f in p.files):
+        gone = fd.source_path if fd.is_deleted or fd.source_path != fd.path else None
+        if gone is not None and gone not in touched:
+            facts.pop(gone, None)  # deleted or renamed away by the series
     for problem in images.problems:
         if not problem.message.startswith(tuple(f"{p}:" for p in touched)):
             continue  # only the C files drawn
         sys.stderr.write(f"reviewbot: note: {problem.origin}: {problem.message}\n")
-    full = build_graph(facts)
+    full = build_graph(facts.values())
     if focus_on:
         if focus_on not in full and not any(d["kind"] == "function" and d["name"] == focus_on
                                             for _, d in full.nodes(data=True)):
@@ -120,6 +123,28 @@ def series_graph(series: Series, tree: Tree | None, *, focus_on: str | None = No
         g = _around(full, set(touched), depth)
     _mark_machine_chains(full, g)
     return g
+
+
+def _after_series(series: Series, images: PostImages, path: str,
+                  base: FileFacts | None) -> FileFacts | None:
+    """The facts of ``path`` after the series' last patch, patch by patch from the tree's
+    (``base``): a post-image rebuilt from hunks that do not apply to the file is completed
+    from what the graph had for the file before it (reviewbot.c.partial), as a check does."""
+    from reviewbot.c.facts import extract
+    from reviewbot.c.partial import complete_hunks
+
+    ff = base
+    for i, patch in enumerate(series.patches):
+        fd = next((f for f in patch.files if f.path == path and not f.is_binary), None)
+        if fd is None:
+            continue
+        src = images.after(i, path)
+        if src is None:
+            ff = None
+            continue
+        after = extract(path, src.text, src.partial, enclosing=images.sections(i, path))
+        ff = complete_hunks(ff, fd, after) if src.partial and ff is not None else after
+    return ff
 
 
 def _around(g: DiGraph, paths: set[str], depth: int) -> DiGraph:

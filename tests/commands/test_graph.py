@@ -175,3 +175,25 @@ def test_a_hunk_inside_a_function_is_drawn_under_that_function(tmp_path: Path) -
         False, True, "hw/misc/foo.c")
     edges = {(e["source"], e["target"]): e for e in doc["edges"]}
     assert edges[("hw/misc/foo.c::foo_realize", "fn::qdev_get_machine")]["line"] == 43
+
+
+def test_with_a_tree_a_file_known_from_its_hunks_is_completed_from_the_tree(
+        tmp_path: Path) -> None:
+    from tests.c.test_partial import MAIL  # a hunk of foo-dev.c that does not apply
+
+    tree = tmp_path / "qemu"
+    shutil.copytree(REPO / "tests" / "fixtures" / "c", tree)
+    patch = tmp_path / "foo.mbox"
+    patch.write_text(MAIL, encoding="utf-8")
+    out = tmp_path / "g.json"
+    code = main(["graph", str(patch), "--tree", str(tree), "--format", "json", "-o", str(out),
+                 "--cache-dir", str(tmp_path / "cache"), "--focus", "foo_dev_realize"])
+    assert code == 0
+    doc = as_json(out.read_bytes())
+    edges = {(e["source"], e["target"]) for e in doc["edges"]}
+    realize = "hw/misc/foo-dev.c::foo_dev_realize"
+    # as in a check: the class_init the hunk does not show still registers the realize, and
+    # what the hunk shows of the realize is drawn from the hunk (the call it adds)
+    assert ("hw/misc/foo-dev.c::foo_dev_class_init", realize) in edges
+    assert (realize, "fn::qdev_get_machine") in edges
+    assert (realize, "hw/misc/foo-dev.c::foo_dev_place") in edges
