@@ -68,6 +68,14 @@ def _key(path: str, data: bytes) -> bytes:
 
 
 StatTable = dict[str, tuple[int, int, bytes]]  # path -> (size, mtime_ns, key)
+# A file whose mtime is this close to when the stat table was written may have changed since
+# within the same clock tick: it is read again rather than trusted (git's racy-index rule).
+RACY_NS = 2_000_000_000
+# meta "listing:<root>": the mark (digest of find's output, prefixes, suffixes) of the listing
+# the root's stat table was written from, when every file in it was trusted; absent else. A
+# warm check whose find prints the same takes the table as it is (no parse of the output, no
+# comparison file by file): same paths, sizes and mtimes, all older than the table.
+_LISTING = "listing:"
 
 
 def _keys(tree: Tree, paths: list[str], store: Store, blob_ids: dict[str, str] | None,
@@ -86,7 +94,7 @@ def _keys(tree: Tree, paths: list[str], store: Store, blob_ids: dict[str, str] |
     root = str(tree.root) if tree.root is not None else ""
     old = store.stats(root) if root else {}
     written = int(store.meta(f"stats-written:{root}") or 0)
-    trusted_before = written - 2_000_000_000
+    trusted_before = written - RACY_NS
     keys: dict[str, bytes] = {}
     stats: StatTable = {}
     unknown: list[str] = []
@@ -338,23 +346,37 @@ def open_index(
     started = time.perf_counter()
     jobs = jobs or os.cpu_count() or 1
     blob_ids = tree.blob_ids(prefixes, suffixes)
-    listed = None
-    if blob_ids is not None:
-        paths = list(blob_ids)
-    elif isinstance(tree, DirTree):
-        listed = tree.list_stats(prefixes, suffixes)
-        paths = list(listed)
-    else:
-        paths = tree.list_files(prefixes, suffixes)
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     store = _store(database_file(directory, tree))
     # a new snapshot (another process may have written since), taken now: when nothing needs
     # writing, the check goes on reading in it and the graph's base read here is kept
     store.end_read()
     store.begin_read()
+    root_dir = str(tree.root) if tree.root is not None else ""
+    listed = None
+    listing = None  # what find printed, as a mark (see _LISTING)
+    same: StatTable | None = None  # the stored stat table, when find printed the same
+    if blob_ids is not None:
+        paths = list(blob_ids)
+    elif isinstance(tree, DirTree):
+        printed = tree.take_listing(prefixes, suffixes)
+        # (a symbolic link's line has the link's own size and mtime, not its target's)
+        if printed is not None and root_dir and not printed.startswith(b"l\t") \
+                and b"\0l\t" not in printed:
+            listing = (f"{hashlib.blake2b(printed, digest_size=16).hexdigest()}:"
+                       f"{','.join(prefixes)}:{','.join(suffixes)}")
+            if store.meta(_LISTING + root_dir) == listing:
+                same = store.stats(root_dir)
+        if same is not None:
+            tree.vet(same)
+            paths = list(same)
+        else:
+            listed = tree.list_stats_from(printed, prefixes, suffixes)
+            paths = list(listed)
+    else:
+        paths = tree.list_files(prefixes, suffixes)
 
     with collector_paused():
-        root_dir = str(tree.root) if tree.root is not None else ""
         items: list[tuple[str, bytes | None]]
         keys: dict[str, bytes]
         contents: dict[str, bytes]
@@ -366,8 +388,13 @@ def open_index(
             keys, contents, stat_table, stats_changed = {}, {}, {}, True
             items = [(p, None) for p, st in listed.items() if st is not None]
         else:
-            keys, contents, stat_table, stats_changed = _keys(tree, paths, store, blob_ids,
-                                                              listed)
+            if same is not None:
+                # every file as the stat table has it, and each trusted (see _LISTING)
+                keys, contents, stat_table, stats_changed = (
+                    {p: e[2] for p, e in same.items()}, {}, same, False)
+            else:
+                keys, contents, stat_table, stats_changed = _keys(tree, paths, store,
+                                                                  blob_ids, listed)
             base = store.base()
             unsure = [k for p, k in keys.items() if base.get(p) != k]
             have = store.has_facts(unsure) if unsure else set()
@@ -397,11 +424,25 @@ def open_index(
                         store.decoded[k] = ff
                 parsed += len(done)
                 meter.add(len(batch))
-        if stats_changed and tree.root is not None:
-            root = str(tree.root)
+        if root_dir and same is None and isinstance(tree, DirTree):
+            # the find output the stat table is now of, when every file in it is trusted
+            written = time.time_ns() if stats_changed else int(
+                store.meta(f"stats-written:{root_dir}") or 0)
+            trusted = (listing is not None and listed is not None
+                       and len(stat_table) == len(listed)
+                       and all(e[1] < written - RACY_NS for e in stat_table.values()))
+            mark = listing if trusted else None
+            if stats_changed or store.meta(_LISTING + root_dir) != mark:
+                with store.write():
+                    if stats_changed:
+                        store.put_stats(root_dir, stat_table)
+                        store.set_meta(f"stats-written:{root_dir}", str(written))
+                    store.set_meta(_LISTING + root_dir, mark)
+        elif stats_changed and root_dir:
             with store.write():
-                store.put_stats(root, stat_table)
-                store.set_meta(f"stats-written:{root}", str(time.time_ns()))
+                store.put_stats(root_dir, stat_table)
+                store.set_meta(f"stats-written:{root_dir}", str(time.time_ns()))
+                store.set_meta(_LISTING + root_dir, None)
         if parsed:
             with store.write():  # other revisions' facts, but for the graph's base
                 store.drop_unused_facts(keys.values())

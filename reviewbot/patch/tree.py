@@ -166,11 +166,28 @@ class DirTree(Tree):
         walk of only the directories the prefixes name (the tree index stats every file on
         every run). The walk a ``list_stats_soon`` started for the same listing is taken
         when it worked; else the directories are walked here."""
-        found = self._listed_soon(tuple(prefixes), tuple(suffixes))
+        return self.list_stats_from(self.take_listing(prefixes, suffixes), prefixes, suffixes)
+
+    def list_stats_from(self, printed: bytes | None, prefixes: Sequence[str],
+                        suffixes: Sequence[str]) -> dict[str, tuple[int, int] | None]:
+        """``list_stats`` from what ``take_listing`` gave (None: walk the directories)."""
+        found = None if printed is None else self._parse_listing(
+            printed, tuple(prefixes), tuple(suffixes))
         if found is None:
             found = self._walk_stats(prefixes, suffixes)
         self._vetted.update(found)
         return dict(sorted(found.items()))
+
+    def take_listing(self, prefixes: Sequence[str], suffixes: Sequence[str]) -> bytes | None:
+        """What the ``find`` that ``list_stats_soon`` started for this listing printed, once;
+        None when none was started or it failed."""
+        assert self.root is not None
+        pending = _SOON.pop((str(self.root), tuple(prefixes), tuple(suffixes)), None)
+        return None if pending is None else pending.output()
+
+    def vet(self, paths: Iterable[str]) -> None:
+        """``paths`` were listed (by an earlier run, unchanged since): read without checks."""
+        self._vetted.update(paths)
 
     def _starts(self, prefixes: Sequence[str]) -> list[str]:
         """The directories to walk for ``prefixes`` (none inside another), without the
@@ -229,17 +246,10 @@ class DirTree(Tree):
                         out[rel] = None
         return out
 
-    def _listed_soon(self, prefixes: tuple[str, ...], suffixes: tuple[str, ...],
-                     ) -> dict[str, tuple[int, int] | None] | None:
-        """What the ``find`` that ``list_stats_soon`` started printed, as ``_walk_stats``
-        gives it; None when none was started or it did not work."""
+    def _parse_listing(self, printed: bytes, prefixes: tuple[str, ...],
+                       suffixes: tuple[str, ...]) -> dict[str, tuple[int, int] | None] | None:
+        """What ``find`` printed, as ``_walk_stats`` gives it; None when it cannot be read."""
         assert self.root is not None
-        pending = _SOON.pop((str(self.root), prefixes, suffixes), None)
-        if pending is None:
-            return None
-        printed = pending.output()
-        if printed is None:
-            return None
         import sys
 
         root = str(self.root)

@@ -264,3 +264,90 @@ def test_a_cold_index_keys_files_as_a_warm_one_does(tmp_path: Path) -> None:
     assert (cold.parsed, later.parsed) == (9, 8)
     assert cold.fingerprint == later.fingerprint and facts == again
     assert cold.bytes == later.bytes > 0
+
+
+def _open_after_find(tree: DirTree, cache: Path, prefixes: tuple[str, ...] = ("hw/",)) -> Any:
+    """open_index as a check with --tree runs it: a find started first lists the files."""
+    from reviewbot.c.index import open_index
+    from reviewbot.patch.tree import list_stats_soon
+
+    list_stats_soon(tree.root, prefixes)
+    return open_index(DirTree(tree.root), prefixes, jobs=1, cache_dir=cache)
+
+
+def test_a_tree_find_lists_as_before_is_taken_from_the_stat_table(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    import os
+
+    from reviewbot.c import index
+
+    root = make_tree(tmp_path / "tree", copies=1)
+    old_ns = 1_600_000_000_000_000_000
+    for p in root.rglob("*.c"):
+        os.utime(p, ns=(old_ns, old_ns))
+    tree = DirTree(root)
+    cache = tmp_path / "cache"
+    first = _open_after_find(tree, cache)  # cold: parses, writes the table and the mark
+    assert first.store.meta(f"listing:{first.tree.root}") is not None
+
+    compared: list[int] = []
+    keys = index._keys
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        compared.append(1)
+        return keys(*args, **kwargs)
+
+    monkeypatch.setattr(index, "_keys", counting)
+    warm = _open_after_find(tree, cache)
+    assert compared == []  # nothing compared file by file
+    assert (warm.keys, warm.fingerprint) == (first.keys, first.fingerprint)
+    walked = index.open_index(DirTree(root), ("hw/",), jobs=1, cache_dir=cache)  # no find
+    assert compared == [1] and walked.fingerprint == first.fingerprint
+
+    # an edit changes the file's size and mtime: find prints something else, and that file
+    # is read again
+    target = root / "hw" / "misc" / "foo-dev-0.c"
+    target.write_text(target.read_text(encoding="utf-8") + "int more;\n", encoding="utf-8")
+    edited = _open_after_find(tree, cache)
+    assert len(compared) == 2
+    assert edited.keys["hw/misc/foo-dev-0.c"] != first.keys["hw/misc/foo-dev-0.c"]
+    assert {p: k for p, k in edited.keys.items() if p != "hw/misc/foo-dev-0.c"} == {
+        p: k for p, k in first.keys.items() if p != "hw/misc/foo-dev-0.c"}
+    # written a moment ago, the file cannot be trusted by its stat: no mark, and the next
+    # run compares file by file again
+    assert edited.store.meta(f"listing:{edited.tree.root}") is None
+    again = _open_after_find(tree, cache)
+    assert len(compared) == 3 and again.fingerprint == edited.fingerprint
+    # once it is old enough, the mark is written again
+    os.utime(target, ns=(old_ns, old_ns))
+    _open_after_find(tree, cache)
+    _open_after_find(tree, cache)
+    assert len(compared) == 4
+
+
+def test_a_listing_with_a_symbolic_link_is_always_compared(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    import os
+
+    from reviewbot.c import index
+
+    root = make_tree(tmp_path / "tree", copies=1)
+    # a link under hw/ to a file outside the listing (its target's changes do not show in it)
+    (root / "docs" / "real.c").write_text("int real;\n", encoding="utf-8")
+    (root / "hw" / "linked.c").symlink_to(root / "docs" / "real.c")
+    old_ns = 1_600_000_000_000_000_000
+    for p in root.rglob("*.c"):
+        os.utime(p, ns=(old_ns, old_ns), follow_symlinks=False)
+    tree = DirTree(root)
+    cache = tmp_path / "cache"
+    first = _open_after_find(tree, cache)
+    compared: list[int] = []
+    keys = index._keys
+    monkeypatch.setattr(index, "_keys", lambda *a, **k: compared.append(1) or keys(*a, **k))
+    # the link's own stat does not change when its target does: never taken on trust
+    target = root / "docs" / "real.c"
+    target.write_text("int real_and_longer;\n", encoding="utf-8")
+    os.utime(target, ns=(old_ns + 10**9, old_ns + 10**9))
+    warm = _open_after_find(tree, cache)
+    assert compared == [1]
+    assert warm.keys["hw/linked.c"] != first.keys["hw/linked.c"]  # the target's new text
