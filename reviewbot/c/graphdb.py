@@ -418,6 +418,13 @@ class StoredGraphState(GraphState):
                 texts.update(t.name.strip() for t in ff.typeinfos)
                 texts.update(t.parent.strip() for t in ff.typeinfos if t.parent)
                 texts.update(d.type.strip() for d in ff.dispatches)
+        self._fetch(store, names, texts, own, ids)
+
+    def _fetch(self, store: Store, names: set[str], texts: set[str], own: set[str],
+               ids: set[str]) -> None:
+        """The rows of names resolved, type names looked up, nodes whose out-edges are
+        redone (``own``) and nodes referred to (``ids``; the nodes of ``names`` and ``texts``
+        are added), in a few batched queries."""
         for tab in ("_defs", "_name_refs"):
             table = getattr(self, tab)
             assert isinstance(table, LazyMap)
@@ -438,12 +445,11 @@ class StoredGraphState(GraphState):
             assert isinstance(table, LazyMap)
             table.prefetch(own | ids, _many(store, tab, KEYED[tab][1]))
 
-
     def _before_redo(self, paths: list[str]) -> None:
         # A file redone for a name it uses is taken out and put in again unchanged but for
-        # that name: what it reads is in its record (its own nodes, the names it resolved,
-        # the nodes it refers to), not the whole of what ``_prefetch`` takes for a changed
-        # file (the out-edges of every function it calls).
+        # that name: what it reads is named in its record (its own nodes, the names it
+        # resolved, the nodes it refers to), without decoding its facts as ``_prefetch``
+        # does for a changed file.
         store = self._store
         if store is None or not paths:
             return
@@ -462,25 +468,7 @@ class StoredGraphState(GraphState):
                 refs |= rec.external | rec.type_refs
                 refs.update(nid for nid, _ in rec.roles)
                 texts |= rec.texts
-        for tab in ("_defs", "_name_refs"):
-            table = getattr(self, tab)
-            assert isinstance(table, LazyMap)
-            table.prefetch(names, _many(store, tab, KEYED[tab][1]))
-        type_names = self._type_names
-        assert isinstance(type_names, LazyMap)
-        type_names.prefetch(texts, _many(store, "_type_names", KEYED["_type_names"][1]))
-        targets = set(refs)
-        for name in names:
-            targets.update(self._resolve_global(name))
-            targets.add(f"fn::{name}")
-        graph = self.graph
-        assert isinstance(graph, StoredDiGraph)
-        graph.prefetch(own)
-        graph.prefetch_nodes(targets - own)
-        for tab in ("_role_src", "_counts"):
-            table = getattr(self, tab)
-            assert isinstance(table, LazyMap)
-            table.prefetch(own | targets, _many(store, tab, KEYED[tab][1]))
+        self._fetch(store, names, texts, own, refs)
 
 
 def _keyed(store: Store, tab: str, decode: Callable[[Any], Any]) -> LazyMap[str, Any]:
