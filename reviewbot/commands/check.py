@@ -77,6 +77,29 @@ def run(args: argparse.Namespace) -> int:
     import re
     from pathlib import Path
 
+    from reviewbot.errors import UsageError
+
+    if args.qemu_version and not re.fullmatch(r"\d+\.\d+(\.\d+)?", args.qemu_version):
+        raise UsageError(f"--qemu-version: expected X.Y or X.Y.Z, got {args.qemu_version!r}")
+    write = formatter(args.format).write  # type: ignore[attr-defined]
+    bulk = bool(args.jobs is not None or args.scheduler or args.since or args.until
+                or args.incremental)
+    if args.tree and not bulk and Path(args.tree).is_dir():
+        # the index stats every C file of the tree: in another process, while the rules
+        # are loaded, the series is read and the rules that need no tree run
+        from reviewbot.context import TREE_PREFIXES
+        from reviewbot.patch.tree import drop_listings, list_stats_soon
+
+        list_stats_soon(args.tree, TREE_PREFIXES)
+        try:
+            return _run(args, write, bulk)
+        finally:
+            drop_listings()
+    return _run(args, write, bulk)
+
+
+def _run(args: argparse.Namespace, write: Callable[[CheckResult, TextIO], None],
+         bulk: bool) -> int:
     from reviewbot.commands.common import load_series
     from reviewbot.context import Options
     from reviewbot.engine import run_check
@@ -84,25 +107,12 @@ def run(args: argparse.Namespace) -> int:
     from reviewbot.finding import Severity
     from reviewbot.rules.loader import load_rules
 
-    if args.qemu_version and not re.fullmatch(r"\d+\.\d+(\.\d+)?", args.qemu_version):
-        raise UsageError(f"--qemu-version: expected X.Y or X.Y.Z, got {args.qemu_version!r}")
-    module = formatter(args.format)
-    bulk = bool(args.jobs is not None or args.scheduler or args.since or args.until
-                or args.incremental)
-    if args.tree and not bulk and Path(args.tree).is_dir():
-        # the index stats every C file of the tree: in another process, while the rules
-        # are loaded, the series is read and the rules that need no tree run
-        from reviewbot.context import TREE_PREFIXES
-        from reviewbot.patch.tree import list_stats_soon
-
-        list_stats_soon(args.tree, TREE_PREFIXES)
     rules = load_rules(args.rules)
     options = Options(
         all_files=args.all_files, tree=args.tree, qemu_version=args.qemu_version,
         enabled=frozenset(args.enable), disabled=frozenset(args.disable),
         fail_on=Severity.parse(args.fail_on), per_series=args.per_series,
     )
-    write = module.write  # type: ignore[attr-defined]
     if bulk:
         if args.previous:
             raise UsageError("--previous follows up one series; it does not go with --jobs")

@@ -375,6 +375,12 @@ def list_stats_soon(root: str | Path, prefixes: Sequence[str],
     _SOON[key] = _Find(pid, read_end)
 
 
+def drop_listings() -> None:
+    """End the ``find``s started and never taken (a check that did not need the index)."""
+    while _SOON:
+        _SOON.popitem()[1].discard()
+
+
 def _git(repo: Path, *args: str, input_: bytes | None = None) -> bytes:
     import subprocess
 

@@ -149,3 +149,32 @@ def test_with_a_tree_the_listing_comes_from_find_and_changes_nothing(
     assert listed[2] == "", listed[2]
     assert listed == walked and listed[0] == 1
     assert "qom-realize-reaches-machine" in listed[1]
+
+
+def test_a_find_the_check_did_not_need_is_ended(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from reviewbot.patch import tree as trees
+
+    tree = tmp_path / "qemu"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "c", tree)
+    docs = tmp_path / "docs.patch"
+    docs.write_text(
+        "From: A <a@example.org>\nSubject: [PATCH] docs: a word\n\nA word.\n\n"
+        "Signed-off-by: A <a@example.org>\n---\n"
+        "diff --git a/docs/a.rst b/docs/a.rst\n--- a/docs/a.rst\n+++ b/docs/a.rst\n"
+        "@@ -1 +1,2 @@\n Title\n+A word.\n", encoding="utf-8")
+    started: list[object] = []
+    soon = trees.list_stats_soon
+
+    def spy(*args: object) -> None:
+        soon(*args)  # type: ignore[arg-type]
+        started.extend(trees._SOON.values())
+
+    monkeypatch.setattr(trees, "list_stats_soon", spy)
+    status, _, err = run(capsys, str(docs), "--tree", str(tree))
+    assert (status, err) == (0, "")
+    assert started and not trees._SOON  # started, never taken (no C file), ended
+    assert all(f.fd == -1 for f in started)  # type: ignore[attr-defined]
