@@ -78,7 +78,7 @@ def complete(base: FileFacts, before: FileFacts, after: FileFacts,
                             *after.functions)
 
     def typeinfo_key(t: TypeInfoFact) -> Hashable:
-        return t.var or t.name
+        return t.var, t.name.strip()  # the elements of one TypeInfo array share its var
 
     kept_types = [t for t in base.typeinfos
                   if t.function is None or t.function not in replaced]

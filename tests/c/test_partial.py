@@ -78,9 +78,34 @@ def test_what_the_hunks_show_replaces_the_trees_facts() -> None:
         ("gadget_class_init", "realize", "gadget_realize"),
         ("gadget_class_init", "legacy_reset", "gadget_reset")}
     assert [t.name for t in merged.typeinfos] == ["TYPE_GADGET"]
-    assert {d.name: d.value for d in merged.defines} == {
-        "TYPE_GADGET": '"gadget"', "GADGET_REGS": "8"}
-    assert [g.name for g in merged.globals] == ["gadget_count", "gadget_info"]
+
+
+def test_a_typeinfo_array_the_hunks_show_replaces_the_trees() -> None:
+    array = """\
+static const TypeInfo pair_types[] = {
+    {
+        .name = TYPE_LEFT,
+        .parent = TYPE_DEVICE,
+    }, {
+        .name = TYPE_RIGHT,
+        .parent = TYPE_DEVICE,
+    },
+};
+"""
+    base = extract("hw/misc/pair.c", "static const TypeInfo solo_info = {\n"
+                   "    .name = TYPE_SOLO,\n    .parent = TYPE_DEVICE,\n};\n\n" + array)
+    # the hunks show the whole array: the right one's parent changes, the left one goes
+    shown = "\n" * 5 + array
+    changed = shown.replace("""    {
+        .name = TYPE_LEFT,
+        .parent = TYPE_DEVICE,
+    }, {
+""", "    {\n").replace("TYPE_DEVICE,\n    },\n}", "TYPE_SYS_BUS_DEVICE,\n    },\n}")
+    merged = complete(base, extract("hw/misc/pair.c", shown, partial=True),
+                      extract("hw/misc/pair.c", changed, partial=True))
+    assert sorted((t.var, t.name, t.parent) for t in merged.typeinfos) == [
+        ("pair_types", "TYPE_RIGHT", "TYPE_SYS_BUS_DEVICE"),
+        ("solo_info", "TYPE_SOLO", "TYPE_DEVICE")]
 
 
 # A hunk whose context is not in the tree's foo-dev.c (the mail is against another revision):
