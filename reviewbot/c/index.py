@@ -395,6 +395,12 @@ def open_index(
             else:
                 keys, contents, stat_table, stats_changed = _keys(tree, paths, store,
                                                                   blob_ids, listed)
+                if root_dir and not stats_changed and stat_table:
+                    # files too new to trust when the table was written are read on every
+                    # run until it is written again: once they are old enough, it is
+                    written = int(store.meta(f"stats-written:{root_dir}") or 0)
+                    newest = max(e[1] for e in stat_table.values())
+                    stats_changed = written - RACY_NS <= newest < time.time_ns() - RACY_NS
             base = store.base()
             unsure = [k for p, k in keys.items() if base.get(p) != k]
             have = store.has_facts(unsure) if unsure else set()

@@ -351,3 +351,44 @@ def test_a_listing_with_a_symbolic_link_is_always_compared(
     warm = _open_after_find(tree, cache)
     assert compared == [1]
     assert warm.keys["hw/linked.c"] != first.keys["hw/linked.c"]  # the target's new text
+
+
+def test_a_file_too_new_to_trust_is_trusted_once_it_is_old_enough(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    import os
+    import time
+
+    from reviewbot.c import index
+
+    root = make_tree(tmp_path / "tree", copies=1)
+    old_ns = 1_600_000_000_000_000_000
+    for p in root.rglob("*.c"):
+        os.utime(p, ns=(old_ns, old_ns))
+    target = root / "hw" / "misc" / "foo-dev-0.c"
+    target.write_text(target.read_text(encoding="utf-8") + "int more;\n", encoding="utf-8")
+    tree = DirTree(root)
+    cache = tmp_path / "cache"
+    first = _open_after_find(tree, cache)  # the edit is too new: no mark
+    assert first.store.meta(f"listing:{first.tree.root}") is None
+    read: list[str] = []
+    many = DirTree.read_many
+
+    def spy(self: DirTree, paths: Any) -> dict[str, bytes]:
+        wanted = list(paths)
+        read.extend(wanted)
+        return many(self, wanted)
+
+    monkeypatch.setattr(DirTree, "read_many", spy)
+    _open_after_find(tree, cache)
+    assert read == ["hw/misc/foo-dev-0.c"]  # read again: not trusted yet
+    # three seconds later the table is written again, the file trusted and the listing marked
+    now = time.time_ns() + 3_000_000_000
+    monkeypatch.setattr(time, "time_ns", lambda: now)
+    later = _open_after_find(tree, cache)
+    assert later.store.meta(f"listing:{later.tree.root}") is not None
+    compared: list[int] = []
+    keys = index._keys
+    monkeypatch.setattr(index, "_keys", lambda *a, **k: compared.append(1) or keys(*a, **k))
+    warm = _open_after_find(tree, cache)
+    assert compared == [] and warm.fingerprint == first.fingerprint
+    assert read == ["hw/misc/foo-dev-0.c", "hw/misc/foo-dev-0.c"]
