@@ -160,19 +160,26 @@ def _pre_lines(fd: FileDiff) -> dict[int, str]:
             if ln.kind != ADDED and ln.source_line is not None}
 
 
+def hunk_functions(fd: FileDiff, *, old: bool = False) -> dict[int, str]:
+    """Line of the new (``old``: the old) side of ``fd``'s hunks -> the function its hunk's
+    ``@@`` header names (hunks whose header names none are left out)."""
+    out: dict[int, str] = {}
+    for h in fd.hunks:
+        name = function_in_section(h.section)
+        if name is not None:
+            start, length = ((h.source_start, h.source_length) if old
+                             else (h.target_start, h.target_length))
+            out.update(dict.fromkeys(range(start, start + length), name))
+    return out
+
+
 def hunk_pre_image(fd: FileDiff) -> tuple[str, dict[int, str]]:
     """The old lines ``fd``'s hunks show, at their lines (every other line empty), and for
     each of them the function its hunk's ``@@`` header names (when it does)."""
     known = _pre_lines(fd)
     top = max(known, default=0)
     text = "".join(f"{known.get(n, '')}\n" for n in range(1, top + 1))
-    enclosing: dict[int, str] = {}
-    for h in fd.hunks:
-        name = function_in_section(h.section)
-        if name is not None:
-            for line in range(h.source_start, h.source_start + h.source_length):
-                enclosing[line] = name
-    return text, enclosing
+    return text, hunk_functions(fd, old=True)
 
 
 _UNREAD = object()
@@ -390,14 +397,8 @@ class PostImages:
             return {}
         out: dict[int, str] = {}
         for fd in self.series.patches[index].files:
-            if fd.path != path:
-                continue
-            for h in fd.hunks:
-                name = function_in_section(h.section)
-                if name is None:
-                    continue
-                for line in range(h.target_start, h.target_start + h.target_length):
-                    out[line] = name
+            if fd.path == path:
+                out.update(hunk_functions(fd))
         return out
 
     def touched(self, index: int) -> tuple[str, ...]:
