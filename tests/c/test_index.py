@@ -149,17 +149,19 @@ def test_index_of_a_git_revision(git_repo: Callable[..., Any], tmp_path: Path) -
     assert facts[0].function("toy_machine_plug") is not None
 
 
-def test_unchanged_files_are_not_read_again(tmp_path: Path, monkeypatch: Any) -> None:
+OLD_NS = 1_600_000_000_000_000_000  # an mtime long before any stat table is written
+
+
+def age(paths: Any) -> None:
+    """Give ``paths`` an old mtime (the links themselves, not their targets)."""
     import os
 
-    root = make_tree(tmp_path / "tree", copies=1)
-    files = sorted(p for p in root.rglob("*.c") if "docs" not in p.parts)
-    for p in files:
-        os.utime(p, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
-    tree = DirTree(root)
-    cache = tmp_path / "cache"
-    index_tree(tree, ("hw/",), jobs=1, cache_dir=cache)
+    for p in paths:
+        os.utime(p, ns=(OLD_NS, OLD_NS), follow_symlinks=False)
 
+
+def spy_reads(monkeypatch: Any) -> list[str]:
+    """The paths the index reads through ``DirTree.read_many``, in order."""
     read: list[str] = []
     original = DirTree.read_many
 
@@ -169,6 +171,32 @@ def test_unchanged_files_are_not_read_again(tmp_path: Path, monkeypatch: Any) ->
         return original(self, wanted)
 
     monkeypatch.setattr(DirTree, "read_many", spy)
+    return read
+
+
+def count_comparisons(monkeypatch: Any) -> list[int]:
+    """One entry per open_index that compared the listing with the stat table file by file."""
+    from reviewbot.c import index
+
+    compared: list[int] = []
+    keys = index._keys
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        compared.append(1)
+        return keys(*args, **kwargs)
+
+    monkeypatch.setattr(index, "_keys", counting)
+    return compared
+
+
+def test_unchanged_files_are_not_read_again(tmp_path: Path, monkeypatch: Any) -> None:
+    root = make_tree(tmp_path / "tree", copies=1)
+    age(p for p in root.rglob("*.c") if "docs" not in p.parts)
+    tree = DirTree(root)
+    cache = tmp_path / "cache"
+    index_tree(tree, ("hw/",), jobs=1, cache_dir=cache)
+
+    read = spy_reads(monkeypatch)
     stats = IndexStats()
     facts = index_tree(tree, ("hw/",), jobs=1, cache_dir=cache, stats=stats)
     assert (read, stats.cached, len(facts)) == ([], 4, 4)
@@ -277,27 +305,16 @@ def _open_after_find(tree: DirTree, cache: Path, prefixes: tuple[str, ...] = ("h
 
 def test_a_tree_find_lists_as_before_is_taken_from_the_stat_table(
         tmp_path: Path, monkeypatch: Any) -> None:
-    import os
-
     from reviewbot.c import index
 
     root = make_tree(tmp_path / "tree", copies=1)
-    old_ns = 1_600_000_000_000_000_000
-    for p in root.rglob("*.c"):
-        os.utime(p, ns=(old_ns, old_ns))
+    age(root.rglob("*.c"))
     tree = DirTree(root)
     cache = tmp_path / "cache"
     first = _open_after_find(tree, cache)  # cold: parses, writes the table and the mark
     assert first.store.meta(f"listing:{first.tree.root}") is not None
 
-    compared: list[int] = []
-    keys = index._keys
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        compared.append(1)
-        return keys(*args, **kwargs)
-
-    monkeypatch.setattr(index, "_keys", counting)
+    compared = count_comparisons(monkeypatch)
     warm = _open_after_find(tree, cache)
     assert compared == []  # nothing compared file by file
     assert (warm.keys, warm.fingerprint) == (first.keys, first.fingerprint)
@@ -319,7 +336,7 @@ def test_a_tree_find_lists_as_before_is_taken_from_the_stat_table(
     again = _open_after_find(tree, cache)
     assert len(compared) == 3 and again.fingerprint == edited.fingerprint
     # once it is old enough, the mark is written again
-    os.utime(target, ns=(old_ns, old_ns))
+    age([target])
     _open_after_find(tree, cache)
     _open_after_find(tree, cache)
     assert len(compared) == 4
@@ -329,25 +346,19 @@ def test_a_listing_with_a_symbolic_link_is_always_compared(
         tmp_path: Path, monkeypatch: Any) -> None:
     import os
 
-    from reviewbot.c import index
-
     root = make_tree(tmp_path / "tree", copies=1)
     # a link under hw/ to a file outside the listing (its target's changes do not show in it)
     (root / "docs" / "real.c").write_text("int real;\n", encoding="utf-8")
     (root / "hw" / "linked.c").symlink_to(root / "docs" / "real.c")
-    old_ns = 1_600_000_000_000_000_000
-    for p in root.rglob("*.c"):
-        os.utime(p, ns=(old_ns, old_ns), follow_symlinks=False)
+    age(root.rglob("*.c"))
     tree = DirTree(root)
     cache = tmp_path / "cache"
     first = _open_after_find(tree, cache)
-    compared: list[int] = []
-    keys = index._keys
-    monkeypatch.setattr(index, "_keys", lambda *a, **k: compared.append(1) or keys(*a, **k))
+    compared = count_comparisons(monkeypatch)
     # the link's own stat does not change when its target does: never taken on trust
     target = root / "docs" / "real.c"
     target.write_text("int real_and_longer;\n", encoding="utf-8")
-    os.utime(target, ns=(old_ns + 10**9, old_ns + 10**9))
+    os.utime(target, ns=(OLD_NS + 10**9, OLD_NS + 10**9))
     warm = _open_after_find(tree, cache)
     assert compared == [1]
     assert warm.keys["hw/linked.c"] != first.keys["hw/linked.c"]  # the target's new text
@@ -355,30 +366,17 @@ def test_a_listing_with_a_symbolic_link_is_always_compared(
 
 def test_a_file_too_new_to_trust_is_trusted_once_it_is_old_enough(
         tmp_path: Path, monkeypatch: Any) -> None:
-    import os
     import time
 
-    from reviewbot.c import index
-
     root = make_tree(tmp_path / "tree", copies=1)
-    old_ns = 1_600_000_000_000_000_000
-    for p in root.rglob("*.c"):
-        os.utime(p, ns=(old_ns, old_ns))
+    age(root.rglob("*.c"))
     target = root / "hw" / "misc" / "foo-dev-0.c"
     target.write_text(target.read_text(encoding="utf-8") + "int more;\n", encoding="utf-8")
     tree = DirTree(root)
     cache = tmp_path / "cache"
     first = _open_after_find(tree, cache)  # the edit is too new: no mark
     assert first.store.meta(f"listing:{first.tree.root}") is None
-    read: list[str] = []
-    many = DirTree.read_many
-
-    def spy(self: DirTree, paths: Any) -> dict[str, bytes]:
-        wanted = list(paths)
-        read.extend(wanted)
-        return many(self, wanted)
-
-    monkeypatch.setattr(DirTree, "read_many", spy)
+    read = spy_reads(monkeypatch)
     _open_after_find(tree, cache)
     assert read == ["hw/misc/foo-dev-0.c"]  # read again: not trusted yet
     # three seconds later the table is written again, the file trusted and the listing marked
@@ -386,9 +384,7 @@ def test_a_file_too_new_to_trust_is_trusted_once_it_is_old_enough(
     monkeypatch.setattr(time, "time_ns", lambda: now)
     later = _open_after_find(tree, cache)
     assert later.store.meta(f"listing:{later.tree.root}") is not None
-    compared: list[int] = []
-    keys = index._keys
-    monkeypatch.setattr(index, "_keys", lambda *a, **k: compared.append(1) or keys(*a, **k))
+    compared = count_comparisons(monkeypatch)
     warm = _open_after_find(tree, cache)
     assert compared == [] and warm.fingerprint == first.fingerprint
     assert read == ["hw/misc/foo-dev-0.c", "hw/misc/foo-dev-0.c"]
