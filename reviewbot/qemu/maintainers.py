@@ -56,14 +56,25 @@ class Section:
 
 # A MAINTAINERS file has some 2,000 patterns and a patch asks about a few paths: patterns are
 # turned into regexes only when a path starts with their literal part, once per process.
-@cache
-def _glob(pattern: str) -> tuple[str, bool, int, bool]:
-    """An F:/X: pattern as (its literal start, is-directory, slash count, has wildcards)."""
+def _literal_end(pattern: str) -> int:
+    """Where an F:/X: pattern's literal start ends: at its first wildcard, else its end."""
     cut = len(pattern)
     for wildcard in "*?[":
         at = pattern.find(wildcard, 0, cut)
         if at >= 0:
             cut = at
+    return cut
+
+
+def _pieces(pattern: str) -> list[str]:
+    """A pattern's pieces: one character each, but ``[hc]`` (a character class) whole."""
+    return re.findall(r"\[[^\]/]+\]|.", pattern)
+
+
+@cache
+def _glob(pattern: str) -> tuple[str, bool, int, bool]:
+    """An F:/X: pattern as (its literal start, is-directory, slash count, has wildcards)."""
+    cut = _literal_end(pattern)
     return pattern[:cut], pattern.endswith("/"), pattern.count("/"), cut < len(pattern)
 
 
@@ -71,8 +82,7 @@ def _glob(pattern: str) -> tuple[str, bool, int, bool]:
 def _glob_regex(pattern: str) -> re.Pattern[str]:
     """An F:/X: pattern with wildcards as a regex anchored at the start."""
     parts = []
-    for m in re.finditer(r"\[[^\]/]+\]|.", pattern):
-        piece = m.group(0)
+    for piece in _pieces(pattern):
         if piece == "*":
             parts.append(".*")
         elif piece == "?":
@@ -93,8 +103,7 @@ def _literals(pattern: str) -> tuple[str, ...]:
     matches holds, in that order): ``hw/*/*sifive*`` -> ("hw/", "/", "sifive")."""
     runs: list[str] = []
     run = ""
-    for m in re.finditer(r"\[[^\]/]+\]|.", pattern):
-        piece = m.group(0)
+    for piece in _pieces(pattern):
         if piece in ("*", "?") or len(piece) > 1:
             if run:
                 runs.append(run)
@@ -165,7 +174,7 @@ class Maintainers:
 
     @cached_property
     def _candidates(self) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
-        """Which sections can claim a path, by the path's first one or two directories, and
+        """Which sections can claim a path, by the path's first ``_DEPTH`` directories, and
         the sections tried for every path. A section claims a path only through an F:
         pattern whose literal start (the part before any wildcard) begins the path, a
         directory F: (which begins it too), or an N: regex. A literal start is filed under
@@ -180,13 +189,8 @@ class Maintainers:
             keys = set()
             loose = bool(s.regexes or s.keywords)
             for pattern in s.files:
-                # the literal start's whole directories (what _glob gives, inlined: this
-                # runs on every pattern of the file)
-                cut = len(pattern)
-                for wildcard in "*?[":
-                    at = pattern.find(wildcard, 0, cut)
-                    if at >= 0:
-                        cut = at
+                # the literal start's whole directories
+                cut = _literal_end(pattern)
                 whole = pattern.split("/", _DEPTH)
                 if len(whole) > 1 and len(pattern) - len(whole[-1]) <= cut:
                     keys.add("/".join(whole[:-1]) + "/")  # _DEPTH directories, all literal
