@@ -269,10 +269,7 @@ class DirTree(Tree):
                 if not every and not _matches(rel, prefixes, suffixes):
                     continue
                 if kind != b"l":
-                    # GNU find prints ten digits after the dot: the last is always 0
-                    out[rel] = (int(size), int(mtime[:-1].replace(b".", b"", 1))
-                                if mtime[-11:-10] == b"." and mtime[:1] != b"-"
-                                else _nanoseconds(mtime))
+                    out[rel] = (int(size), _nanoseconds(mtime))
                     continue
                 # a symbolic link: followed, as os.scandir's entry.stat() does, when it
                 # stays inside the tree
@@ -291,6 +288,10 @@ class DirTree(Tree):
 def _nanoseconds(printed: bytes) -> int:
     """find's ``%T@`` (seconds, a dot, the fraction: ``1787772685.0123456780``) as the
     integer ``st_mtime_ns`` is."""
+    digits = printed[:-1].replace(b".", b"", 1)
+    if printed[-11:-10] == b"." and digits.isdigit():
+        # what GNU find prints: ten digits after the dot, the last always 0
+        return int(digits)
     sign = -1 if printed.startswith(b"-") else 1
     whole, _, fraction = printed.lstrip(b"-").partition(b".")
     if not whole.isdigit() or (fraction and not fraction.isdigit()):
