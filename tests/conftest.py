@@ -46,6 +46,10 @@ def _own_cache_dir(request: pytest.FixtureRequest, _session_cache: Path,
     would: the index of a real QEMU tree takes a quarter of a minute to build."""
     if request.node.get_closest_marker("realtree") is None:
         monkeypatch.setenv("REVIEWBOT_CACHE_DIR", str(_session_cache))
+    # A check server the developer left running would answer the suite's `reviewbot check`
+    # subprocesses (with the same output, but not the process under test); tests/server/
+    # starts its own.
+    monkeypatch.setenv("REVIEWBOT_SERVER", "0")
 
 
 @pytest.fixture

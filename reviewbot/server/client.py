@@ -1,0 +1,160 @@
+"""The client side of the check server: hand a ``reviewbot check`` to it, or say it cannot.
+
+``check_through_server(words)`` returns the check's exit status when a server ran it, and None
+when there is no server for this configuration or it refused (reviewbot changed since it
+started, another configuration): the caller then checks in its own process. Once a worker has
+started, the check is the worker's: the client forwards SIGINT, SIGTERM and SIGHUP to it and
+returns its status; a worker that ends without one is an internal error, never a second run
+(it may have written half a report already).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import sys
+from _socket import AF_UNIX, SCM_RIGHTS, SOCK_STREAM, SOL_SOCKET, socket
+
+from reviewbot.server import (
+    CHECK,
+    EXIT,
+    REFUSED,
+    WORKER,
+    frame_header,
+    key_material,
+    pack,
+    socket_path,
+)
+
+TYPE_CHECKING = False  # typing itself costs 9 ms of a served check's start
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import TextIO
+
+EXIT_INTERNAL = 3  # reviewbot.cli's, not imported here (it is what imports this module)
+# The resource limits a worker takes from its client (lowering a soft limit needs no privilege).
+LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE",
+          "RLIMIT_STACK")
+
+
+def _stream_fields(stream: TextIO | None) -> list[str]:
+    # The worker's Python made its own choice at its start; it rebuilds sys.stdin, stdout
+    # and stderr with this process's (PYTHONIOENCODING, the locale, utf-8 mode).
+    return [getattr(stream, "encoding", None) or "utf-8",
+            getattr(stream, "errors", None) or "strict"]
+
+
+def _limits() -> str:
+    import resource
+
+    return ",".join(f"{name}={resource.getrlimit(getattr(resource, name))[0]}"
+                    for name in LIMITS if hasattr(resource, name))
+
+
+def request(words: Sequence[str]) -> bytes:
+    """The check request for ``words`` from this process."""
+    umask = os.umask(0)
+    os.umask(umask)
+    env = [f"{name}={value}" for name, value in os.environ.items()]
+    return pack(CHECK, [key_material(os.environ), os.getcwd(), str(umask), _limits(),
+                        *_stream_fields(sys.stdin), *_stream_fields(sys.stdout),
+                        *_stream_fields(sys.stderr), sys.argv[0] if sys.argv else "reviewbot",
+                        str(len(words)), *words, *env])
+
+
+def _read(conn: socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
+
+class _Forward:
+    """SIGINT, SIGTERM and SIGHUP of this process, for the worker: held until the server says
+    which process that is, sent to it from then on. The handlers this process had come back
+    when it is done."""
+
+    def __init__(self) -> None:
+        import _signal  # type: ignore[import-not-found]  # signal's enums cost 4 ms
+
+        self.worker: int | None = None
+        self.held: list[int] = []
+        self._signal = _signal
+        self.previous = {signum: _signal.signal(signum, self)
+                         for signum in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP)}
+
+    def __call__(self, signum: int, _frame: object) -> None:
+        if self.worker is None:
+            self.held.append(signum)
+        else:
+            self._send(signum)
+
+    def _send(self, signum: int) -> None:
+        try:  # noqa: SIM105 - contextlib's import is 3 ms of a served check
+            os.kill(self.worker, signum)  # type: ignore[arg-type]
+        except OSError:  # the worker has ended
+            pass
+
+    def start(self, worker: int) -> None:
+        self.worker = worker
+        for signum in self.held:
+            self._send(signum)
+
+    def restore(self) -> int | None:
+        """Put the handlers back; for a signal that came before any worker, what it means
+        here: 130 for an interrupt, the default action for the others."""
+        for signum, handler in self.previous.items():
+            self._signal.signal(signum, handler)
+        if self.worker is None and self.held:
+            if self.held[0] == self._signal.SIGINT:
+                return 130
+            os.kill(os.getpid(), self.held[0])
+        return None
+
+
+def check_through_server(words: Sequence[str]) -> int | None:
+    """The exit status of ``reviewbot check`` ``words`` run by a check server, or None."""
+    path = socket_path(os.environ)
+    if path is None or not os.path.exists(path):
+        return None
+    try:
+        message = request(words)
+    except OSError:  # the working directory is gone: let the check itself say so
+        return None
+    conn = socket(AF_UNIX, SOCK_STREAM)
+    forward = _Forward()
+    worker = None
+    try:
+        conn.connect(path)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        standard = struct.pack("3i", 0, 1, 2)  # C ints, as SCM_RIGHTS carries descriptors
+        sent = conn.sendmsg([message[:1]], [(SOL_SOCKET, SCM_RIGHTS, standard)])
+        conn.sendall(message[sent:])
+        while True:
+            tag, length = frame_header(_read(conn, 5))
+            text = _read(conn, length).decode("utf-8", "surrogateescape")
+            if tag == REFUSED and worker is None:
+                if os.environ.get("REVIEWBOT_DEBUG"):
+                    sys.stderr.write(f"reviewbot: check server: {text}\n")
+                break
+            if tag == WORKER and worker is None:
+                worker = int(text)
+                forward.start(worker)
+            elif tag == EXIT and worker is not None:
+                return int(text)
+            else:
+                raise EOFError
+    except (OSError, EOFError, ValueError):
+        if worker is not None:
+            sys.stderr.write("reviewbot: internal error: the check server's worker ended "
+                             "without an exit status (REVIEWBOT_SERVER=0 checks without the "
+                             "server)\n")
+            return EXIT_INTERNAL
+    finally:
+        conn.close()
+        interrupted = forward.restore()
+    return interrupted  # None: nothing ran, the check runs here

@@ -1,0 +1,450 @@
+"""The check server process: warm up once, then fork a worker for every check handed to it.
+
+A worker is a fork of a process that has imported everything a check imports, loaded the
+rule packs and run one small check (``_WARM_PATCH``): it starts where a fresh process would
+be after 60 ms. It takes on the client's standard streams, working directory, environment,
+umask and resource limits, rebuilds ``sys.stdin``/``stdout``/``stderr`` with the client's
+encodings, and runs ``reviewbot.cli.main`` on the client's words. Forking keeps checks apart
+(each worker's caches, open index and failures are its own), lets checks run at once, and
+keeps the server itself free of anything a check opened: it never opens a tree or its
+database, so no SQLite connection crosses a fork.
+
+The server answers only checks of the configuration it was started in (the key material of
+``reviewbot.server``) and only while reviewbot's code is what it imported: before every fork
+it compares the size and mtime of every module it loaded and every module of the package with
+what they were at start; on a change it refuses (the client checks by itself) and ends, so
+the next ``reviewbot server start`` runs the new code. It ends after ``idle`` seconds with no
+request and no worker, on ``reviewbot server stop`` and on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import os
+import resource
+import select
+import signal
+import socket
+import struct
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from reviewbot.server import (
+    CHECK,
+    EXIT,
+    HEADER,
+    INFO,
+    REFUSED,
+    STATUS,
+    STOP,
+    WORKER,
+    frame,
+    key_material,
+    socket_path,
+    unpack_fields,
+    unpack_header,
+)
+from reviewbot.server.client import LIMITS
+
+REQUEST_SECONDS = 5.0  # a client that has not sent its whole request by then is dropped
+
+# A new device file: it takes the check through mail parsing, C facts, the QOM graph, the
+# language rules (ast-grep) and the text report, so that their modules and rule packs are
+# loaded before the first worker is forked.
+_WARM_PATCH = """\
+From: Warm Up <warm@example.invalid>
+Subject: [PATCH] hw/misc: warm-up device
+
+Signed-off-by: Warm Up <warm@example.invalid>
+---
+diff --git a/hw/misc/warm-up.c b/hw/misc/warm-up.c
+new file mode 100644
+--- /dev/null
++++ b/hw/misc/warm-up.c
+@@ -0,0 +1,27 @@
++#include "qemu/osdep.h"
++#include "hw/qdev-core.h"
++#include "qapi/error.h"
++
++static void warm_realize(DeviceState *dev, Error **errp)
++{
++    if (!dev) {
++        error_setg(errp, "no device");
++    }
++}
++
++static void warm_class_init(ObjectClass *klass, void *data)
++{
++    DeviceClass *dc = DEVICE_CLASS(klass);
++
++    dc->realize = warm_realize;
++}
++
++static const TypeInfo warm_types[] = {
++    {
++        .name = "warm-up",
++        .parent = TYPE_DEVICE,
++        .class_init = warm_class_init,
++    },
++};
++
++DEFINE_TYPES(warm_types)
+"""
+# Imported by a check of a tree or a git range, which the warm-up check does not reach.
+_TREE_MODULES = ("reviewbot.c.index", "reviewbot.c.graphdb", "reviewbot.c.partial",
+                 "reviewbot.c.store", "reviewbot.patch.tree", "reviewbot.qemu.maintainers",
+                 "reviewbot.ingest.git", "sqlite3", "subprocess")
+
+
+def code_paths() -> list[str]:
+    """Every module this process loaded outside the standard library, every module of the
+    package (an edited module not imported yet counts too) and the package's directories (a
+    module added or removed changes its directory's mtime; not ``__pycache__``, which a
+    worker's import may write to)."""
+    stdlib = str(Path(os.__file__).parent) + os.sep
+    paths = {f for f in (getattr(m, "__file__", None) for m in list(sys.modules.values()))
+             if isinstance(f, str) and not f.startswith(stdlib)}
+    package = Path(__file__).resolve().parents[1]
+    paths.update(str(p) for p in package.rglob("*.py"))
+    paths.update(str(p) for p in package.rglob("*")
+                 if p.is_dir() and "__pycache__" not in p.parts)
+    paths.add(str(package))
+    return sorted(paths)
+
+
+def code_stats(paths: list[str]) -> list[tuple[int, int] | None]:
+    """Size and mtime of each of ``paths`` (None: gone); 0.2 ms for what a server loaded."""
+    stats: list[tuple[int, int] | None] = []
+    for path in paths:
+        try:
+            st = os.stat(path)  # noqa: PTH116 - before every check the server answers
+        except OSError:
+            stats.append(None)
+        else:
+            stats.append((st.st_size, st.st_mtime_ns))
+    return stats
+
+
+def warm() -> None:
+    """Load what a check loads, by running one, its output thrown away."""
+    import importlib
+
+    from reviewbot.cli import main
+    from reviewbot.rules import cache
+
+    with tempfile.TemporaryDirectory(prefix="reviewbot-warm-") as scratch:
+        patch = Path(scratch) / "warm-up.patch"
+        patch.write_text(_WARM_PATCH, encoding="utf-8")
+        with Path(os.devnull).open("w", encoding="utf-8") as sink, \
+                contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            main(["check", str(patch)])
+    for name in _TREE_MODULES:
+        importlib.import_module(name)
+    cache.open_cache().save()  # written now, not by every worker at its exit
+
+
+class Server:
+    """One check server, listening at ``path`` until ``idle`` seconds pass with nothing to do."""
+
+    def __init__(self, path: str, idle: float, log: io.TextIOBase | None = None) -> None:
+        self.path = path
+        self.idle = idle
+        self.log = log if log is not None else sys.stderr
+        self.material = key_material(os.environ).encode("utf-8", "surrogateescape")
+        self.code_paths: list[str] = []
+        self.code: list[tuple[int, int] | None] = []
+        self.workers: set[int] = set()
+        self.served = 0
+        self.started = time.time()
+        self.stopping = False
+        self.listener: socket.socket | None = None
+        self.lock_fd: int | None = None
+
+    # ------------------------------------------------------------------ life
+
+    def serve(self) -> int:
+        """Take the lock, warm up, listen, answer until told to stop or idle; 0 at a clean end,
+        2 when another server already holds this configuration."""
+        if not self._lock():
+            self._say("a check server already runs for this configuration")
+            return 2
+        try:
+            warm()
+            self.code_paths = code_paths()
+            self.code = code_stats(self.code_paths)
+            self.listener = self._listen()
+            os.chdir("/")  # a worker takes its client's; the server holds no directory busy
+            self._say(f"listening on {self.path} (pid {os.getpid()})")
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, self._stop_signal)
+            self._loop()
+        finally:
+            self._close()
+        return 0
+
+    def _lock(self) -> bool:
+        import fcntl
+
+        directory = Path(self.path).parent
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.chmod(0o700)
+        fd = os.open(Path(self.path).with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self.lock_fd = fd
+        return True
+
+    def _listen(self) -> socket.socket:
+        # a socket left by a server that did not end cleanly (the lock says none runs)
+        Path(self.path).unlink(missing_ok=True)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)
+        try:
+            listener.bind(self.path)
+        finally:
+            os.umask(old)
+        listener.listen(64)
+        return listener
+
+    def _close(self) -> None:
+        if self.listener is not None:
+            with contextlib.suppress(OSError):
+                Path(self.path).unlink()
+            self.listener.close()
+            self.listener = None
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
+            self.lock_fd = None
+        self._say(f"stopped after {self.served} checks")
+
+    def _stop_signal(self, _signum: int, _frame: object) -> None:
+        self.stopping = True
+
+    def _say(self, text: str) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} reviewbot server: {text}\n")
+            self.log.flush()
+
+    def _loop(self) -> None:
+        assert self.listener is not None
+        poller = select.poll()
+        poller.register(self.listener, select.POLLIN)
+        last = time.monotonic()
+        while not self.stopping:
+            self._reap()
+            if self.workers:
+                last = time.monotonic()
+            left = self.idle - (time.monotonic() - last)
+            if left <= 0:
+                self._say(f"idle for {self.idle:.0f} s")
+                return
+            if not poller.poll(min(left, 1.0) * 1000):
+                continue
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                continue
+            last = time.monotonic()
+            with conn:
+                try:
+                    self._answer(conn)
+                except (OSError, ValueError) as exc:
+                    self._say(f"dropped a request: {exc}")
+
+    def _reap(self) -> None:
+        for pid in list(self.workers):
+            with contextlib.suppress(ChildProcessError):
+                done, _ = os.waitpid(pid, os.WNOHANG)
+                if not done:
+                    continue
+            self.workers.discard(pid)
+
+    # ------------------------------------------------------------------ requests
+
+    def _answer(self, conn: socket.socket) -> None:
+        conn.settimeout(REQUEST_SECONDS)
+        if hasattr(socket, "SO_PEERCRED"):
+            _pid, uid, _gid = struct.unpack("3i", conn.getsockopt(
+                socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+            if uid != os.getuid():
+                raise ValueError(f"a client of uid {uid}")
+        kind, fields, fds = self._receive(conn)
+        try:
+            if kind == STATUS:
+                conn.sendall(frame(INFO, self.describe()))
+            elif kind == STOP:
+                self.stopping = True
+                conn.sendall(frame(INFO, f"stopping (pid {os.getpid()})"))
+            elif kind == CHECK:
+                why = self._refusal(fields, fds)
+                if why is not None:
+                    conn.sendall(frame(REFUSED, why))
+                    return
+                self._fork(conn, fields, fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _receive(self, conn: socket.socket) -> tuple[bytes, list[bytes], list[int]]:
+        fds: list[int] = []
+        int_size = struct.calcsize("i")
+        data, ancillary, _flags, _addr = conn.recvmsg(HEADER, socket.CMSG_SPACE(3 * int_size))
+        for level, what, payload in ancillary:
+            if level == socket.SOL_SOCKET and what == socket.SCM_RIGHTS:
+                usable = len(payload) - len(payload) % int_size
+                fds.extend(struct.unpack(f"{usable // int_size}i", payload[:usable]))
+        try:
+            while len(data) < HEADER:
+                chunk = conn.recv(HEADER - len(data))
+                if not chunk:
+                    raise ValueError("a request cut short")
+                data += chunk
+            kind, length = unpack_header(data)
+            body = b""
+            while len(body) < length:
+                chunk = conn.recv(min(length - len(body), 1 << 16))
+                if not chunk:
+                    raise ValueError("a request cut short")
+                body += chunk
+            return kind, unpack_fields(body), fds
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
+
+    def _refusal(self, fields: list[bytes], fds: list[int]) -> str | None:
+        if len(fds) != 3 or len(fields) < 12 or not fields[11].isdigit() \
+                or len(fields) < 12 + int(fields[11]):
+            return "a check request without its three standard streams and fields"
+        if fields[0] != self.material:
+            return "this server was started in another configuration"
+        if code_stats(self.code_paths) != self.code:
+            self.stopping = True
+            return "reviewbot changed since this server started; it stops"
+        return None
+
+    def _fork(self, conn: socket.socket, fields: list[bytes], fds: list[int]) -> None:
+        pid = os.fork()
+        if pid:
+            self.workers.add(pid)
+            self.served += 1
+            return
+        status = 3
+        try:
+            status = self._work(conn, fields, fds)
+        except KeyboardInterrupt:  # an interrupt forwarded before or after main's own handling
+            status = 130
+        finally:
+            with contextlib.suppress(OSError):
+                conn.sendall(frame(EXIT, str(status)))
+            os._exit(status)
+
+    def describe(self) -> str:
+        from reviewbot import __version__
+
+        self._reap()
+        return (f"pid {os.getpid()}, reviewbot {__version__} from "
+                f"{Path(__file__).resolve().parents[1]}, up {time.time() - self.started:.0f} s, "
+                f"{self.served} checks served, {len(self.workers)} running, ends after "
+                f"{self.idle:.0f} s idle; socket {self.path}")
+
+    # ------------------------------------------------------------------ the worker
+
+    def _work(self, conn: socket.socket, fields: list[bytes], fds: list[int]) -> int:
+        """In the forked worker: become the client's check and run it."""
+        for signum in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if self.listener is not None:
+            self.listener.close()
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
+        text = [os.fsdecode(f) for f in fields]
+        cwd, umask, limits = text[1], int(text[2]), text[3]
+        encodings = [(text[i], text[i + 1]) for i in (4, 6, 8)]
+        argv0, count = text[10], int(text[11])
+        words = text[12:12 + count]
+        env = dict(item.split("=", 1) for item in text[12 + count:] if "=" in item)
+        for target, fd in enumerate(fds):
+            if fd != target:
+                os.dup2(fd, target)
+                os.close(fd)
+        fds.clear()
+        _take_limits(limits)
+        os.chdir(cwd)
+        os.umask(umask)
+        os.environ.clear()
+        os.environ.update(env)
+        time.tzset()
+        tempfile.tempdir = None
+        _rebuild_streams(encodings)
+        sys.argv = [argv0, *words]
+        conn.sendall(frame(WORKER, str(os.getpid())))
+        from reviewbot.cli import main
+
+        try:
+            status = main(words)
+        except SystemExit as exc:
+            status = _exit_status(exc)
+        with contextlib.suppress(Exception):
+            atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        return status
+
+
+def _take_limits(given: str) -> None:
+    """Take the client's soft resource limits (``NAME=soft`` items; a limit the server's hard
+    limit is below stays the server's, which only privilege could raise)."""
+    for item in given.split(","):
+        name, _, soft = item.partition("=")
+        if name not in LIMITS or not soft.lstrip("-").isdigit():
+            continue
+        which = getattr(resource, name)
+        _, hard = resource.getrlimit(which)
+        wanted = int(soft)
+        if hard == resource.RLIM_INFINITY or (wanted != resource.RLIM_INFINITY and wanted <= hard):
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(which, (wanted, hard))
+
+
+def _rebuild_streams(encodings: list[tuple[str, str]]) -> None:
+    (in_enc, in_err), (out_enc, out_err), (err_enc, err_err) = encodings
+    sys.stdin = open(0, encoding=in_enc, errors=in_err, closefd=False)  # noqa: SIM115
+    out_tty = os.isatty(1)
+    sys.stdout = open(1, "w", encoding=out_enc, errors=out_err, closefd=False,  # noqa: SIM115
+                      buffering=-1)
+    sys.stdout.reconfigure(line_buffering=out_tty)
+    sys.stderr = open(2, "w", encoding=err_enc, errors=err_err, closefd=False,  # noqa: SIM115
+                      buffering=-1)
+    sys.stderr.reconfigure(line_buffering=True)
+    # sys.__stdout__ and the others stay the server's objects, on descriptors 0, 1 and 2, which
+    # are now the client's (cli._columns asks the terminal of sys.__stdout__.fileno())
+
+
+def _exit_status(exc: SystemExit) -> int:
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    sys.stderr.write(f"{exc.code}\n")
+    return 1
+
+
+def main_loop(idle: float) -> int:
+    """``reviewbot server run``: serve in this process (its standard error is the log)."""
+    path = socket_path(os.environ)
+    if path is None:
+        from reviewbot.errors import InputError
+
+        raise InputError("no check server for this configuration: the cache directory is "
+                         "relative or its path too long for a socket (REVIEWBOT_CACHE_DIR)")
+    return Server(path, idle).serve()
