@@ -371,7 +371,7 @@ def _median_seconds(item: Input, variant: str) -> float:
 
 
 def _width(variants: list[str]) -> int:
-    return max(14, *(len(v) + 2 for v in variants))
+    return max(8, *(len(v) + 2 for v in variants))
 
 
 def _print_table(inputs: list[Input], variants: list[str]) -> None:
@@ -381,7 +381,8 @@ def _print_table(inputs: list[Input], variants: list[str]) -> None:
     for v in variants:
         header += f" {v + ' s':>{_width(variants)}}"
     for v in variants[1:]:
-        header += f" {('ratio ' + v.removeprefix('reviewbot')).strip():>{_width(variants)}}"
+        label = " ".join(("ratio" + v.removeprefix("reviewbot")).split())
+        header += f" {label:>{_width(variants)}}"
     print(header)
     for kind in kinds:
         items = [i for i in inputs if i.kind == kind]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import io
 import os
 import resource
@@ -147,6 +148,44 @@ def warm() -> None:
     cache.open_cache().save()  # written now, not by every worker at its exit
 
 
+MAX_MAINTAINERS = 16 * 1024 * 1024
+
+
+def tree_of(words: list[str], cwd: str) -> Path | None:
+    """The tree a check of ``words`` run in ``cwd`` most likely reads: its ``--tree``, else
+    the git work tree around ``-C DIR`` or ``cwd``. A guess: what is warmed for it is found
+    by its content, so a wrong guess costs only the warming."""
+    base = Path(cwd)
+    for i, word in enumerate(words):
+        if word == "--tree" and i + 1 < len(words):
+            return base / words[i + 1]
+        if word.startswith("--tree="):
+            return base / word.removeprefix("--tree=")
+        if word == "-C" and i + 1 < len(words):
+            base = base / words[i + 1]
+    for directory in (base, *base.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def warm_tree(root: Path) -> bool:
+    """Parse and file ``root``'s MAINTAINERS in this process (by its text: a worker whose
+    tree has the same text takes it, any other parses its own); False when there is none."""
+    from reviewbot.qemu.maintainers import parse_maintainers_cached
+
+    try:
+        with (root / "MAINTAINERS").open("rb") as fh:
+            data = fh.read(MAX_MAINTAINERS + 1)
+    except OSError:
+        return False
+    if len(data) > MAX_MAINTAINERS:
+        return False
+    maintainers = parse_maintainers_cached(data.decode("utf-8", "surrogateescape"))
+    _ = maintainers._candidates  # the sections filed by directory, built once here
+    return True
+
+
 class Server:
     """One check server, listening at ``path`` until ``idle`` seconds pass with nothing to do."""
 
@@ -176,6 +215,7 @@ class Server:
             warm()
             self.code_paths = code_paths()
             self.code = code_stats(self.code_paths)
+            gc.freeze()  # what the warm-up made is never collected, nor copied by a worker's gc
             self.listener = self._listen()
             os.chdir("/")  # a worker takes its client's; the server holds no directory busy
             self._say(f"listening on {self.path} (pid {os.getpid()})")
@@ -335,6 +375,7 @@ class Server:
         if pid:
             self.workers.add(pid)
             self.served += 1
+            self._warm_after(fields)
             return
         status = 3
         try:
@@ -345,6 +386,17 @@ class Server:
             with contextlib.suppress(OSError):
                 conn.sendall(frame(EXIT, str(status)))
             os._exit(status)
+
+    def _warm_after(self, fields: list[bytes]) -> None:
+        """While the worker runs: warm what the next check of its tree can take from here."""
+        try:
+            text = [os.fsdecode(f) for f in fields]
+            words = text[12:12 + int(text[11])]
+            root = tree_of(words, text[1])
+            if root is not None and warm_tree(root):
+                gc.freeze()
+        except Exception as exc:  # never the server's end: the check itself is unaffected
+            self._say(f"warming for a tree failed: {type(exc).__name__}: {exc}")
 
     def describe(self) -> str:
         from reviewbot import __version__

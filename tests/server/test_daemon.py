@@ -150,8 +150,7 @@ def test_another_configuration_is_not_served(server: Served) -> None:
         fields = ["not this configuration", "/", "18", "", *["utf-8", "strict"] * 3,
                   "reviewbot", "1", "check"]
         message = pack(b"C", fields)
-        conn.sendmsg([message[:1]], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                                      bytes(memoryview(_fds(0, 1, 2))))])
+        conn.sendmsg([message[:1]], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, _fds(0, 1, 2))])
         conn.sendall(message[1:])
         reply = conn.recv(4096)
     tag, length = frame_header(reply[:5])
@@ -230,54 +229,6 @@ def test_a_worker_that_dies_is_an_internal_error_not_a_second_run(server: Served
     assert err.decode().startswith("reviewbot: internal error: the check server's worker ended")
     assert err.count(b"\n") == 1
     server.same_with_and_without("check", str(MBOX))  # the server itself goes on
-
-
-def test_start_status_stop(tmp_path: Path) -> None:
-    served = Served(Path(tempfile.mkdtemp(prefix="rbsrv-")))
-    try:
-        assert served.run("server", "status", served=False).returncode == 1
-        assert served.run("server", "start", served=False).returncode == 0
-        again = served.run("server", "start", served=False)
-        assert again.returncode == 0 and b"already running" in again.stdout
-        assert served.run("server", "status", served=False).returncode == 0
-        assert Path(served.path).exists()
-        stopped = served.run("server", "stop", served=False)
-        assert stopped.returncode == 0 and b"stopping" in stopped.stdout
-        assert not Path(served.path).exists()
-        assert served.run("server", "status", served=False).returncode == 1
-        # without a server the check runs by itself
-        assert served.run("check", str(MBOX)).returncode == 1
-        assert b"stopped after 0 checks" in Path(served.path).with_suffix(".log").read_bytes()
-    finally:
-        served.run("server", "stop", served=False)
-        shutil.rmtree(Path(served.path).parents[1], ignore_errors=True)
-
-
-def test_an_idle_server_ends_by_itself() -> None:
-    served = Served(Path(tempfile.mkdtemp(prefix="rbsrv-")))
-    try:
-        done = served.run("server", "run", "--idle", "0.01", served=False)  # 0.6 s
-        assert done.returncode == 0
-        assert b"idle for 1 s" in done.stderr or b"idle for 0 s" in done.stderr
-        assert not Path(served.path).exists()
-    finally:
-        shutil.rmtree(Path(served.path).parents[1], ignore_errors=True)
-
-
-def test_bad_command_lines_are_one_line_errors() -> None:
-    served = Served(Path(tempfile.mkdtemp(prefix="rbsrv-")))
-    try:
-        done = served.run("server", "start", "--idle", "0", served=False)
-        assert done.returncode == 2 and done.stderr.count(b"\n") == 1
-        long = {**served.env, "REVIEWBOT_CACHE_DIR": str(Path(served.path).parents[1] / (
-            "x" * 120))}
-        assert socket_path(long) is None
-        done = subprocess.run([str(SCRIPT), "server", "start"], env=long, capture_output=True,
-                              check=False)
-        assert done.returncode == 2 and b"too long for a socket" in done.stderr
-        assert done.stderr.count(b"\n") == 1
-    finally:
-        shutil.rmtree(Path(served.path).parents[1], ignore_errors=True)
 
 
 # Run in a fresh interpreter as the console script does: what a served check imports.

@@ -103,3 +103,32 @@ def test_the_server_watches_the_modules_it_loaded() -> None:
     assert not any("__pycache__" in p for p in paths)
     assert not any(p.endswith(os.sep + "os.py") for p in paths)  # not the standard library
     assert key_material(os.environ)  # and one string says the configuration
+
+
+def test_the_tree_a_check_will_read_is_guessed_and_its_maintainers_warmed(
+        tmp_path: Path) -> None:
+    from reviewbot.qemu.maintainers import parse_maintainers_cached
+    from reviewbot.server.daemon import tree_of, warm_tree
+
+    repo = tmp_path / "qemu"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "hw" / "misc").mkdir(parents=True)
+    other = tmp_path / "other"
+    other.mkdir()
+    assert tree_of(["check", "HEAD~1.."], str(repo / "hw" / "misc")) == repo
+    assert tree_of(["check", "-C", "qemu", "-1"], str(tmp_path)) == repo
+    assert tree_of(["check", "--tree", "../other", "x.mbox"], str(repo)) == repo / "../other"
+    assert tree_of(["check", "--tree=/abs", "x.mbox"], str(repo)) == Path("/abs")
+    assert tree_of(["check", "x.mbox"], str(other)) is None
+    assert not warm_tree(other)  # no MAINTAINERS: nothing to warm
+    text = "QEMU\nM: Someone <someone@example.org>\nF: hw/misc/\n"
+    (repo / "MAINTAINERS").write_text(text, encoding="utf-8")
+    parse_maintainers_cached.cache_clear()
+    assert warm_tree(repo)
+    info = parse_maintainers_cached.cache_info()
+    assert info.currsize == 1 and info.misses == 1
+    # what a check of that tree then asks for is what the server made
+    maintainers = parse_maintainers_cached(text)
+    assert parse_maintainers_cached.cache_info().hits == 1
+    assert "_candidates" in vars(maintainers)  # filed by directory already
+    assert [s.title for s in maintainers.sections_for_file("hw/misc/x.c")] == ["QEMU"]
