@@ -116,14 +116,18 @@ def _start(path: str, idle: float) -> int:
     if said is not None:
         print(f"reviewbot: check server already running: {said}")
         return 0
-    Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     log_path = Path(path).with_suffix(".log")
-    with log_path.open("w", encoding="utf-8") as log:
-        log_path.chmod(0o600)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "reviewbot", "server", "run", "--idle", str(idle)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-            start_new_session=True)
+    try:
+        log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with log_path.open("w", encoding="utf-8") as log:
+            log_path.chmod(0o600)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "reviewbot", "server", "run", "--idle", str(idle)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                start_new_session=True)
+    except OSError as exc:
+        raise InputError(f"cannot use {log_path.parent} for a check server: "
+                         f"{exc.strerror or exc}") from exc
     end = time.monotonic() + START_SECONDS
     while time.monotonic() < end:
         said = _ask(path, "status")

@@ -230,9 +230,15 @@ class Server:
         import fcntl
 
         directory = Path(self.path).parent
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        directory.chmod(0o700)
-        fd = os.open(Path(self.path).with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            directory.chmod(0o700)
+            fd = os.open(Path(self.path).with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            from reviewbot.errors import InputError
+
+            raise InputError(f"cannot use {directory} for a check server: "
+                             f"{exc.strerror or exc}") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -248,6 +254,11 @@ class Server:
         old = os.umask(0o177)
         try:
             listener.bind(self.path)
+        except OSError as exc:
+            listener.close()
+            from reviewbot.errors import InputError
+
+            raise InputError(f"cannot listen on {self.path}: {exc.strerror or exc}") from exc
         finally:
             os.umask(old)
         listener.listen(64)

@@ -57,3 +57,17 @@ def test_bad_command_lines_are_one_line_errors() -> None:
         assert done.stderr.count(b"\n") == 1
     finally:
         shutil.rmtree(Path(served.path).parents[1], ignore_errors=True)
+
+
+def test_a_cache_directory_it_cannot_use_is_a_one_line_error() -> None:
+    served = Served(Path(tempfile.mkdtemp(prefix="rbsrv-")))
+    try:
+        Path(served.path).parent.write_text("not a directory\n", encoding="utf-8")
+        done = served.run("server", "run", served=False)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.decode().startswith("reviewbot: error: cannot use ")
+        assert done.stderr.count(b"\n") == 1
+        started = served.run("server", "start", served=False)
+        assert started.returncode == 2 and started.stderr.count(b"\n") == 1
+    finally:
+        shutil.rmtree(Path(served.path).parents[1], ignore_errors=True)

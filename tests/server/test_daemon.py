@@ -257,3 +257,23 @@ def test_a_served_check_starts_nothing_it_does_not_need(server: Served) -> None:
                   "tree_sitter"):
         assert heavy not in modules, heavy
     assert "reviewbot.server.client" in modules
+
+
+def test_checks_at_once_are_each_their_own(server: Served, git_repo: Callable[..., Any]) -> None:
+    # three clients at the same time: three workers, each with its own input and output
+    repo = git_repo()
+    repo.commit("base: start", {"README": "x\n"})
+    repo.commit("hw/misc: add a device\n\nSigned-off-by: Ada Author <ada@example.org>",
+                {"hw/misc/dev.c": "void dev_init(void)\n{\n"
+                 "    int *p = g_malloc(sizeof(int));\n}\n"})
+    jobs = [(["check", str(MBOX)], ROOT), (["check", "--format", "json", str(MBOX)], ROOT),
+            (["check", "HEAD~1..HEAD"], repo.path)]
+    alone = [server.run(*args, cwd=cwd, served=False) for args, cwd in jobs]
+    before = server.served()
+    clients = [subprocess.Popen([str(SCRIPT), *args], cwd=cwd, env=server.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               for args, cwd in jobs]
+    results = [(*c.communicate(timeout=120), c.returncode) for c in clients]
+    results = [(status, out, err) for out, err, status in results]
+    assert server.served() == before + len(jobs)
+    assert results == [(a.returncode, a.stdout, a.stderr) for a in alone]
