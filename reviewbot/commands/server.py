@@ -22,7 +22,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         description="Start a check server and return once it answers. A `reviewbot check` "
         "(or `reviewbot hook run`) in the same configuration - the same reviewbot, Python, "
         "cache directory and REVIEWBOT_*/PYTHON*/locale variables - is then run by a fork of "
-        "it, with the same output and exit status. REVIEWBOT_SERVER=0 checks without it. The "
+        "it, with the same output and exit status. REVIEWBOT_SERVER=0 checks without it; "
+        "REVIEWBOT_SERVER=auto starts one in the background when a check finds none. The "
         "server ends after --idle minutes with nothing to do, on `reviewbot server stop`, and "
         "by itself when reviewbot's code changes. Its log is SOCKET.log in CACHE/server/.")
     start.add_argument("--idle", type=float, default=IDLE_MINUTES, metavar="MINUTES",

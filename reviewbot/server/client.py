@@ -115,10 +115,31 @@ class _Forward:
         return None
 
 
+def start_in_background(path: str) -> None:
+    """``reviewbot server run`` in a session of its own, for the checks after this one
+    (REVIEWBOT_SERVER=auto); this check does not wait for it. A second one started at the
+    same time finds the first one's lock and ends."""
+    log = path[:-len(".sock")] + ".log"
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        os.posix_spawn(sys.executable, [sys.executable, "-m", "reviewbot", "server", "run"],
+                       dict(os.environ), setsid=True, file_actions=[
+                           (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                           (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                           (os.POSIX_SPAWN_OPEN, 2, log,
+                            os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)])
+    except (OSError, AttributeError, NotImplementedError):  # no posix_spawn here
+        pass
+
+
 def check_through_server(words: Sequence[str]) -> int | None:
     """The exit status of ``reviewbot check`` ``words`` run by a check server, or None."""
     path = socket_path(os.environ)
-    if path is None or not os.path.exists(path):
+    if path is None:
+        return None
+    if not os.path.exists(path):
+        if os.environ.get("REVIEWBOT_SERVER") == "auto":
+            start_in_background(path)
         return None
     try:
         message = request(words)

@@ -277,3 +277,23 @@ def test_checks_at_once_are_each_their_own(server: Served, git_repo: Callable[..
     results = [(status, out, err) for out, err, status in results]
     assert server.served() == before + len(jobs)
     assert results == [(a.returncode, a.stdout, a.stderr) for a in alone]
+
+
+def test_auto_starts_a_server_for_the_next_check() -> None:
+    served = Served(Path(tempfile.mkdtemp(prefix="rbsrv-")))
+    auto = {"REVIEWBOT_SERVER": "auto"}
+    try:
+        first = served.run("check", str(MBOX), env=auto)  # by itself, and starts one
+        assert first.returncode == 1
+        deadline = time.monotonic() + 60
+        while served.run("server", "status", served=False).returncode != 0:
+            assert time.monotonic() < deadline, "no server started"
+            time.sleep(0.1)
+        before = served.served()
+        second = served.run("check", str(MBOX), env=auto)
+        assert served.served() == before + 1
+        assert (second.returncode, second.stdout, second.stderr) == \
+            (first.returncode, first.stdout, first.stderr)
+    finally:
+        served.run("server", "stop", served=False)
+        shutil.rmtree(Path(served.path).parents[1], ignore_errors=True)
