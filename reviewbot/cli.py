@@ -2,8 +2,8 @@
 
 Each subcommand lives in ``reviewbot/commands/<name>.py`` with ``HELP``, ``configure(parser)``
 and ``run(args) -> int``; those modules import their heavy dependencies inside ``run`` so that
-startup stays fast. The parser that gathers them is ``reviewbot.commands.build_parser``. A
-``reviewbot check`` (or ``hook``) typed at a shell is first offered to a running check server
+startup stays fast. ``reviewbot.commands.parser.build_parser`` gathers them. A ``reviewbot
+check`` (or ``hook``) typed at a shell is first offered to a running check server
 (``reviewbot/server/``), which answers it from an interpreter that has everything imported.
 """
 
@@ -12,23 +12,16 @@ from __future__ import annotations
 import os
 import sys
 
+from reviewbot.commands import COMMANDS, EXIT_ERROR, EXIT_INTERNAL, EXIT_OK
 from reviewbot.errors import InputError
 
 TYPE_CHECKING = False  # typing itself costs 9 ms of a served check's start
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-# Order is the order of `reviewbot --help`.
-COMMANDS = ("check", "show", "graph", "rules", "spec", "mine", "eval", "lore", "hook",
-            "followup", "server")
 
 # What a check server answers when one runs (reviewbot/server/): a check and the git hooks.
 SERVED = ("check", "hook")
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_ERROR = 2
-EXIT_INTERNAL = 3
 
 
 def command_named(argv: Sequence[str]) -> str | None:
@@ -48,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         served = check_through_server(words)
         if served is not None:
             return served
-    from reviewbot.commands import build_parser
+    from reviewbot.commands.parser import build_parser
 
     parser = build_parser(command_named(words))
     args = parser.parse_args(words)
