@@ -162,3 +162,56 @@ def test_first_push_of_a_new_repository_checks_every_commit(project: Any,
                           check=True).stdout
     assert refs == ""  # the push was refused
 
+
+
+def _server_ask(sock: Path, kind: bytes) -> str | None:
+    """The answer of the check server at ``sock`` to a status or stop request (the
+    protocol of reviewbot.server; pre-commit's reviewbot is another installation)."""
+    import socket
+
+    from reviewbot.server import INFO, frame_header, pack
+
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(10)
+            conn.connect(str(sock))
+            conn.sendall(pack(kind, []))
+            data = conn.recv(1 << 16)
+    except OSError:
+        return None
+    tag, length = frame_header(data[:5])
+    return data[5:5 + length].decode() if tag == INFO else None
+
+
+def test_auto_gives_pre_commits_reviewbot_a_server_of_its_own(project: Any,
+                                                               tmp_path: Path) -> None:
+    # REVIEWBOT_SERVER=auto in the committer's environment: the first run checks by itself
+    # and starts a server of pre-commit's installation, without holding pre-commit's pipes
+    # open (the run ends); the second is answered by that server, with the same result.
+    import time
+
+    cache = tmp_path / "c"
+    project.env = {**project.env, "REVIEWBOT_SERVER": "auto", "REVIEWBOT_CACHE_DIR": str(cache)}
+    project.write(q.FOO, q.BAD_FOO)
+    project.git("add", q.FOO)
+    first = _pre_commit(project, "run", "reviewbot")
+    assert first.returncode == 1 and "[qom-realize-reaches-machine]" in first.stdout
+    deadline = time.monotonic() + 120
+    socks: list[Path] = []
+    while not socks or _server_ask(socks[0], b"S") is None:
+        assert time.monotonic() < deadline, "pre-commit's reviewbot started no server"
+        time.sleep(0.2)
+        socks = sorted((cache / "server").glob("*.sock")) if (cache / "server").is_dir() else []
+    try:
+        assert len(socks) == 1
+        assert ", 0 checks served" in (_server_ask(socks[0], b"S") or "")
+        again = _pre_commit(project, "run", "reviewbot")
+
+        def report(out: str) -> list[str]:  # less pre-commit's own [INFO] lines
+            return [line for line in out.splitlines() if not line.startswith("[INFO]")]
+
+        assert (again.returncode, report(again.stdout)) == (first.returncode,
+                                                            report(first.stdout))
+        assert ", 1 checks served" in (_server_ask(socks[0], b"S") or "")
+    finally:
+        _server_ask(socks[0], b"T")
