@@ -105,6 +105,10 @@ def test_standard_input_working_directory_and_errors(server: Served) -> None:
     # a bad input is the same one-line error and exit 2; a bad option argparse's
     done = server.same_with_and_without("check", "no-such-file.mbox")
     assert done.returncode == 2 and done.stderr.count(b"\n") == 1 and not done.stdout
+    # a file name and an environment value that are not UTF-8 travel as the bytes they are
+    done = server.same_with_and_without("check", os.fsdecode(b"no-such-\xff.mbox"),
+                                        env={"UNRELATED_X": os.fsdecode(b"\xfe")})
+    assert done.returncode == 2 and b"no-such-" in done.stderr
     done = server.same_with_and_without("check", "--no-such-option", str(MBOX))
     assert done.returncode == 2 and b"unrecognized arguments" in done.stderr
 
