@@ -206,11 +206,13 @@ class Server:
     # ------------------------------------------------------------------ life
 
     def serve(self) -> int:
-        """Take the lock, warm up, listen, answer until told to stop or idle; 0 at a clean end,
-        2 when another server already holds this configuration."""
+        """Take the lock, warm up, listen, answer until told to stop or idle; 0 at a clean end.
+        InputError when another server already holds this configuration's lock."""
         if not self._lock():
-            self._say("a check server already runs for this configuration")
-            return 2
+            from reviewbot.errors import InputError
+
+            raise InputError("a check server already runs for this configuration "
+                             "(reviewbot server status)")
         try:
             warm()
             self.code_paths = code_paths()
@@ -422,6 +424,7 @@ class Server:
 
     def _work(self, conn: socket.socket, fields: list[bytes], fds: list[int]) -> int:
         """In the forked worker: become the client's check and run it."""
+        conn.settimeout(None)  # the check may take minutes; the client waits for its status
         for signum in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)

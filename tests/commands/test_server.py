@@ -71,3 +71,17 @@ def test_a_cache_directory_it_cannot_use_is_a_one_line_error() -> None:
         assert started.returncode == 2 and started.stderr.count(b"\n") == 1
     finally:
         shutil.rmtree(Path(served.path).parents[1], ignore_errors=True)
+
+
+def test_a_second_server_of_one_configuration_is_refused() -> None:
+    served = Served(Path(tempfile.mkdtemp(prefix="rbsrv-")))
+    try:
+        assert served.run("server", "start", served=False).returncode == 0
+        second = served.run("server", "run", served=False)
+        assert second.returncode == 2
+        assert second.stderr == (b"reviewbot: error: a check server already runs for this "
+                                 b"configuration (reviewbot server status)\n")
+        assert served.run("server", "status", served=False).returncode == 0  # the first goes on
+    finally:
+        served.run("server", "stop", served=False)
+        shutil.rmtree(Path(served.path).parents[1], ignore_errors=True)
