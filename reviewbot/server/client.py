@@ -74,8 +74,9 @@ def _read(conn: socket, size: int) -> bytes:
 
 class _Forward:
     """SIGINT, SIGTERM and SIGHUP of this process, for the worker: held until the server says
-    which process that is, sent to it from then on. The handlers this process had come back
-    when it is done."""
+    which process that is, sent to it from then on. A terminal's stop (^Z) stops the worker
+    and then this process, and SIGCONT continues both, as the shell's job control expects of
+    one process. The handlers this process had come back when it is done."""
 
     def __init__(self) -> None:
         import _signal  # type: ignore[import-not-found]  # signal's enums cost 4 ms
@@ -83,14 +84,29 @@ class _Forward:
         self.worker: int | None = None
         self.held: list[int] = []
         self._signal = _signal
-        self.previous = {signum: _signal.signal(signum, self)
-                         for signum in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP)}
+        caught = [_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP]
+        if hasattr(_signal, "SIGTSTP"):
+            caught += [_signal.SIGTSTP, _signal.SIGCONT]
+        self.previous = {signum: _signal.signal(signum, self) for signum in caught}
 
     def __call__(self, signum: int, _frame: object) -> None:
-        if self.worker is None:
+        if signum == getattr(self._signal, "SIGTSTP", None):
+            self._stop()
+        elif signum == getattr(self._signal, "SIGCONT", None):
+            if self.worker is not None:
+                self._send(signum)
+        elif self.worker is None:
             self.held.append(signum)
         else:
             self._send(signum)
+
+    def _stop(self) -> None:
+        sig = self._signal
+        if self.worker is not None:
+            self._send(sig.SIGSTOP)
+        sig.signal(sig.SIGTSTP, sig.SIG_DFL)
+        os.kill(os.getpid(), sig.SIGTSTP)  # stops here until SIGCONT
+        sig.signal(sig.SIGTSTP, self)
 
     def _send(self, signum: int) -> None:
         try:  # noqa: SIM105 - contextlib's import is 3 ms of a served check

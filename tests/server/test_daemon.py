@@ -301,3 +301,35 @@ def test_auto_starts_a_server_for_the_next_check() -> None:
     finally:
         served.run("server", "stop", served=False)
         shutil.rmtree(Path(served.path).parents[1], ignore_errors=True)
+
+
+def _state(pid: int) -> str:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return re.search(r"State:\s+(\w)", status).group(1)  # type: ignore[union-attr]
+
+
+def _until(what: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 20
+    while not what():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_a_terminal_stop_stops_the_worker_and_continue_continues_it(server: Served) -> None:
+    client = subprocess.Popen([str(SCRIPT), "check", "-"], env=server.env,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    try:
+        worker = _worker_of(server)
+        _until(lambda: _state(worker) == "S")  # waiting on the client's standard input
+        time.sleep(0.2)  # and the client has read the worker's pid, sent before that
+        client.send_signal(signal.SIGTSTP)  # ^Z
+        _until(lambda: _state(client.pid) == "T" and _state(worker) == "T")
+        client.send_signal(signal.SIGCONT)  # fg
+        _until(lambda: _state(client.pid) != "T" and _state(worker) != "T")
+        out, err = client.communicate(MBOX.read_bytes(), timeout=60)
+    finally:
+        client.kill()
+    alone = server.run("check", "-", stdin=MBOX.read_bytes(), served=False)
+    assert (client.returncode, out, err) == (alone.returncode, alone.stdout, alone.stderr)
