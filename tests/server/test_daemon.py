@@ -202,12 +202,20 @@ def _worker_of(server: Served) -> int:
     raise AssertionError("no worker started")
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def _reading_stdin(server: Served) -> subprocess.Popen[bytes]:
+    """A served ``check -``: its worker waits on standard input, which the test holds."""
+    return subprocess.Popen([str(SCRIPT), "check", "-"], env=server.env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+_PROC = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+
+
+@_PROC
 def test_interrupt_reaches_the_worker(server: Served) -> None:
     # the worker reads the patch from the client's standard input, which stays open
-    env = {**server.env}
-    client = subprocess.Popen([str(SCRIPT), "check", "-"], env=env, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    client = _reading_stdin(server)
     try:
         worker = _worker_of(server)
         client.send_signal(signal.SIGINT)
@@ -219,11 +227,9 @@ def test_interrupt_reaches_the_worker(server: Served) -> None:
         f"/proc/{worker}/status").read_text()
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+@_PROC
 def test_a_worker_that_dies_is_an_internal_error_not_a_second_run(server: Served) -> None:
-    client = subprocess.Popen([str(SCRIPT), "check", "-"], env=server.env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE)
+    client = _reading_stdin(server)
     try:
         os.kill(_worker_of(server), signal.SIGKILL)
         out, err = client.communicate(timeout=30)
@@ -315,11 +321,9 @@ def _until(what: Callable[[], bool]) -> None:
         time.sleep(0.01)
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+@_PROC
 def test_a_terminal_stop_stops_the_worker_and_continue_continues_it(server: Served) -> None:
-    client = subprocess.Popen([str(SCRIPT), "check", "-"], env=server.env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE)
+    client = _reading_stdin(server)
     try:
         worker = _worker_of(server)
         _until(lambda: _state(worker) == "S")  # waiting on the client's standard input
