@@ -3,9 +3,9 @@
 ``check_through_server(words)`` returns the check's exit status when a server ran it, and None
 when there is no server for this configuration or it refused (reviewbot changed since it
 started, another configuration): the caller then checks in its own process. Once a worker has
-started, the check is the worker's: the client forwards SIGINT, SIGTERM and SIGHUP to it and
-returns its status; a worker that ends without one is an internal error, never a second run
-(it may have written half a report already).
+started, the check is the worker's: the client forwards SIGINT, SIGTERM and SIGHUP to it,
+stops it with itself on ^Z and returns its status; a worker that ends without one is an
+internal error, never a second run (it may have written half a report already).
 """
 
 from __future__ import annotations
