@@ -35,7 +35,8 @@ NOT_IMPORTED_BY_PATCH_CHECK = (
     "subprocess",  # git input and --tree of a repository only
     "email.policy",  # the mail parser's default policy is compat32; email.policy is heavy
     "email.headerregistry",
-    "hashlib",  # loads OpenSSL; only for synthetic ids of mails without a Message-ID
+    "hashlib",  # loads OpenSSL; synthetic ids of mails without a Message-ID use _sha1
+    "importlib.util",  # tree-sitter-c and ast-grep are found by util.modules.find_spec
     # argparse finds the terminal's width with shutil (which imports zlib, bz2 and lzma):
     # cli._Formatter asks os instead
     "shutil",
@@ -116,6 +117,24 @@ def test_the_structural_matcher_is_imported_only_for_c(
     assert status in (0, 1), out
     assert "ast_grep_py" not in modules and "reviewbot.c.astgrep" not in modules
     assert "reviewbot.checks.lang" in modules  # the language rules did run
+
+
+def test_a_patch_without_message_id_needs_no_openssl(tmp_path: Path) -> None:
+    # git format-patch output has no Message-ID: reviewbot makes one from the bytes' SHA-1
+    raw = MBOX.read_text(encoding="utf-8")
+    patch = tmp_path / "0001-no-id.patch"
+    patch.write_text("".join(line for line in raw.splitlines(keepends=True)
+                             if not line.lower().startswith("message-id:")), encoding="utf-8")
+    status, out, modules = _check(str(patch))
+    assert status == 1 and "qom-realize-reaches-machine" in out
+    assert "hashlib" not in modules and "_hashlib" not in modules
+
+    from hashlib import sha1
+
+    from reviewbot.ingest.mail import synthetic_message_id
+
+    data = b"any bytes"
+    assert synthetic_message_id(data) == f"reviewbot-{sha1(data).hexdigest()[:16]}@synthetic"
 
 
 def test_a_second_check_reads_no_yaml(tmp_path: Path) -> None:

@@ -505,25 +505,24 @@ def c_language() -> Any:
 
 
 def _binding_language() -> object:
-    import importlib.util
     import sys
-    from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
+    from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleSpec
 
     name = "tree_sitter_c._binding"
     loaded = sys.modules.get(name)
     if loaded is None:
-        spec = importlib.util.find_spec("tree_sitter_c")
+        from reviewbot.util.modules import find_spec
+
+        spec = find_spec("tree_sitter_c")
         if spec is None or not spec.submodule_search_locations:
             raise ImportError("tree_sitter_c not found")
         folder = Path(next(iter(spec.submodule_search_locations)))
         path = next(folder / f"_binding{suffix}" for suffix in EXTENSION_SUFFIXES
                     if (folder / f"_binding{suffix}").is_file())
-        module_spec = importlib.util.spec_from_file_location(
-            name, path, loader=ExtensionFileLoader(name, str(path)))
-        if module_spec is None or module_spec.loader is None:
-            raise ImportError(name)
-        loaded = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(loaded)
+        loader = ExtensionFileLoader(name, str(path))
+        module_spec = ModuleSpec(name, loader, origin=str(path))
+        loaded = loader.create_module(module_spec)
+        loader.exec_module(loaded)
     return loaded.language()
 
 

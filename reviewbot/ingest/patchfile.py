@@ -10,7 +10,13 @@ import re
 
 from reviewbot.errors import InputError
 from reviewbot.ingest.body import find_diff_start
-from reviewbot.ingest.mail import RawMail, is_mbox, maybe_gunzip, split_mbox
+from reviewbot.ingest.mail import (
+    RawMail,
+    is_mbox,
+    maybe_gunzip,
+    split_mbox,
+    synthetic_message_id,
+)
 from reviewbot.ingest.subject import parse_subject
 from reviewbot.model import Mail, Person
 
@@ -61,10 +67,8 @@ def bare_diff_mail(data: bytes, origin: str) -> Mail:
     if find_diff_start(text.split("\n")) < 0:
         raise InputError(f"{origin}: neither a mail, an mbox nor a unified diff")
     name = origin.rsplit("/", 1)[-1]
-    import hashlib
-
     return Mail(
-        message_id=f"reviewbot-{hashlib.sha1(data).hexdigest()[:16]}@synthetic",
+        message_id=synthetic_message_id(data),
         subject=parse_subject(name), sender=Person("", ""), author=Person("", ""),
         date=None, in_reply_to=None, references=(), to=(), cc=(), body=text,
         origin=origin, body_offset=1,

@@ -69,7 +69,7 @@ def code_key() -> list[Any]:
 def engine_key() -> list[Any]:
     """The installed ast-grep and tree-sitter C grammar (which judge patterns), found
     without importing them."""
-    from importlib.util import find_spec
+    from reviewbot.util.modules import find_spec
 
     key: list[Any] = []
     for name in ("ast_grep_py", "tree_sitter_c", "tree_sitter"):
