@@ -545,7 +545,7 @@ def _output(path: str | None) -> Iterator[TextIO]:
 
 def command_eval(args: Any, source: str, options: Options, rules: Sequence[Rule]) -> int:
     """``eval --reviews ARCHIVE``: each review comment, hit or missed, and the coverage."""
-    from reviewbot.commands.mine import where
+    from reviewbot.review.mine import where
 
     job = Job(KIND_MINE, options, tuple(rules))
     summary = _run_args(args, source, job, sys.stderr)

@@ -107,13 +107,12 @@ def _reviews(args: argparse.Namespace, rules: Sequence[Rule]) -> int:
     import re
     import sys
 
-    from reviewbot.commands.mine import where
     from reviewbot.context import Options
     from reviewbot.engine import run_check
     from reviewbot.errors import UsageError
     from reviewbot.ingest import load
     from reviewbot.review.evaluate import review_coverage
-    from reviewbot.review.mine import KIND_COMMENT, mine_series
+    from reviewbot.review.mine import KIND_COMMENT, mine_series, where
 
     if not args.paths:
         raise UsageError("--reviews needs at least one THREAD")

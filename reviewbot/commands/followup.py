@@ -44,42 +44,12 @@ def load_pair(previous: str, new: str, *, repo: str | None = None,
               base: str | None = None) -> tuple[Series, Series]:
     """PREVIOUS and NEW as Series; PREVIOUS defaults to the newest version older than NEW."""
     from reviewbot.ingest import load
+    from reviewbot.ingest.previous import load_previous
 
     new_series = load(new, cwd=repo, series_version=new_version)
     old = load_previous(previous, new_series, repo=repo, previous_version=previous_version,
                         base=base)
     return old, new_series
-
-
-def load_previous(previous: str, new: Series, *, repo: str | None = None,
-                  previous_version: int | None = None, base: str | None = None) -> Series:
-    """PREVIOUS: a file, maildir or git range, or a message-id fetched from a public inbox.
-    With several versions in it, the newest one older than ``new``."""
-    from pathlib import Path
-
-    from reviewbot.ingest import load
-
-    source = previous
-    if not (Path(repo or ".") / previous).exists() and "@" in previous and ".." not in previous:
-        source = str(_fetch(previous, base))
-    old = load(source, cwd=repo, series_version=previous_version)
-    if previous_version is None and new.repo is None and old.version >= new.version:
-        older = [v for v in old.versions_available if v < new.version]
-        if older:
-            old = load(source, cwd=repo, series_version=max(older))
-    return old
-
-
-def _fetch(msgid: str, base: str | None) -> object:
-    import os
-    import sys
-
-    from reviewbot.ingest.lore import BASE_ENV, DEFAULT_BASE, fetch_thread
-
-    def log(message: str) -> None:
-        sys.stderr.write(f"reviewbot: {message}\n")
-
-    return fetch_thread(msgid, base or os.environ.get(BASE_ENV) or DEFAULT_BASE, log=log)
 
 
 def run(args: argparse.Namespace) -> int:

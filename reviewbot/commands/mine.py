@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from reviewbot.batch import archive
     from reviewbot.errors import UsageError
     from reviewbot.ingest import load
-    from reviewbot.review.mine import KIND_COMMENT, mine_series
+    from reviewbot.review.mine import KIND_COMMENT, mine_series, where
 
     if archive.is_archive_source(args.thread):
         args.format = args.format or "jsonl"
@@ -64,17 +64,3 @@ def run(args: argparse.Namespace) -> int:
     kinds = sum(1 for c in comments if c.kind == KIND_COMMENT)
     out.write(f"{kinds} comment(s) in {len({c.reply_id for c in comments})} reply(ies)\n")
     return 0
-
-
-def where(index: int | None, path: str | None, side: str, start: int | None,
-          end: int | None) -> str:
-    """``patch 3 hw/mem/foo.c:12-14 (new)``, ``patch 2 commit message 1-5``, ``cover letter``."""
-    head = "cover letter" if index == 0 else f"patch {index}" if index is not None else "thread"
-    span = "" if start is None else f"{start}" if start == end else f"{start}-{end}"
-    if path is not None:
-        return f"{head} {path}:{span} ({side})" if span else f"{head} {path}"
-    if side == "message":
-        return f"{head} commit message, lines {span}"
-    if side == "cover" and span:
-        return f"{head}, lines {span}"
-    return head

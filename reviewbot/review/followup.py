@@ -854,7 +854,7 @@ def open_point_findings(ledger: Ledger) -> list[Finding]:
 def with_open_points(result: CheckResult, previous: str, *, repo: str | None = None
                      ) -> CheckResult:
     """``check --previous``: ``result`` with a warning finding per open point."""
-    from reviewbot.commands.followup import load_previous
+    from reviewbot.ingest.previous import load_previous
 
     if OPEN_POINT.id in result.options.disabled or (
             result.options.enabled and OPEN_POINT.id not in result.options.enabled):

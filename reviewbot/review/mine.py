@@ -522,3 +522,17 @@ def answers(reply: Mail, wanted: str | None, by_id: dict[str, Mail]) -> bool:
         mail = by_id.get(parent)
         parent = mail.in_reply_to if mail is not None else None
     return wanted in reply.references
+
+
+def where(index: int | None, path: str | None, side: str, start: int | None,
+          end: int | None) -> str:
+    """``patch 3 hw/mem/foo.c:12-14 (new)``, ``patch 2 commit message 1-5``, ``cover letter``."""
+    head = "cover letter" if index == 0 else f"patch {index}" if index is not None else "thread"
+    span = "" if start is None else f"{start}" if start == end else f"{start}-{end}"
+    if path is not None:
+        return f"{head} {path}:{span} ({side})" if span else f"{head} {path}"
+    if side == "message":
+        return f"{head} commit message, lines {span}"
+    if side == "cover" and span:
+        return f"{head}, lines {span}"
+    return head
