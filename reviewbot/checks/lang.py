@@ -344,9 +344,16 @@ def _shape_holds(ctx: PatchContext, spec: Mapping[str, Any]) -> bool:
 # --------------------------------------------------------------------------- the primitive
 
 
+def _prepare_own(rule: Rule) -> None:
+    """A rule loaded from ``--rules DIR``: its pattern checked as it is loaded."""
+    if "match" in rule.params:
+        compile_rule(rule)
+
+
 @primitive("language", scope="patch",
            params=("match", "constraints", "lines", "where", "series", "fix_cases",
-                   "evidence", "anchor"))
+                   "evidence", "anchor"),
+           prepare=_prepare_own)
 def language(ctx: PatchContext, rule: Rule) -> Iterable[Finding]:
     """A rule written in the rule language (docs/writing-rules.md)."""
     params = rule.params

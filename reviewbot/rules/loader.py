@@ -286,12 +286,12 @@ def load_rules(extra_dirs: Sequence[str] = ()) -> tuple[Rule, ...]:
     for k, root in enumerate(roots):
         for pack, directory in _pack_dirs(root):
             for rule in load_pack(pack, directory, cache):
-                if k and rule.check == LANGUAGE_CHECK and "match" in rule.params:
-                    # a rule of one's own: its pattern is checked now, not when it first
-                    # meets C (the built-in ones are checked by the test suite)
-                    from reviewbot.checks.lang import compile_rule
-
-                    compile_rule(rule)
+                if k:
+                    # a rule of one's own: what its primitive can check is checked now (a
+                    # language rule's pattern, not when it first meets C)
+                    prim = _primitive(rule.check)
+                    if prim is not None and prim.prepare is not None:
+                        prim.prepare(rule)
                 if rule.id in seen:
                     raise InputError(f"{rule.path}:{rule.line}: rule id {rule.id!r} already "
                                      f"defined in {seen[rule.id].path}")

@@ -26,6 +26,9 @@ class Primitive:
     params: frozenset[str]  # parameter names a rule may give
     required: frozenset[str]  # parameter names a rule must give
     doc: str
+    # checks a rule of one's own (``--rules DIR``) when it is loaded, raising RuleError; the
+    # built-in rules are checked by the test suite
+    prepare: Callable[[Any], None] | None = None
 
 
 _PRIMITIVES: dict[str, Primitive] = {}
@@ -45,9 +48,10 @@ PRIMITIVE_MODULES = (
 
 
 def primitive(
-    name: str, *, scope: str = "patch", params: Iterable[str] = (), required: Iterable[str] = ()
+    name: str, *, scope: str = "patch", params: Iterable[str] = (), required: Iterable[str] = (),
+    prepare: Callable[[Any], None] | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register ``fn`` as check primitive ``name``."""
+    """Register ``fn`` as check primitive ``name`` (``prepare``: see ``Primitive``)."""
     if scope not in ("patch", "series"):
         raise ValueError(f"scope must be 'patch' or 'series', not {scope!r}")
 
@@ -57,7 +61,7 @@ def primitive(
         req = frozenset(required)
         _PRIMITIVES[name] = Primitive(
             name=name, scope=scope, fn=fn, params=frozenset(params) | req, required=req,
-            doc=(fn.__doc__ or "").strip(),
+            doc=(fn.__doc__ or "").strip(), prepare=prepare,
         )
         return fn
 
