@@ -162,10 +162,17 @@ def check_through_server(words: Sequence[str]) -> int | None:
     except OSError:  # the working directory is gone: let the check itself say so
         return None
     conn = socket(AF_UNIX, SOCK_STREAM)
+    try:
+        conn.connect(path)
+    except OSError:
+        # a socket left by a server that was killed: nobody listens there
+        conn.close()
+        if os.environ.get("REVIEWBOT_SERVER") == "auto":
+            start_in_background(path)
+        return None
     forward = _Forward()
     worker = None
     try:
-        conn.connect(path)
         sys.stdout.flush()
         sys.stderr.flush()
         standard = struct.pack("3i", 0, 1, 2)  # C ints, as SCM_RIGHTS carries descriptors

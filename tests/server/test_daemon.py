@@ -337,3 +337,19 @@ def test_a_terminal_stop_stops_the_worker_and_continue_continues_it(server: Serv
         client.kill()
     alone = server.run("check", "-", stdin=MBOX.read_bytes(), served=False)
     assert (client.returncode, out, err) == (alone.returncode, alone.stdout, alone.stderr)
+
+
+def test_auto_replaces_a_server_that_was_killed() -> None:
+    served = Served(Path(tempfile.mkdtemp(prefix="rbsrv-")))
+    try:
+        assert served.run("server", "start", served=False).returncode == 0
+        status = served.run("server", "status", served=False).stdout.decode()
+        os.kill(int(re.search(r"pid (\d+)", status).group(1)), signal.SIGKILL)  # type: ignore[union-attr]
+        _until(lambda: served.run("server", "status", served=False).returncode == 1)
+        assert Path(served.path).exists()  # its socket stays behind, with nobody listening
+        done = served.run("check", str(MBOX), env={"REVIEWBOT_SERVER": "auto"})
+        assert done.returncode == 1  # checked by itself, and a new server started
+        _until(lambda: served.run("server", "status", served=False).returncode == 0)
+    finally:
+        served.run("server", "stop", served=False)
+        shutil.rmtree(Path(served.path).parents[1], ignore_errors=True)
