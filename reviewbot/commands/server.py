@@ -9,6 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+from reviewbot.server import STATUS, STOP
+from reviewbot.server.client import ask
+
 HELP = ("keep a warm reviewbot process that answers `reviewbot check` and the hooks without "
         "starting Python each time (start, stop, status, run)")
 IDLE_MINUTES = 30.0
@@ -45,20 +48,20 @@ def run(args: argparse.Namespace) -> int:
 
     if getattr(args, "idle", 1.0) <= 0:
         raise UsageError("--idle must be a positive number of minutes")
-    if args.server_command == "run":
-        from reviewbot.server.daemon import main_loop
-
-        return main_loop(args.idle * 60)
     path = _path()
+    if args.server_command == "run":
+        from reviewbot.server.daemon import Server
+
+        return Server(path, args.idle * 60).serve()
     if args.server_command == "status":
-        said = _ask(path, "status")
+        said = ask(path, STATUS)
         if said is None:
             print("reviewbot: no check server runs for this configuration")
             return 1
         print(f"reviewbot: check server running: {said}")
         return 0
     if args.server_command == "stop":
-        said = _ask(path, "stop")
+        said = ask(path, STOP)
         if said is None:
             print("reviewbot: no check server runs for this configuration")
             return 0
@@ -79,31 +82,6 @@ def _path() -> str:
     return path
 
 
-def _ask(path: str, what: str) -> str | None:
-    """The server's answer to a status or stop request; None when none answers."""
-    import socket
-
-    from reviewbot.server import INFO, STATUS, STOP, frame_header, pack
-
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(10)
-            conn.connect(path)
-            conn.sendall(pack(STATUS if what == "status" else STOP, []))
-            data = b""
-            while True:
-                chunk = conn.recv(1 << 16)
-                if not chunk:
-                    break
-                data += chunk
-    except OSError:
-        return None
-    if len(data) < 5:
-        return None
-    tag, length = frame_header(data[:5])
-    return data[5:5 + length].decode("utf-8", "replace") if tag == INFO else None
-
-
 def _wait_gone(path: str, seconds: float = 10.0) -> None:
     end = time.monotonic() + seconds
     while Path(path).exists() and time.monotonic() < end:
@@ -113,7 +91,7 @@ def _wait_gone(path: str, seconds: float = 10.0) -> None:
 def _start(path: str, idle: float) -> int:
     from reviewbot.errors import InputError
 
-    said = _ask(path, "status")
+    said = ask(path, STATUS)
     if said is not None:
         print(f"reviewbot: check server already running: {said}")
         return 0
@@ -131,7 +109,7 @@ def _start(path: str, idle: float) -> int:
                          f"{exc.strerror or exc}") from exc
     end = time.monotonic() + START_SECONDS
     while time.monotonic() < end:
-        said = _ask(path, "status")
+        said = ask(path, STATUS)
         if said is not None:
             print(f"reviewbot: check server started: {said}")
             return 0

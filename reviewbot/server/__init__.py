@@ -40,6 +40,7 @@ from binascii import crc32
 TYPE_CHECKING = False  # typing itself costs 9 ms of a served check's start
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from typing import Any
 
 MAGIC = b"RBS1"
 CHECK, STATUS, STOP = b"C", b"S", b"T"
@@ -75,14 +76,17 @@ def key_material(environ: Mapping[str, str]) -> str:
                       repr(tuple(sys.flags)), cache_dir(environ), *settings])
 
 
-def socket_path(environ: Mapping[str, str]) -> str | None:
-    """Where the server for ``environ`` listens; None when there can be none (a relative
-    cache directory, whose meaning changes with the working directory, or a path too long
-    for a socket)."""
+def socket_path(environ: Mapping[str, str], material: str | None = None) -> str | None:
+    """Where the server for ``environ`` (whose ``key_material`` is ``material``, when the
+    caller has it already) listens; None when there can be none (a relative cache
+    directory, whose meaning changes with the working directory, or a path too long for a
+    socket)."""
     base = cache_dir(environ)
     if not os.path.isabs(base):
         return None
-    digest = crc32(key_material(environ).encode("utf-8", "surrogateescape"))
+    if material is None:
+        material = key_material(environ)
+    digest = crc32(material.encode("utf-8", "surrogateescape"))
     path = os.path.join(base, "server", f"{digest:08x}.sock")
     return path if len(os.fsencode(path)) <= MAX_SOCKET_PATH else None
 
@@ -131,3 +135,20 @@ def frame_header(header: bytes) -> tuple[bytes, int]:
     """The tag and length of a reply frame's first five bytes."""
     (length,) = _LENGTH.unpack_from(header, 1)
     return header[:1], length
+
+
+def recv_exactly(conn: Any, size: int) -> bytes:
+    """``size`` bytes from socket ``conn``; EOFError when it closes before."""
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            raise EOFError("the other side closed the connection")
+        data += chunk
+    return data
+
+
+def read_frame(conn: Any) -> tuple[bytes, str]:
+    """The tag and text of the next reply frame on ``conn``; EOFError when there is none."""
+    tag, length = frame_header(recv_exactly(conn, 5))
+    return tag, recv_exactly(conn, length).decode("utf-8", "surrogateescape")

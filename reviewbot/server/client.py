@@ -18,11 +18,12 @@ from _socket import AF_UNIX, SCM_RIGHTS, SOCK_STREAM, SOL_SOCKET, socket
 from reviewbot.server import (
     CHECK,
     EXIT,
+    INFO,
     REFUSED,
     WORKER,
-    frame_header,
     key_material,
     pack,
+    read_frame,
     socket_path,
 )
 
@@ -51,25 +52,34 @@ def _limits() -> str:
                     for name in LIMITS if hasattr(resource, name))
 
 
-def request(words: Sequence[str]) -> bytes:
-    """The check request for ``words`` from this process."""
+def request(words: Sequence[str], material: str) -> bytes:
+    """The check request for ``words`` from this process, whose key material is
+    ``material`` (the layout: ``reviewbot.server``; the server reads it back in
+    ``daemon.Request.parse``)."""
     umask = os.umask(0)
     os.umask(umask)
     env = [f"{name}={value}" for name, value in os.environ.items()]
-    return pack(CHECK, [key_material(os.environ), os.getcwd(), str(umask), _limits(),
+    return pack(CHECK, [material, os.getcwd(), str(umask), _limits(),
                         *_stream_fields(sys.stdin), *_stream_fields(sys.stdout),
                         *_stream_fields(sys.stderr), sys.argv[0] if sys.argv else "reviewbot",
                         str(len(words)), *words, *env])
 
 
-def _read(conn: socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = conn.recv(size - len(data))
-        if not chunk:
-            raise EOFError
-        data += chunk
-    return data
+def ask(path: str, kind: bytes) -> str | None:
+    """The answer of the server at ``path`` to a status or stop request (``STATUS``,
+    ``STOP``); None when none answers there."""
+    try:
+        conn = socket(AF_UNIX, SOCK_STREAM)
+        try:
+            conn.settimeout(10)
+            conn.connect(path)
+            conn.sendall(pack(kind, []))
+            tag, text = read_frame(conn)
+        finally:
+            conn.close()
+    except (OSError, EOFError):
+        return None
+    return text if tag == INFO else None
 
 
 class _Forward:
@@ -150,25 +160,23 @@ def start_in_background(path: str) -> None:
 
 def check_through_server(words: Sequence[str]) -> int | None:
     """The exit status of ``reviewbot check`` ``words`` run by a check server, or None."""
-    path = socket_path(os.environ)
+    material = key_material(os.environ)
+    path = socket_path(os.environ, material)
     if path is None:
-        return None
-    if not os.path.exists(path):
-        if os.environ.get("REVIEWBOT_SERVER") == "auto":
-            start_in_background(path)
-        return None
-    try:
-        message = request(words)
-    except OSError:  # the working directory is gone: let the check itself say so
         return None
     conn = socket(AF_UNIX, SOCK_STREAM)
     try:
         conn.connect(path)
     except OSError:
-        # a socket left by a server that was killed: nobody listens there
+        # no socket, or one left by a server that was killed: nobody listens there
         conn.close()
         if os.environ.get("REVIEWBOT_SERVER") == "auto":
             start_in_background(path)
+        return None
+    try:
+        message = request(words, material)
+    except OSError:  # the working directory is gone: let the check itself say so
+        conn.close()
         return None
     forward = _Forward()
     worker = None
@@ -179,8 +187,7 @@ def check_through_server(words: Sequence[str]) -> int | None:
         sent = conn.sendmsg([message[:1]], [(SOL_SOCKET, SCM_RIGHTS, standard)])
         conn.sendall(message[sent:])
         while True:
-            tag, length = frame_header(_read(conn, 5))
-            text = _read(conn, length).decode("utf-8", "surrogateescape")
+            tag, text = read_frame(conn)
             if tag == REFUSED and worker is None:
                 if os.environ.get("REVIEWBOT_DEBUG"):
                     sys.stderr.write(f"reviewbot: check server: {text}\n")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import gc
-import io
 import os
 import resource
 import select
@@ -45,7 +44,7 @@ from reviewbot.server import (
     WORKER,
     frame,
     key_material,
-    socket_path,
+    recv_exactly,
     unpack_fields,
     unpack_header,
 )
@@ -110,10 +109,9 @@ def code_paths() -> list[str]:
     paths = {f for f in (getattr(m, "__file__", None) for m in list(sys.modules.values()))
              if isinstance(f, str) and not f.startswith(stdlib)}
     package = Path(__file__).resolve().parents[1]
-    paths.update(str(p) for p in package.rglob("*.py"))
-    paths.update(str(p) for p in package.rglob("*")
-                 if p.is_dir() and "__pycache__" not in p.parts)
     paths.add(str(package))
+    paths.update(str(p) for p in package.rglob("*") if "__pycache__" not in p.parts
+                 and (p.suffix == ".py" or p.is_dir()))
     return sorted(paths)
 
 
@@ -186,13 +184,39 @@ def warm_tree(root: Path) -> bool:
     return True
 
 
-class Server:
-    """One check server, listening at ``path`` until ``idle`` seconds pass with nothing to do."""
+class Request:
+    """A check request's fields read back (the layout: ``reviewbot.server``; written by
+    ``client.request``)."""
 
-    def __init__(self, path: str, idle: float, log: io.TextIOBase | None = None) -> None:
+    def __init__(self, fields: list[bytes]) -> None:
+        text = [os.fsdecode(f) for f in fields]
+        count = int(text[11])
+        if count < 0 or len(text) < 12 + count:
+            raise ValueError("fewer arguments than it says")
+        self.material = fields[0]
+        self.cwd, self.umask, self.limits = text[1], int(text[2]), text[3]
+        self.encodings = [(text[i], text[i + 1]) for i in (4, 6, 8)]
+        self.argv0 = text[10]
+        self.words = text[12:12 + count]
+        self.env = dict(item.split("=", 1) for item in text[12 + count:] if "=" in item)
+
+    @classmethod
+    def parse(cls, fields: list[bytes]) -> Request | None:
+        """The request of ``fields``; None when they are not one."""
+        try:
+            return cls(fields) if len(fields) >= 12 else None
+        except ValueError:
+            return None
+
+
+class Server:
+    """One check server, listening at ``path`` until ``idle`` seconds pass with nothing to do;
+    its log is its standard error."""
+
+    def __init__(self, path: str, idle: float) -> None:
         self.path = path
         self.idle = idle
-        self.log = log if log is not None else sys.stderr
+        self.log = sys.stderr
         self.material = key_material(os.environ).encode("utf-8", "surrogateescape")
         self.code_paths: list[str] = []
         self.code: list[tuple[int, int] | None] = []
@@ -308,7 +332,7 @@ class Server:
             with conn:
                 try:
                     self._answer(conn)
-                except (OSError, ValueError) as exc:
+                except (OSError, ValueError, EOFError) as exc:  # EOFError: cut short
                     self._say(f"dropped a request: {exc}")
 
     def _reap(self) -> None:
@@ -336,11 +360,12 @@ class Server:
                 self.stopping = True
                 conn.sendall(frame(INFO, f"stopping (pid {os.getpid()})"))
             elif kind == CHECK:
-                why = self._refusal(fields, fds)
-                if why is not None:
-                    conn.sendall(frame(REFUSED, why))
+                request = Request.parse(fields)
+                why = self._refusal(request, fds)
+                if why is not None or request is None:
+                    conn.sendall(frame(REFUSED, why or ""))
                     return
-                self._fork(conn, fields, fds)
+                self._fork(conn, request, fds)
         finally:
             for fd in fds:
                 os.close(fd)
@@ -354,45 +379,33 @@ class Server:
                 usable = len(payload) - len(payload) % int_size
                 fds.extend(struct.unpack(f"{usable // int_size}i", payload[:usable]))
         try:
-            while len(data) < HEADER:
-                chunk = conn.recv(HEADER - len(data))
-                if not chunk:
-                    raise ValueError("a request cut short")
-                data += chunk
-            kind, length = unpack_header(data)
-            body = b""
-            while len(body) < length:
-                chunk = conn.recv(min(length - len(body), 1 << 16))
-                if not chunk:
-                    raise ValueError("a request cut short")
-                body += chunk
-            return kind, unpack_fields(body), fds
+            kind, length = unpack_header(data + recv_exactly(conn, HEADER - len(data)))
+            return kind, unpack_fields(recv_exactly(conn, length)), fds
         except BaseException:
             for fd in fds:
                 os.close(fd)
             raise
 
-    def _refusal(self, fields: list[bytes], fds: list[int]) -> str | None:
-        if len(fds) != 3 or len(fields) < 12 or not fields[11].isdigit() \
-                or len(fields) < 12 + int(fields[11]):
+    def _refusal(self, request: Request | None, fds: list[int]) -> str | None:
+        if len(fds) != 3 or request is None:
             return "a check request without its three standard streams and fields"
-        if fields[0] != self.material:
+        if request.material != self.material:
             return "this server was started in another configuration"
         if code_stats(self.code_paths) != self.code:
             self.stopping = True
             return "reviewbot changed since this server started; it stops"
         return None
 
-    def _fork(self, conn: socket.socket, fields: list[bytes], fds: list[int]) -> None:
+    def _fork(self, conn: socket.socket, request: Request, fds: list[int]) -> None:
         pid = os.fork()
         if pid:
             self.workers.add(pid)
             self.served += 1
-            self._warm_after(fields)
+            self._warm_after(request)
             return
         status = 3
         try:
-            status = self._work(conn, fields, fds)
+            status = self._work(conn, request, fds)
         except KeyboardInterrupt:  # an interrupt forwarded before or after main's own handling
             status = 130
         finally:
@@ -400,12 +413,10 @@ class Server:
                 conn.sendall(frame(EXIT, str(status)))
             os._exit(status)
 
-    def _warm_after(self, fields: list[bytes]) -> None:
+    def _warm_after(self, request: Request) -> None:
         """While the worker runs: warm what the next check of its tree can take from here."""
         try:
-            text = [os.fsdecode(f) for f in fields]
-            words = text[12:12 + int(text[11])]
-            root = tree_of(words, text[1])
+            root = tree_of(request.words, request.cwd)
             if root is not None and warm_tree(root):
                 gc.freeze()
         except Exception as exc:  # never the server's end: the check itself is unaffected
@@ -422,7 +433,7 @@ class Server:
 
     # ------------------------------------------------------------------ the worker
 
-    def _work(self, conn: socket.socket, fields: list[bytes], fds: list[int]) -> int:
+    def _work(self, conn: socket.socket, request: Request, fds: list[int]) -> int:
         """In the forked worker: become the client's check and run it."""
         conn.settimeout(None)  # the check may take minutes; the client waits for its status
         for signum in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
@@ -432,31 +443,25 @@ class Server:
             self.listener.close()
         if self.lock_fd is not None:
             os.close(self.lock_fd)
-        text = [os.fsdecode(f) for f in fields]
-        cwd, umask, limits = text[1], int(text[2]), text[3]
-        encodings = [(text[i], text[i + 1]) for i in (4, 6, 8)]
-        argv0, count = text[10], int(text[11])
-        words = text[12:12 + count]
-        env = dict(item.split("=", 1) for item in text[12 + count:] if "=" in item)
         for target, fd in enumerate(fds):
             if fd != target:
                 os.dup2(fd, target)
                 os.close(fd)
         fds.clear()
-        _take_limits(limits)
-        os.chdir(cwd)
-        os.umask(umask)
+        _take_limits(request.limits)
+        os.chdir(request.cwd)
+        os.umask(request.umask)
         os.environ.clear()
-        os.environ.update(env)
+        os.environ.update(request.env)
         time.tzset()
         tempfile.tempdir = None
-        _rebuild_streams(encodings)
-        sys.argv = [argv0, *words]
+        _rebuild_streams(request.encodings)
+        sys.argv = [request.argv0, *request.words]
         conn.sendall(frame(WORKER, str(os.getpid())))
         from reviewbot.cli import main
 
         try:
-            status = main(words)
+            status = main(request.words)
         except SystemExit as exc:
             status = _exit_status(exc)
         with contextlib.suppress(Exception):
@@ -503,14 +508,3 @@ def _exit_status(exc: SystemExit) -> int:
         return exc.code
     sys.stderr.write(f"{exc.code}\n")
     return 1
-
-
-def main_loop(idle: float) -> int:
-    """``reviewbot server run``: serve in this process (its standard error is the log)."""
-    path = socket_path(os.environ)
-    if path is None:
-        from reviewbot.errors import InputError
-
-        raise InputError("no check server for this configuration: the cache directory is "
-                         "relative or its path too long for a socket (REVIEWBOT_CACHE_DIR)")
-    return Server(path, idle).serve()

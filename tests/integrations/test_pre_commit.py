@@ -165,22 +165,11 @@ def test_first_push_of_a_new_repository_checks_every_commit(project: Any,
 
 
 def _server_ask(sock: Path, kind: bytes) -> str | None:
-    """The answer of the check server at ``sock`` to a status or stop request (the
-    protocol of reviewbot.server; pre-commit's reviewbot is another installation)."""
-    import socket
+    """The answer of the check server at ``sock`` to a status (S) or stop (T) request:
+    pre-commit's reviewbot is another installation, so not `reviewbot server status`."""
+    from reviewbot.server.client import ask
 
-    from reviewbot.server import INFO, frame_header, pack
-
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(10)
-            conn.connect(str(sock))
-            conn.sendall(pack(kind, []))
-            data = conn.recv(1 << 16)
-    except OSError:
-        return None
-    tag, length = frame_header(data[:5])
-    return data[5:5 + length].decode() if tag == INFO else None
+    return ask(str(sock), kind)
 
 
 def test_auto_gives_pre_commits_reviewbot_a_server_of_its_own(project: Any,

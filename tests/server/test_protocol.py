@@ -19,7 +19,7 @@ from reviewbot.server import (
     unpack_fields,
     unpack_header,
 )
-from reviewbot.server.daemon import Server, code_stats
+from reviewbot.server.daemon import Request, Server, code_stats
 
 
 def test_a_request_reads_back_field_by_field() -> None:
@@ -76,21 +76,26 @@ def test_a_server_refuses_once_its_code_changed(tmp_path: Path) -> None:
     server.code_paths = [str(module), str(tmp_path)]
     server.code = code_stats(server.code_paths)
     fields = _request_fields(server.material)
-    assert server._refusal(fields, [0, 1, 2]) is None and not server.stopping
+
+    def refused(fields: list[bytes], fds: tuple[int, ...] = (0, 1, 2)) -> str:
+        return server._refusal(Request.parse(fields), list(fds)) or ""
+
+    assert refused(fields) == "" and not server.stopping
     # another configuration, or a request without its streams: refused, the server goes on
-    assert "another configuration" in (server._refusal(_request_fields(b"x"), [0, 1, 2]) or "")
-    assert "standard streams" in (server._refusal(fields, [0, 1]) or "")
-    assert "standard streams" in (server._refusal(fields[:-1], [0, 1, 2]) or "")
+    assert "another configuration" in refused(_request_fields(b"x"))
+    assert "standard streams" in refused(fields, (0, 1))
+    assert "standard streams" in refused(fields[:-1])
+    assert "standard streams" in refused([*fields[:11], b"one", b"check"])
     assert not server.stopping
     # an edit (same size, another mtime), or a module added beside it
     stat = module.stat()
     os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert "reviewbot changed" in (server._refusal(fields, [0, 1, 2]) or "")
+    assert "reviewbot changed" in refused(fields)
     assert server.stopping
     server.code = code_stats(server.code_paths)
     server.stopping = False
     (tmp_path / "new.py").write_text("", encoding="utf-8")
-    assert "reviewbot changed" in (server._refusal(fields, [0, 1, 2]) or "")
+    assert "reviewbot changed" in refused(fields)
 
 
 def test_the_server_watches_the_modules_it_loaded() -> None:
