@@ -27,6 +27,8 @@ from reviewbot.finding import PatchRef, Severity
 from reviewbot.util.frozen import frozen
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
     from reviewbot.c.digraph import DiGraph
     from reviewbot.c.facts import FileFacts
     from reviewbot.c.graph import GraphState
@@ -129,6 +131,16 @@ class SeriesContext:
             self._facts_failed[position, path] = exc
             return False
         return True
+
+    def prefetched(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str],
+                                                                 FileFacts | None]:
+        """The facts extracted for ``keys`` (position, path), for ``adopt_facts``."""
+        return {key: self._facts[key] for key in keys if key in self._facts}
+
+    def adopt_facts(self, facts: Mapping[tuple[int, str], FileFacts | None]) -> None:
+        """Take the facts another process extracted from the same series (a split check's
+        child gets its parent's: engine._run_split)."""
+        self._facts.update(facts)
 
     def facts_after(self, position: int, path: str) -> FileFacts | None:
         key = (position, path)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from reviewbot.context import C_SUFFIXES, Options, PatchContext, SeriesContext
 from reviewbot.errors import IndexDamaged, RuleError, UsageError
@@ -13,6 +14,9 @@ from reviewbot.rules import registry
 from reviewbot.rules.builtin import BUILTIN_RULES, COULD_NOT_ANALYSE
 from reviewbot.rules.model import Rule
 from reviewbot.util.frozen import frozen
+
+if TYPE_CHECKING:
+    import threading
 
 # Reported when a primitive raises on some input: the run goes on with the other rules.
 _SUPPRESS = re.compile(r"reviewbot:\s*ignore(?:\[([A-Za-z0-9_,\s-]*)\])?")
@@ -106,16 +110,19 @@ def _run_rules(chosen: Sequence[Rule], sctx: SeriesContext, *,
 
 
 def _run_some(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
-              sctx: SeriesContext, which: Iterable[int]) -> list[list[Finding]]:
+              sctx: SeriesContext, which: Iterable[int], *,
+              before: Callable[[PatchContext], None] | None = None) -> list[list[Finding]]:
     """The findings of the rules at indexes ``which`` (the others get none). Patch rules run
     patch by patch, all rules on one patch before the next, so the shared tree graph moves
-    to each patch once."""
+    to each patch once; ``before`` is called with each patch before its rules."""
     wanted = sorted(set(which))
     out: list[list[Finding]] = [[] for _ in chosen]
     for i in wanted:
         if prims[i].scope == "series":
             out[i] = _guarded(chosen[i], sctx, prims[i].fn, "the series")
     for pctx in sctx.patch_contexts:
+        if before is not None:
+            before(pctx)
         for i in wanted:
             if prims[i].scope != "series":
                 out[i].extend(_guarded(chosen[i], pctx, prims[i].fn,
@@ -145,45 +152,55 @@ def _split_worth(sctx: SeriesContext, prims: Sequence[registry.Primitive]) -> bo
 
 def _run_split(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
                sctx: SeriesContext) -> list[list[Finding]] | None:
-    """The language rules over C in a forked child, the others here, at the same time: each
-    side reads the facts of the touched files (extracted here first, so that the child
-    inherits them), the child parses for ast-grep and matches. The child's findings come
-    back pickled through a pipe (between two processes of this run: no file is read back).
-    None when the fork fails or a file cannot be analysed; a child that fails has its rules
-    run here afterwards."""
+    """The language rules over C in a forked child, the others here, at the same time.
+
+    The fork comes first: while this process extracts the facts of the C files the series
+    touches, the child parses them for ast-grep and runs the rules' searches
+    (checks.lang.presearch); the facts then go down a pipe to the child, which applies
+    the conditions that need them, while the primitives run here. The child's findings
+    come back pickled through another pipe (between two processes of this run: no file is
+    read back). None when the fork fails or a file's facts cannot be had; a child that
+    fails has its rules run here afterwards."""
     import os
     import pickle
+
+    from reviewbot.checks.lang import compile_rule
 
     # the rules that parse C for ast-grep; those over lines (no parse) stay here
     language = [i for i, p in enumerate(prims) if p.name == "language"
                 and "match" in chosen[i].params]
     split_off = set(language)
     others = [i for i in range(len(chosen)) if i not in split_off]
-    if not _prepare_language(sctx, [chosen[i] for i in language]):
-        return None
+    for i in language:
+        compile_rule(chosen[i])  # here: the rule cache file is written by this process only
     try:
+        facts_read, facts_write = os.pipe()
         read_end, write_end = os.pipe()
         pid = os.fork()
     except OSError:
         return None
     if pid == 0:  # the child: its rules, its findings down the pipe, and out
+        os.close(facts_write)
         os.close(read_end)
-        status = 1
-        try:
-            data = pickle.dumps(_run_some(chosen, prims, sctx, language),
-                                protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(data)
-            status = 0
-        finally:
-            os._exit(status)  # no atexit handlers, no flush of the parent's buffers
+        _run_child(chosen, prims, sctx, language, facts_read=facts_read, write_end=write_end)
+    os.close(facts_read)
     os.close(write_end)
+    facts = _prefetch_facts(sctx)
+    if facts is None:
+        import signal
+
+        os.kill(pid, signal.SIGKILL)  # its searches are not wanted: every rule runs here
+    sender = _send(facts_write, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+                   if facts is not None else b"")
     try:
-        mine = _run_some(chosen, prims, sctx, others)
+        mine = _run_some(chosen, prims, sctx, others) if facts is not None else None
     finally:
+        sender.join()
         with os.fdopen(read_end, "rb") as pipe:
             data = pipe.read()
         _, status = os.waitpid(pid, 0)
+    if mine is None:
+        return None  # a file over a limit: the first rule to read it says so, as always
     theirs: list[list[Finding]] | None = None
     if status == 0 and data:
         try:
@@ -197,20 +214,72 @@ def _run_split(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
     return mine
 
 
-def _prepare_language(sctx: SeriesContext, rules: Sequence[Rule]) -> bool:
-    """What both sides of a split read, done once before the fork: the facts of every C
-    file the series touches, and the rules' compiled patterns (their cache file is written
-    by this process only). False when a file's facts cannot be had: no split then, so that
-    the one "could not analyse" note comes from the rule that meets it first, as always."""
-    from reviewbot.checks.lang import compile_rule
+def _run_child(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
+               sctx: SeriesContext, language: list[int], *, facts_read: int,
+               write_end: int) -> NoReturn:
+    """The child of ``_run_split``: for each patch, the searches, then (the facts of the
+    first patch's files awaited from the parent) the rules; the findings down
+    ``write_end``. Exits with 0 when they are written, else 1."""
+    import os
+    import pickle
 
-    for pctx in sctx.patch_contexts:
-        for path in pctx.touched:
-            if path.endswith(C_SUFFIXES) and not sctx.prefetch_facts(pctx.position, path):
-                return False  # a file over a limit: the first rule to read it says so
-    for rule in rules:
-        compile_rule(rule)
-    return True
+    from reviewbot.checks.lang import presearch
+
+    status = 1
+    try:
+        rules = [chosen[i] for i in language]
+        waiting = [True]
+
+        def before(pctx: PatchContext) -> None:
+            presearch(pctx, rules)
+            if waiting:
+                with os.fdopen(facts_read, "rb") as pipe:
+                    data = pipe.read()
+                if not data:
+                    raise OSError("no facts")  # the parent runs every rule by itself
+                sctx.adopt_facts(pickle.loads(data))  # from this run's parent, never a file
+                waiting.clear()
+
+        data = pickle.dumps(_run_some(chosen, prims, sctx, language, before=before),
+                            protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(data)
+        status = 0
+    finally:
+        os._exit(status)  # no atexit handlers, no flush of the parent's buffers
+
+
+def _prefetch_facts(sctx: SeriesContext) -> dict[tuple[int, str], Any] | None:
+    """The facts of every C file the series touches, extracted here for both sides of a
+    split; None when one cannot be had (no split then, so that the one "could not
+    analyse" note comes from the rule that meets it first, as always)."""
+    keys = [(pctx.position, path) for pctx in sctx.patch_contexts for path in pctx.touched
+            if path.endswith(C_SUFFIXES)]
+    for position, path in keys:
+        if not sctx.prefetch_facts(position, path):
+            return None
+    return sctx.prefetched(keys)
+
+
+def _send(fd: int, data: bytes) -> threading.Thread:
+    """Write ``data`` to pipe ``fd`` and close it, from a thread: the reader takes it only
+    when it is ready, and this process goes on meanwhile."""
+    import os
+    import threading
+
+    def write() -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError:  # a child that ended early: its rules are run here
+            pass
+        finally:
+            os.close(fd)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
 
 
 def _guarded(rule: Rule, ctx: SeriesContext | PatchContext, fn: registry.CheckFn,

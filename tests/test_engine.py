@@ -232,6 +232,24 @@ def test_a_big_series_forks_for_its_language_rules_with_the_same_findings(
     again = [(f.rule, f.path, f.line, f.message)
              for f in run_check(series, Options(), rules, parallel=True).findings]
     assert again == alone and len(forks) == 2
+    monkeypatch.setattr(engine, "_run_some", real_run)
+    # facts that cannot be had (found after the fork, in this process): the child is
+    # stopped and every rule runs here, the file's one note from the first rule to meet it
+    from reviewbot.context import SeriesContext
+
+    real_prefetch = SeriesContext.prefetch_facts
+
+    def failing_prefetch(self: Any, position: int, path: str) -> bool:
+        self._facts_failed[position, path] = RuntimeError("too big")
+        return False
+
+    monkeypatch.setattr(SeriesContext, "prefetch_facts", failing_prefetch)
+    failed = run_check(series, Options(), rules, parallel=True).findings
+    monkeypatch.setattr(SeriesContext, "prefetch_facts", real_prefetch)
+    notes = [f for f in failed if f.rule == "could-not-analyse"]
+    assert len(forks) == 3 and len(notes) == 1 and "too big" in notes[0].message
+    with pytest.raises(ChildProcessError):  # the stopped child was waited for
+        os.waitpid(forks[-1], os.WNOHANG)
 
 
 def test_a_git_range_does_not_fork(monkeypatch: pytest.MonkeyPatch,

@@ -14,7 +14,7 @@ import threading
 import weakref
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -671,6 +671,10 @@ class _PatchFiles:
         self.kinds: dict[tuple[str, int], tuple[FileFacts | None, frozenset[str]]] = {}
         self._joined: dict[tuple[int, bool], str] = {}
         self._functions: dict[tuple[str, str], dict[str, Any]] = {}
+        self._split: dict[tuple[str, str], list[str]] = {}
+        self._pre_functions: dict[str, set[str]] = {}
+        # (rule id, path, change) -> (the text searched, its matches): ``presearch``
+        self.found: dict[tuple[str, str, str], tuple[str, list[Match]]] = {}
         self.size = 0
 
     def source(self, ctx: PatchContext, path: str, *, before: bool = False) -> SourceFile | None:
@@ -701,6 +705,27 @@ class _PatchFiles:
                 self.size -= len(old_text)
             got = self.trees[key] = (astgrep.parse(blanked), blanked)
             self.size += len(text)
+        return got
+
+    def lines(self, path: str, text: str) -> list[str]:
+        """``text`` split into lines, once whichever rules quote a line of it."""
+        key = (path, text)
+        got = self._split.get(key)
+        if got is None:
+            got = self._split[key] = text.splitlines()
+        return got
+
+    def pre_functions(self, ctx: PatchContext, path: str) -> set[str]:
+        """The functions the file defined before this patch (none for a new file)."""
+        got = self._pre_functions.get(path)
+        if got is None:
+            pre = ctx.pre_source(path)
+            got = set()
+            if pre is not None:
+                from reviewbot.c.facts import extract
+
+                got = {f.name for f in extract(path, pre.text, pre.partial).functions}
+            self._pre_functions[path] = got
         return got
 
     def function(self, path: str, text: str, name: str) -> Any:
@@ -874,22 +899,15 @@ def _file_diff(ctx: PatchContext, path: str) -> FileDiff | None:
     return next((fd for fd in ctx.patch.files if fd.path == path), None)
 
 
-def _pre_functions(ctx: PatchContext, path: str) -> set[str]:
-    pre = ctx.pre_source(path)
-    if pre is None:
-        return set()
-    from reviewbot.c.facts import extract
-
-    return {f.name for f in extract(path, pre.text, pre.partial).functions}
+def _change(rule: Rule) -> str:
+    return str(rule.params.get("where", {}).get("change", "added"))
 
 
-def _match_c(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
+def _c_files(ctx: PatchContext, rule: Rule) -> Iterator[tuple[str, FileDiff]]:
+    """The C files of the patch where a match of the rule could count, by what the patch
+    did to them (``where: change``) and their path (``where: files``)."""
     where: Mapping[str, Any] = rule.params.get("where", {})
-    if where.get("reachable-from", {}).get("report") == "root":
-        yield from _match_roots(ctx, rule)
-        return
-    change = where.get("change", "added")
-    everywhere = ctx.options.all_files
+    change = _change(rule)
     for path in ctx.touched if change != "removed" else [
             fd.source_path for fd in ctx.patch.files if fd.source_path]:
         if not path.endswith(C_SUFFIXES) or not path_matches(path, where.get("files", ())):
@@ -899,31 +917,83 @@ def _match_c(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
             continue
         if change == "new-file" and not fd.is_new:
             continue
-        if not everywhere and not (fd.removed_lines if change == "removed" else fd.added_lines):
+        if not ctx.options.all_files and not (
+                fd.removed_lines if change == "removed" else fd.added_lines):
             continue  # nothing this patch did in the file can match
+        yield path, fd
+
+
+def _searched_text(ctx: PatchContext, rule: Rule, path: str) -> str | None:
+    """The text of ``path`` the rule searches, or None when a word its pattern spells out
+    is not in it (nothing to parse then)."""
+    src = _files(ctx).source(ctx, path, before=_change(rule) == "removed")
+    return src.text if src is not None and holds_needles(rule, src.text) else None
+
+
+def _matches(ctx: PatchContext, rule: Rule, path: str, text: str) -> list[Match]:
+    """The rule's ast-grep matches in ``path`` where a match can count; what ``presearch``
+    found when it ran for this patch."""
+    from reviewbot.c import astgrep
+
+    files = _files(ctx)
+    change = _change(rule)
+    done = files.found.pop((rule.id, path, change), None)
+    if done is not None and done[0] is text:
+        return done[1]
+    cfg, names, _, _ = _compiled(rule)
+    root, blanked = files.tree(path, text)
+    among = files.search_in(ctx, rule, path, text, change=change,
+                            everywhere=ctx.options.all_files)
+    return list(astgrep.matches(root, text, blanked, cfg, names=names, among=among))
+
+
+def presearch(ctx: PatchContext, rules: Sequence[Rule]) -> None:
+    """The ast-grep side of the rules' work on this patch, done before the facts of its
+    files are at hand: the searches (``_matches`` takes them from here) and, for ``change:
+    new-function``, what the files defined before. A split check's child runs this while
+    its parent extracts the facts (engine._run_split). The conditions that need the facts
+    (``code``, ``role``, ...) are applied afterwards, as always; a file one of them will
+    rule out is searched for nothing."""
+    files = _files(ctx)
+    for rule in rules:
+        where: Mapping[str, Any] = rule.params.get("where", {})
+        if "match" not in rule.params or where.get("reachable-from", {}).get("report") == "root":
+            continue  # (such a rule starts from the call graph)
+        if "series" in rule.params and not _series_holds(ctx, rule.params["series"]):
+            continue
+        for path, _ in _c_files(ctx, rule):
+            text = _searched_text(ctx, rule, path)
+            if text is None:
+                continue
+            files.found[rule.id, path, _change(rule)] = (text,
+                                                         _matches(ctx, rule, path, text))
+            if _change(rule) == "new-function":
+                files.pre_functions(ctx, path)
+
+
+def _match_c(ctx: PatchContext, rule: Rule) -> Iterator[Finding]:
+    where: Mapping[str, Any] = rule.params.get("where", {})
+    if where.get("reachable-from", {}).get("report") == "root":
+        yield from _match_roots(ctx, rule)
+        return
+    for path, fd in _c_files(ctx, rule):
         facts = ctx.facts(path) if fd.target_path else None
         if "code" in where and not code_holds(where["code"], file_kinds(ctx, path, facts)):
             continue
-        src = _files(ctx).source(ctx, path, before=change == "removed")
-        if src is None or not holds_needles(rule, src.text):
-            continue  # a word the pattern spells out is not in the file: nothing to parse
-        yield from _match_file(ctx, rule, path, src.text, change=change, facts=facts)
+        text = _searched_text(ctx, rule, path)
+        if text is not None:
+            yield from _match_file(ctx, rule, path, text, facts=facts)
 
 
-def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: str,
+def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *,
                 facts: FileFacts | None) -> Iterator[Finding]:
-    from reviewbot.c import astgrep
-
     where: Mapping[str, Any] = rule.params.get("where", {})
-    cfg, names, inner_cfg, inner_names = _compiled(rule)
+    _, _, inner_cfg, inner_names = _compiled(rule)
     files = _files(ctx)
-    root, blanked = files.tree(path, text)
+    change = _change(rule)
     everywhere = ctx.options.all_files
-    pre_functions: set[str] | None = None
     sections: dict[int, str] | None = None
-    lines = text.splitlines()
-    among = files.search_in(ctx, rule, path, text, change=change, everywhere=everywhere)
-    for found in astgrep.matches(root, text, blanked, cfg, names=names, among=among):
+    for found in _matches(ctx, rule, path, text):
         m = found
         if m.function is None and change != "removed":
             # a post-image rebuilt from hunks: the hunk header names the function
@@ -939,11 +1009,9 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
         captures.update((f"{k}.function", v) for k, v in m.capture_functions.items())
         evidence: list[str] = []
         chain = ""
-        if change == "new-function":
-            if pre_functions is None:
-                pre_functions = _pre_functions(ctx, path)
-            if m.function is None or m.function in pre_functions:
-                continue
+        if change == "new-function" and (m.function is None
+                                          or m.function in files.pre_functions(ctx, path)):
+            continue
         if "role" in where or "reachable-from" in where:
             from reviewbot.c.graph import fn_id
 
@@ -991,6 +1059,7 @@ def _match_file(ctx: PatchContext, rule: Rule, path: str, text: str, *, change: 
             evidence = _evidence(rule, captures, builtins)
         elif not evidence or chain:
             evidence.insert(0, f"{builtins['function']}: {_first_line(m.text)}")
+        lines = files.lines(path, text)
         code = lines[m.line - 1] if 1 <= m.line <= len(lines) else ""
         yield _finding(ctx, rule, captures, builtins, path=path, line=m.line,
                        evidence=evidence, code=code,

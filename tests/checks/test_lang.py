@@ -495,6 +495,90 @@ def test_each_file_is_parsed_once_per_patch_whatever_the_rules(
     assert sorted(n for n in parsed if n in lengths) == lengths
 
 
+_GADGET = """#include "qemu/osdep.h"
+
+static uint64_t gadget_read(void *opaque, hwaddr addr, unsigned size)
+{
+    printf("gadget read %d\\n", (int)addr);
+    return 0;
+}
+
+static const MemoryRegionOps gadget_ops = {
+    .read = gadget_read,
+};
+
+static void gadget_realize(DeviceState *dev, Error **errp)
+{
+    GadgetState *s = GADGET(dev);
+
+    s->ms = MACHINE(qdev_get_machine());
+    s->buf = g_malloc(sizeof(GadgetBuf));
+    memory_region_init_io(&s->mmio, OBJECT(dev), &gadget_ops, s, "gadget", 0x100);
+}
+
+static void gadget_class_init(ObjectClass *oc, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(oc);
+
+    dc->realize = gadget_realize;
+}
+
+static const TypeInfo gadget_info = {
+    .name = TYPE_GADGET,
+    .parent = TYPE_SYS_BUS_DEVICE,
+    .class_init = gadget_class_init,
+};
+"""
+
+
+def test_presearch_does_the_searches_before_the_facts_with_the_same_findings(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a split check's child does while its parent extracts the facts: the searches
+    of every rule of the built-in packs with a C match, without reading the files' facts;
+    the rules then take their matches from it (no second search) and find what they
+    find without it."""
+    from reviewbot import engine
+    from reviewbot.c import astgrep
+    from reviewbot.checks import lang
+    from reviewbot.context import SeriesContext
+
+    rules = [r for r in load_rules() if r.check == "language" and "match" in r.params]
+    series = synthetic_series([("hw/misc/gadget.c", _GADGET)])
+    alone = [(f.rule, f.line, f.message) for f in run_check(series, Options(), rules).findings]
+    assert {"qemu-device-no-vmsd", "qemu-g-malloc-sizeof", "qom-realize-reaches-machine",
+            "qemu-printf-in-device"} <= {r for r, *_ in alone}
+
+    sctx = SeriesContext(series, Options())
+    pctx = sctx.patch_contexts[0]
+
+    def no_facts(*_: Any) -> Any:
+        raise AssertionError("facts read before they are there")
+
+    monkeypatch.setattr(SeriesContext, "facts_after", no_facts)
+    lang.presearch(pctx, rules)
+    monkeypatch.undo()
+    searched = lang._files(pctx).found
+    # every rule but those starting from the call graph, on the one file
+    assert {rid for rid, *_ in searched} == {
+        r.id for r in rules if lang.holds_needles(r, _GADGET)
+        and r.params.get("where", {}).get("reachable-from", {}).get("report") != "root"}
+    searches: list[str] = []
+    real = astgrep.matches
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        searches.append("within" if kwargs.get("within") is not None else "file")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(astgrep, "matches", counting)
+    prims = [engine._primitive(r) for r in rules]
+    found = engine._run_some(rules, prims, sctx, range(len(rules)))
+    after = [(f.rule, f.line, f.message) for fs in found for f in fs
+             if f.rule in {r for r, *_ in alone}]
+    assert sorted(after) == sorted(alone)
+    # only the searches inside functions the call graph names are left to do
+    assert "file" not in searches
+
+
 def test_only_the_patch_lines_top_level_nodes_are_searched_with_the_same_findings(
         tmp_path: Path) -> None:
     """A match starting on a changed line is inside the top-level node spanning that line;
