@@ -56,11 +56,12 @@ class Hunk:
     diff_line: int  # 1-based line of the @@ header within the diff text
     truncated: bool = False  # fewer lines than the @@ header announced (cut-off mail)
 
-    @property
+    @cached_property
     def added(self) -> tuple[Line, ...]:
+        """The added lines (worked out once: several rules read them)."""
         return tuple(ln for ln in self.lines if ln.kind == ADDED)
 
-    @property
+    @cached_property
     def removed(self) -> tuple[Line, ...]:
         return tuple(ln for ln in self.lines if ln.kind == REMOVED)
 
