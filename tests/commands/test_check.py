@@ -27,6 +27,37 @@ def test_findings_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert "hw/mem/memdev-window.c:22: warning: file-global" in out
 
 
+def test_one_check_runs_without_cyclic_collections_and_restores_them(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A single check pauses the cyclic garbage collector from reading the series to
+    writing the report (reference counting frees what a check makes), and gives it back;
+    the findings are those of a run with it."""
+    import gc
+
+    from reviewbot import engine
+
+    seen: list[bool] = []
+    real = engine.run_check
+
+    def recording(*args: object, **kwargs: object) -> engine.CheckResult:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "run_check", recording)
+    assert gc.isenabled()
+    status, out, _ = run(capsys, MBOX)
+    assert seen == [False] and gc.isenabled()
+    import io
+
+    from reviewbot.context import Options
+    from reviewbot.ingest import load
+    from reviewbot.report import text
+
+    buf = io.StringIO()
+    text.write(real(load(MBOX), Options()), buf)
+    assert status == 1 and out == buf.getvalue()
+
+
 def test_fail_on_error_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, MBOX, "--fail-on", "error")
     assert status == 0
