@@ -41,6 +41,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         served = check_through_server(words)
         if served is not None:
             return served
+    status = _run(words)
+    if argv is None and command_named(words) in SERVED:
+        from reviewbot.util.quick_exit import can_leave, leave
+
+        if can_leave():
+            leave(status)  # one check done: no interpreter teardown (util/quick_exit.py)
+    return status
+
+
+def _run(words: list[str]) -> int:
     from reviewbot.commands.parser import build_parser
 
     parser = build_parser(command_named(words))

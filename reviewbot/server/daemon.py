@@ -19,7 +19,6 @@ request and no worker, on ``reviewbot server stop`` and on SIGTERM or SIGINT.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import gc
 import os
@@ -49,6 +48,7 @@ from reviewbot.server import (
     unpack_header,
 )
 from reviewbot.server.client import LIMITS
+from reviewbot.util.quick_exit import wind_up
 
 REQUEST_SECONDS = 5.0  # a client that has not sent its whole request by then is dropped
 
@@ -464,11 +464,7 @@ class Server:
             status = main(request.words)
         except SystemExit as exc:
             status = _exit_status(exc)
-        with contextlib.suppress(Exception):
-            atexit._run_exitfuncs()
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
+        wind_up()
         return status
 
 

@@ -144,6 +144,37 @@ def test_missing_formatter_module_is_a_clear_error(capsys: pytest.CaptureFixture
                   "build\n"
 
 
+def test_as_a_program_a_check_ends_without_teardown_but_with_its_exit_work(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`reviewbot check` as a program ends at once when the check is done (no interpreter
+    teardown: util/quick_exit.py), yet its atexit work is done (the rule cache, written on
+    a first run, is there) and its whole report is out, with the in-process status."""
+    import os
+
+    cache = tmp_path / "cache"
+    env = {**os.environ, "REVIEWBOT_CACHE_DIR": str(cache), "REVIEWBOT_SERVER": "0"}
+    done = subprocess.run([sys.executable, "-m", "reviewbot", "check", MBOX],
+                          capture_output=True, text=True, cwd=ROOT, env=env, check=False)
+    status, out, _ = run(capsys, MBOX)
+    assert status == done.returncode == 1 and done.stdout == out and done.stderr == ""
+    written = [p for p in cache.rglob("*") if p.is_file()]
+    assert written and all(p.stat().st_size for p in written)
+    # an atexit handler runs; an object a teardown would free is never freed
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import atexit, sys\n"
+         "atexit.register(lambda: sys.stderr.write('atexit ran\\n'))\n"
+         "class Kept:\n"
+         "    def __del__(self): sys.stderr.write('teardown ran\\n')\n"
+         "kept = Kept()\n"
+         "sys.argv = ['reviewbot', 'check', sys.argv[1]]\n"
+         "from reviewbot.cli import main\n"
+         "main()\n", MBOX],
+        capture_output=True, text=True, cwd=ROOT, env=env, check=False)
+    assert probe.returncode == 1 and probe.stdout == out
+    assert probe.stderr == "atexit ran\n"
+
+
 def test_as_a_program_in_a_terminal_free_pipe() -> None:
     done = subprocess.run([sys.executable, "-m", "reviewbot", "check", MBOX, "--format", "json"],
                           capture_output=True, text=True, cwd=ROOT, check=False)
