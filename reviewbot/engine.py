@@ -173,6 +173,10 @@ def _run_split(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
     others = [i for i in range(len(chosen)) if i not in split_off]
     for i in language:
         compile_rule(chosen[i])  # here: the rule cache file is written by this process only
+    for pctx in sctx.patch_contexts:  # the post-images both sides read, put together once
+        for path in pctx.touched:
+            if path.endswith(C_SUFFIXES):
+                pctx.source(path)
     try:
         facts_read, facts_write = os.pipe()
         read_end, write_end = os.pipe()
