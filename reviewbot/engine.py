@@ -173,10 +173,16 @@ def _run_split(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
     others = [i for i in range(len(chosen)) if i not in split_off]
     for i in language:
         compile_rule(chosen[i])  # here: the rule cache file is written by this process only
-    for pctx in sctx.patch_contexts:  # the post-images both sides read, put together once
-        for path in pctx.touched:
-            if path.endswith(C_SUFFIXES):
-                pctx.source(path)
+    from reviewbot.c.facts import BLANKED_KEPT, blank_macros
+
+    # the post-images both sides read, put together once, and macro-blanked once when no
+    # more of them than the blanked texts kept (else each side's first would push out
+    # those it needs later)
+    texts = [src.text for pctx in sctx.patch_contexts for path in pctx.touched
+             if path.endswith(C_SUFFIXES) and (src := pctx.source(path)) is not None]
+    if len(texts) <= BLANKED_KEPT:
+        for text in texts:
+            blank_macros(text.encode("utf-8", "surrogateescape"))
     try:
         facts_read, facts_write = os.pipe()
         read_end, write_end = os.pipe()

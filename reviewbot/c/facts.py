@@ -399,7 +399,10 @@ def blank_macros(src: bytes) -> tuple[bytes, list[MacroUse]]:
     return blanked, list(uses)
 
 
-@lru_cache(maxsize=8)
+BLANKED_KEPT = 8  # the blanked texts kept (the latest)
+
+
+@lru_cache(maxsize=BLANKED_KEPT)
 def _blank_macros(src: bytes) -> tuple[bytes, tuple[MacroUse, ...]]:
     # the fact extractor and the language rules blank the same post-image: once
     blanked, uses = _blank(src)
