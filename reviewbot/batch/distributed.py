@@ -2,7 +2,7 @@
 
 Nothing of our own here: ``distributed.Client`` connects to the scheduler, the job (options
 and rules) is scattered to every worker once, ``Client.map`` sends one task per batch of
-threads to ``reviewbot.batch.archive.run_batch``, and the results are gathered in the order
+threads to ``reviewbot.batch.work.run_batch``, and the results are gathered in the order
 of the threads. Each worker needs reviewbot installed (the same version) and the archive at
 the same path; see docs/scaling.md.
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from reviewbot.errors import InputError, UsageError
 
 if TYPE_CHECKING:
-    from reviewbot.batch.archive import Job, Outcome
+    from reviewbot.batch.work import Job, Outcome
     from reviewbot.ingest.archive import Thread
 
 INSTALL_HINT = "pip install 'reviewbot[dask]'"
@@ -42,11 +42,11 @@ def run_on_cluster(scheduler: str | Any, job: Job, threads: Sequence[Thread],
                    step: Callable[[int], None] | None = None,
                    emit: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """``job`` on every thread, one task a batch, outcomes in thread order (see
-    ``reviewbot.batch.archive.InOrder`` for ``emit``).
+    ``reviewbot.batch.work.InOrder`` for ``emit``).
 
     ``scheduler``: an address, or a ``distributed.Client`` already made (tests, the bench).
     """
-    from reviewbot.batch.archive import InOrder, batches, failed_batch, run_batch
+    from reviewbot.batch.work import InOrder, batches, failed_batch, run_batch
 
     own = isinstance(scheduler, str)
     client: Any = client_for(scheduler) if isinstance(scheduler, str) else scheduler

@@ -249,20 +249,6 @@ def test_an_archive_with_nothing_readable_is_one_error(
                    "commit(s) holds a message blob 'm': not a public-inbox v2 epoch; skipped\n")
 
 
-def test_outcomes_are_passed_on_in_thread_order_and_then_let_go() -> None:
-    seen: list[str] = []
-    order = run.InOrder(lambda o: seen.append(f"{o.root}:{len(o.rows)}"))
-    row = {"comment": "x"}
-    order.put(2, [run.Outcome("c", rows=(row,), comments=1)])
-    order.put(0, [run.Outcome("a")])
-    assert seen == ["a:0"]  # b's batch is not in yet: c waits
-    order.put(1, [run.Outcome("b1", rows=(row, row), comments=2), run.Outcome("b2")])
-    assert seen == ["a:0", "b1:2", "b2:0", "c:1"]
-    assert [o.root for o in order.kept] == ["a", "b1", "b2", "c"]
-    assert all(o.rows == () for o in order.kept)  # written, then not kept
-    assert [o.comments for o in order.kept] == [0, 2, 0, 1]
-
-
 def test_incremental_through_the_command_line(
         inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
