@@ -219,9 +219,13 @@ def test_interrupt_reaches_the_worker(server: Served) -> None:
     try:
         worker = _worker_of(server)
         client.send_signal(signal.SIGINT)
-        _, err = client.communicate(timeout=30)
+        # standard input stays open until the client has ended (communicate() would close it
+        # at once, and a worker the signal had not reached yet would read an empty patch)
+        client.wait(timeout=30)
+        err = client.stderr.read() if client.stderr is not None else b""
     finally:
         client.kill()
+        client.communicate()
     assert client.returncode == 130, err  # main's KeyboardInterrupt, in the worker
     assert not Path(f"/proc/{worker}/status").exists() or "zombie" in Path(
         f"/proc/{worker}/status").read_text()
