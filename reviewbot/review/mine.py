@@ -251,6 +251,9 @@ def _match_at(quoted: list[_ReplyLine], i: int, key: str, targets: Sequence[_Tar
 _TRAILER = re.compile(r"^\s*([A-Z][A-Za-z]*(?:-[A-Za-z]+)*-by|Fixes|Cc)\s*:\s*\S", re.IGNORECASE)
 _ATTRIBUTION = re.compile(
     r"(wrote|writes|schrieb|a écrit|escribió)\s*:\s*$|^On .*(,|\d)\s*$|^Quoting ", re.IGNORECASE)
+# The first line of an attribution a mail client folded in two: "On", a date or time, and
+# neither a sentence's end nor a colon.
+_FOLDED_ATTRIBUTION = re.compile(r"^On\b[^.?!:]*\d[^.?!]*$", re.IGNORECASE)
 _GREETING = re.compile(r"^(hi|hello|hey|dear)\b[^.?!]{0,40}[,!]?$", re.IGNORECASE)
 _CLOSING = re.compile(
     r"^(thanks?( you)?|many thanks|thx|regards|best( regards)?|br|cheers|take care|"
@@ -268,11 +271,12 @@ def _clean(block: list[_ReplyLine], reviewer_names: set[str], before_quote: bool
         while lines and not lines[-1].text.strip():
             lines.pop()
         for _ in range(2):
-            if lines and _ATTRIBUTION.search(lines[-1].text.strip()):
+            last = lines[-1].text.strip() if lines else ""
+            first = lines[-2].text.strip() if len(lines) >= 2 else ""
+            if _FOLDED_ATTRIBUTION.match(first) and _ATTRIBUTION.search(f"{first} {last}"):
+                del lines[-2:]  # "On <date> ... <name>" folded before "<address> wrote:"
+            elif lines and _ATTRIBUTION.search(last):
                 lines.pop()
-            elif len(lines) >= 2 and _ATTRIBUTION.search(
-                    lines[-2].text.strip() + " " + lines[-1].text.strip()):
-                del lines[-2:]
     trailers: list[str] = []
     kept: list[_ReplyLine] = []
     for ln in lines:

@@ -280,6 +280,25 @@ def test_only_removed_lines_quoted_is_the_old_side() -> None:
     assert c.comment == "Why drop this?"
 
 
+@pytest.mark.parametrize("attribution", [
+    # a mail client that folds a long attribution before the address
+    "On Tue, Mar 4, 2025 at 9:10 AM Pat Author\n<pat@example.org> wrote:",
+    "On Tue, 4 Mar 2025 09:10:00 +0100\nPat Author <pat@example.org> wrote:",
+    "On 04/03/2025 09:10, Pat Author wrote:",
+    "Pat Author <pat@example.org> wrote:",
+])
+def test_an_attribution_over_one_or_two_lines_is_not_a_comment(attribution: str) -> None:
+    body = f"Nice.\n\n{attribution}\n>\n> +int c = 2;\n\nWhy 2?\n"
+    mined = mine_reply(_mail(body), _patch().mail, 1, _targets())
+    assert [c.comment for c in mined] == ["Nice.", "Why 2?"]
+
+
+def test_a_sentence_starting_with_on_above_a_quote_stays() -> None:
+    body = "On the whole this is fine.\n> +int c = 2;\n\nWhy 2?\n"
+    mined = mine_reply(_mail(body), _patch().mail, 1, _targets())
+    assert [c.comment for c in mined] == ["On the whole this is fine.", "Why 2?"]
+
+
 def test_nested_quote_of_another_level_does_not_stretch_the_run() -> None:
     body = "> > +int c = 2;\n>\n> is 2 right?\n\nYes, per the spec.\n"
     [c] = mine_reply(_mail(body), _patch().mail, 1, _targets())
