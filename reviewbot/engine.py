@@ -164,25 +164,12 @@ def _run_split(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
     import os
     import pickle
 
-    from reviewbot.checks.lang import compile_rule
-
     # the rules that parse C for ast-grep; those over lines (no parse) stay here
     language = [i for i, p in enumerate(prims) if p.name == "language"
                 and "match" in chosen[i].params]
     split_off = set(language)
     others = [i for i in range(len(chosen)) if i not in split_off]
-    for i in language:
-        compile_rule(chosen[i])  # here: the rule cache file is written by this process only
-    from reviewbot.c.facts import BLANKED_KEPT, blank_macros
-
-    # the post-images both sides read, put together once, and macro-blanked once when no
-    # more of them than the blanked texts kept (else each side's first would push out
-    # those it needs later)
-    texts = [src.text for pctx in sctx.patch_contexts for path in pctx.touched
-             if path.endswith(C_SUFFIXES) and (src := pctx.source(path)) is not None]
-    if len(texts) <= BLANKED_KEPT:
-        for text in texts:
-            blank_macros(text.encode("utf-8", "surrogateescape"))
+    _before_fork(sctx, [chosen[i] for i in language])
     try:
         facts_read, facts_write = os.pipe()
         read_end, write_end = os.pipe()
@@ -196,21 +183,22 @@ def _run_split(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
     os.close(facts_read)
     os.close(write_end)
     facts = _prefetch_facts(sctx)
-    if facts is None:
+    if facts is None:  # a file over a limit: every rule runs here, the first to read it says so
         import signal
 
-        os.kill(pid, signal.SIGKILL)  # its searches are not wanted: every rule runs here
-    sender = _send(facts_write, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
-                   if facts is not None else b"")
+        os.kill(pid, signal.SIGKILL)
+        os.close(facts_write)
+        os.close(read_end)
+        os.waitpid(pid, 0)
+        return None
+    sender = _send(facts_write, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
     try:
-        mine = _run_some(chosen, prims, sctx, others) if facts is not None else None
+        mine = _run_some(chosen, prims, sctx, others)
     finally:
         sender.join()
         with os.fdopen(read_end, "rb") as pipe:
             data = pipe.read()
         _, status = os.waitpid(pid, 0)
-    if mine is None:
-        return None  # a file over a limit: the first rule to read it says so, as always
     theirs: list[list[Finding]] | None = None
     if status == 0 and data:
         try:
@@ -222,6 +210,23 @@ def _run_split(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
     for i in language:
         mine[i] = theirs[i]
     return mine
+
+
+def _before_fork(sctx: SeriesContext, rules: Sequence[Rule]) -> None:
+    """What both sides of a split read, done once before the fork: the rules' compiled
+    patterns (their cache file is written by this process only), each touched C file's
+    post-image and, when there are no more of them than the blanked texts kept, its
+    macro-blanked text (else each side's first files would push out those it needs later)."""
+    from reviewbot.c.facts import BLANKED_KEPT, blank_macros
+    from reviewbot.checks.lang import compile_rule
+
+    for rule in rules:
+        compile_rule(rule)
+    texts = [src.text for pctx in sctx.patch_contexts for path in pctx.touched
+             if path.endswith(C_SUFFIXES) and (src := pctx.source(path)) is not None]
+    if len(texts) <= BLANKED_KEPT:
+        for text in texts:
+            blank_macros(text.encode("utf-8", "surrogateescape"))
 
 
 def _run_child(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
@@ -238,17 +243,18 @@ def _run_child(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
     status = 1
     try:
         rules = [chosen[i] for i in language]
-        waiting = [True]
+        waiting = True
 
         def before(pctx: PatchContext) -> None:
+            nonlocal waiting
             presearch(pctx, rules)
             if waiting:
                 with os.fdopen(facts_read, "rb") as pipe:
                     data = pipe.read()
                 if not data:
-                    raise OSError("no facts")  # the parent runs every rule by itself
+                    raise OSError("no facts")  # the parent ended: it runs every rule itself
                 sctx.adopt_facts(pickle.loads(data))  # from this run's parent, never a file
-                waiting.clear()
+                waiting = False
 
         data = pickle.dumps(_run_some(chosen, prims, sctx, language, before=before),
                             protocol=pickle.HIGHEST_PROTOCOL)
