@@ -46,11 +46,17 @@ examples:
 """
 
 
+RACY_NS = cache._RACY_NS
+
+
 @pytest.fixture
 def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     where = tmp_path / "cache"
     monkeypatch.setenv("REVIEWBOT_CACHE_DIR", str(where))
     monkeypatch.delenv("REVIEWBOT_RULE_CACHE", raising=False)
+    # The built-in packs are remembered however recently they were edited (a rule author
+    # runs the suite right after an edit); the one test about that window puts it back.
+    monkeypatch.setattr(cache, "_RACY_NS", 0)
     cache.reset()
     yield where
     cache.reset()
@@ -124,12 +130,16 @@ def test_a_changed_rule_file_is_read_again(cache_dir: Path, tmp_path: Path) -> N
     assert next(r for r in rules if r.id == "my-rule").rationale == "it hurts"
 
 
-def test_a_file_changed_just_now_is_not_remembered(cache_dir: Path, tmp_path: Path) -> None:
+def test_a_file_changed_just_now_is_not_remembered(cache_dir: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "_RACY_NS", RACY_NS)
     path = _pack(tmp_path / "mine")
     path.write_text(GOOD)  # mtime: now; a change in the same clock tick could follow
     _run(str(tmp_path / "mine"))
     _, read = _run(str(tmp_path / "mine"))
-    assert read == [str(path.resolve())]
+    # (a built-in rule file edited a moment ago is read again too)
+    assert [p for p in read if not p.startswith(str(builtin_rules_dir().resolve()))] == [
+        str(path.resolve())]
 
 
 @pytest.mark.parametrize(("edit", "problem"), [
