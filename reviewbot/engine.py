@@ -212,6 +212,13 @@ def _run_split(chosen: Sequence[Rule], prims: Sequence[registry.Primitive],
     return mine
 
 
+def _touched_c(sctx: SeriesContext) -> list[tuple[PatchContext, str]]:
+    """Each patch with each C file it leaves in its post-image: what both sides of a split
+    read."""
+    return [(pctx, path) for pctx in sctx.patch_contexts for path in pctx.touched
+            if path.endswith(C_SUFFIXES)]
+
+
 def _before_fork(sctx: SeriesContext, rules: Sequence[Rule]) -> None:
     """What both sides of a split read, done once before the fork: the rules' compiled
     patterns (their cache file is written by this process only), each touched C file's
@@ -222,8 +229,8 @@ def _before_fork(sctx: SeriesContext, rules: Sequence[Rule]) -> None:
 
     for rule in rules:
         compile_rule(rule)
-    texts = [src.text for pctx in sctx.patch_contexts for path in pctx.touched
-             if path.endswith(C_SUFFIXES) and (src := pctx.source(path)) is not None]
+    texts = [src.text for pctx, path in _touched_c(sctx)
+             if (src := pctx.source(path)) is not None]
     if len(texts) <= BLANKED_KEPT:
         for text in texts:
             blank_macros(text.encode("utf-8", "surrogateescape"))
@@ -269,8 +276,7 @@ def _prefetch_facts(sctx: SeriesContext) -> dict[tuple[int, str], Any] | None:
     """The facts of every C file the series touches, extracted here for both sides of a
     split; None when one cannot be had (no split then, so that the one "could not
     analyse" note comes from the rule that meets it first, as always)."""
-    keys = [(pctx.position, path) for pctx in sctx.patch_contexts for path in pctx.touched
-            if path.endswith(C_SUFFIXES)]
+    keys = [(pctx.position, path) for pctx, path in _touched_c(sctx)]
     for position, path in keys:
         if not sctx.prefetch_facts(position, path):
             return None

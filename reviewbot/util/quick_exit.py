@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-
-TYPE_CHECKING = False  # the check server's client path does not import typing
-if TYPE_CHECKING:
-    from typing import NoReturn
+from typing import NoReturn
 
 # Modules whose objects want the interpreter's own shutdown (pools join their workers).
 _NEEDS_SHUTDOWN = ("multiprocessing", "concurrent.futures.process")
